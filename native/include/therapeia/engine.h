@@ -1,0 +1,98 @@
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "therapeia/config.h"
+#include "therapeia/kv_cache.h"
+#include "therapeia/model.h"
+#include "therapeia/sampler.h"
+
+namespace therapeia {
+
+struct EngineOptions {
+  std::filesystem::path model_dir;
+  std::string dtype = "float32";  // float32 | bfloat16 | float16
+  std::string device = "cpu";     // cpu | cuda | cuda:N
+  int64_t max_slots = 8;          // sequences decoded together (KV cache slots)
+  int64_t max_context = 0;        // tokens per sequence; 0 = min(max_position_embeddings, 4096)
+  int64_t threads = 0;            // intra-op threads on the engine thread; 0 = all cores
+  int64_t max_prefill_tokens = 4096;  // prompt tokens admitted per step, so a burst of long prompts cannot stall decoding
+};
+
+// One token produced by step() for one sequence.
+struct StepEvent {
+  int64_t sequence_id;
+  int64_t token;
+  bool finished;  // EOS, max_new_tokens or the context limit reached; the slot is free again
+};
+
+struct EngineStats {
+  int64_t waiting = 0;
+  int64_t running = 0;
+  int64_t free_slots = 0;
+  int64_t total_slots = 0;
+  int64_t max_context = 0;
+  int64_t vocab_size = 0;
+  int64_t steps = 0;
+  int64_t last_batch_size = 0;      // sequences decoded together in the last step
+  int64_t tokens_generated = 0;     // since load
+};
+
+// The step API: add sequences at any time, call step() in a loop from one thread; each step
+// admits waiting sequences into free KV slots (prefill) and decodes all running ones in one batch.
+class Engine {
+ public:
+  explicit Engine(const EngineOptions& options);
+
+  // Queues a sequence. Throws therapeia::Error for an empty prompt, a token id outside the
+  // vocabulary, a prompt that does not fit the context, or invalid sampling parameters.
+  int64_t add(const std::vector<int64_t>& prompt, const SamplingParams& params);
+  std::vector<StepEvent> step();
+  // Removes a waiting or running sequence and frees its slot; unknown ids are ignored
+  // (the sequence may have finished in the meantime).
+  void cancel(int64_t sequence_id);
+  EngineStats stats() const;
+
+  // Full forward pass over `ids` without touching the KV cache: logits [T, V] float32.
+  at::Tensor logits(const std::vector<int64_t>& ids);
+
+  const ModelConfig& config() const { return model_->config(); }
+
+ private:
+  struct Sequence {
+    int64_t id;
+    std::vector<int64_t> tokens;  // prompt followed by generated tokens
+    int64_t prompt_length;
+    int64_t slot = -1;
+    SamplingParams params;
+    at::Generator generator;
+  };
+
+  void use_engine_threads() const;
+  // Throws when ids is empty, holds an id outside the vocabulary, or is longer than max_tokens.
+  void validate_prompt(const std::vector<int64_t>& ids, int64_t max_tokens, const char* limit) const;
+  // Appends the sampled token, and finishes the sequence when it ends. Returns the event.
+  StepEvent accept(Sequence& sequence, int64_t token);
+  std::vector<StepEvent> admit_waiting();
+  std::vector<StepEvent> decode_running(const std::vector<int64_t>& ids);
+
+  EngineOptions options_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<KvCache> cache_;
+  std::deque<int64_t> waiting_;
+  std::map<int64_t, Sequence> sequences_;
+  int64_t next_id_ = 1;
+  EngineStats counters_;
+};
+
+at::ScalarType parse_dtype(const std::string& name);
+
+}  // namespace therapeia

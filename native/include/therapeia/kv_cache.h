@@ -1,0 +1,42 @@
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace therapeia {
+
+// Preallocated keys and values for every layer: [slots, kv_heads, max_context, head_dim].
+// Static shapes, so that a decode step never allocates cache memory (and CUDA graphs can
+// capture it). A sequence owns one slot from admission to completion.
+class KvCache {
+ public:
+  KvCache(int64_t layers, int64_t slots, int64_t kv_heads, int64_t max_context, int64_t head_dim,
+          at::ScalarType dtype, at::Device device);
+
+  // Returns a free slot index, or -1 when all are taken.
+  int64_t acquire();
+  void release(int64_t slot);
+  int64_t free_slots() const;
+  int64_t total_slots() const { return static_cast<int64_t>(in_use_.size()); }
+  int64_t max_context() const { return max_context_; }
+
+  // Writes k/v of one sequence, [kv_heads, T, head_dim], at positions [start, start + T).
+  void update(int64_t layer, int64_t slot, int64_t start, const at::Tensor& k, const at::Tensor& v);
+
+  // Writes one new token per sequence: k/v [B, kv_heads, 1, head_dim] at positions[b] of slots[b].
+  void update_batch(int64_t layer, const at::Tensor& slots, const at::Tensor& positions,
+                    const at::Tensor& k, const at::Tensor& v);
+
+  const at::Tensor& keys(int64_t layer) const { return keys_[layer]; }      // [S, KV, L, D]
+  const at::Tensor& values(int64_t layer) const { return values_[layer]; }  // [S, KV, L, D]
+
+ private:
+  std::vector<at::Tensor> keys_;
+  std::vector<at::Tensor> values_;
+  std::vector<bool> in_use_;
+  int64_t max_context_;
+};
+
+}  // namespace therapeia

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace therapeia {
+
+class MappedFile;
+
+// Where one tensor lives inside a memory-mapped safetensors file.
+struct TensorEntry {
+  at::ScalarType dtype;
+  std::vector<int64_t> shape;
+  size_t begin = 0;  // byte offsets into the file
+  size_t end = 0;
+  std::shared_ptr<MappedFile> file;
+};
+
+// The tensors of a model folder: `model.safetensors`, or the shards listed in
+// `model.safetensors.index.json`. Every header is parsed and checked (JSON, dtypes, offsets
+// inside the file, byte sizes matching shapes) when the store is opened, before any compute.
+class WeightStore {
+ public:
+  static WeightStore open(const std::filesystem::path& model_dir);
+
+  bool contains(const std::string& name) const;
+
+  // A read-only view of the mapped bytes (no copy), after checking the shape the config implies.
+  // Throws therapeia::Error naming the tensor and file when it is missing or has another shape.
+  at::Tensor get(const std::string& name, const std::vector<int64_t>& expected_shape) const;
+
+  // Shape of a tensor as stored; throws if it is missing.
+  const std::vector<int64_t>& shape(const std::string& name) const;
+
+ private:
+  const TensorEntry& entry(const std::string& name) const;
+
+  std::map<std::string, TensorEntry> tensors_;
+};
+
+}  // namespace therapeia

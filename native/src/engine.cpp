@@ -1,0 +1,208 @@
+#include "therapeia/engine.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "therapeia/error.h"
+#include "therapeia/weights.h"
+
+namespace therapeia {
+
+at::ScalarType parse_dtype(const std::string& name) {
+  if (name == "float32") return at::kFloat;
+  if (name == "bfloat16") return at::kBFloat16;
+  if (name == "float16") return at::kHalf;
+  throw Error("dtype '" + name + "' is not supported (float32, bfloat16, float16)");
+}
+
+namespace {
+
+at::Device parse_device(const std::string& name) {
+  try {
+    at::Device device(name);
+    if (!device.is_cpu() && !device.is_cuda()) throw Error("");
+    return device;
+  } catch (const std::exception&) {
+    throw Error("device '" + name + "' is not supported (cpu, cuda, cuda:N)");
+  }
+}
+
+}  // namespace
+
+Engine::Engine(const EngineOptions& options) : options_(options) {
+  c10::InferenceMode inference;
+  use_engine_threads();
+  const ModelConfig config = load_model_config(options.model_dir);
+  const auto dtype = parse_dtype(options.dtype);
+  const auto device = parse_device(options.device);
+  if (options.max_slots <= 0) throw Error("max_slots must be positive, got " + std::to_string(options.max_slots));
+  if (options.max_prefill_tokens <= 0) throw Error("max_prefill_tokens must be positive");
+  const int64_t context = options.max_context > 0 ? options.max_context
+                                                  : std::min<int64_t>(config.max_position_embeddings, 4096);
+  if (options.max_context > config.max_position_embeddings) {
+    throw Error("max_context " + std::to_string(options.max_context) + " exceeds the model's max_position_embeddings (" +
+                std::to_string(config.max_position_embeddings) + ")");
+  }
+  const WeightStore weights = WeightStore::open(options.model_dir);
+  try {
+    model_ = std::make_unique<Model>(config, weights, dtype, device);
+  } catch (const c10::Error& e) {
+    throw Error("cannot place the model on " + options.device + ": " + e.what_without_backtrace());
+  }
+  cache_ = std::make_unique<KvCache>(config.num_hidden_layers, options.max_slots, config.num_key_value_heads, context,
+                                     config.head_dim, dtype, device);
+  counters_.total_slots = options.max_slots;
+  counters_.max_context = context;
+  counters_.vocab_size = config.vocab_size;
+}
+
+// LibTorch's intra-op thread count is a per-thread setting under OpenMP: set it on whichever
+// thread drives the engine, once.
+void Engine::use_engine_threads() const {
+  thread_local int64_t configured = -1;
+  const int64_t wanted = options_.threads > 0 ? options_.threads
+                                              : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  if (configured != wanted) {
+    at::set_num_threads(static_cast<int>(wanted));
+    configured = wanted;
+  }
+}
+
+void Engine::validate_prompt(const std::vector<int64_t>& ids, int64_t max_tokens, const char* limit) const {
+  if (ids.empty()) throw Error("prompt is empty");
+  const int64_t vocab = model_->config().vocab_size;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab) {
+      throw Error("token id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
+                  " is outside the vocabulary (vocab_size " + std::to_string(vocab) + ")");
+    }
+  }
+  if (static_cast<int64_t>(ids.size()) > max_tokens) {
+    throw Error("prompt of " + std::to_string(ids.size()) + " tokens exceeds the limit of " + std::to_string(max_tokens) +
+                " tokens (" + limit + ")");
+  }
+}
+
+int64_t Engine::add(const std::vector<int64_t>& prompt, const SamplingParams& params) {
+  validate_prompt(prompt, cache_->max_context() - 1, "max_context minus the one token that must be generated");
+  validate(params);
+  const int64_t id = next_id_++;
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(params.seed);
+  Sequence sequence{id, prompt, static_cast<int64_t>(prompt.size()), -1, params, generator};
+  sequences_.emplace(id, std::move(sequence));
+  waiting_.push_back(id);
+  return id;
+}
+
+void Engine::cancel(int64_t sequence_id) {
+  const auto it = sequences_.find(sequence_id);
+  if (it == sequences_.end()) return;
+  if (it->second.slot >= 0) cache_->release(it->second.slot);
+  waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), sequence_id), waiting_.end());
+  sequences_.erase(it);
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s = counters_;
+  s.waiting = static_cast<int64_t>(waiting_.size());
+  s.running = static_cast<int64_t>(sequences_.size()) - s.waiting;
+  s.free_slots = cache_->free_slots();
+  return s;
+}
+
+StepEvent Engine::accept(Sequence& sequence, int64_t token) {
+  sequence.tokens.push_back(token);
+  counters_.tokens_generated += 1;
+  const int64_t generated = static_cast<int64_t>(sequence.tokens.size()) - sequence.prompt_length;
+  const auto& eos = model_->config().eos_token_ids;
+  const bool finished = std::find(eos.begin(), eos.end(), token) != eos.end() ||
+                        generated >= sequence.params.max_new_tokens ||
+                        static_cast<int64_t>(sequence.tokens.size()) >= cache_->max_context();
+  StepEvent event{sequence.id, token, finished};
+  if (finished) {
+    cache_->release(sequence.slot);
+    sequences_.erase(sequence.id);
+  }
+  return event;
+}
+
+// Prefills waiting sequences while slots and the per-step prompt budget last (at least one
+// sequence per step, so a prompt larger than the budget still gets in).
+std::vector<StepEvent> Engine::admit_waiting() {
+  std::vector<StepEvent> events;
+  int64_t budget = options_.max_prefill_tokens;
+  bool first = true;
+  while (!waiting_.empty()) {
+    Sequence& sequence = sequences_.at(waiting_.front());
+    if (!first && sequence.prompt_length > budget) break;
+    const int64_t slot = cache_->acquire();
+    if (slot < 0) break;
+    waiting_.pop_front();
+    sequence.slot = slot;
+    budget -= sequence.prompt_length;
+    first = false;
+    auto tokens = at::tensor(sequence.tokens, at::TensorOptions().dtype(at::kLong)).to(model_->device());
+    auto logits = model_->forward_sequence(tokens, 0, cache_.get(), slot, /*last_only=*/true)[0];  // [V]
+    const int64_t token = sample_token(logits.cpu(), sequence.tokens, sequence.params, sequence.generator);
+    events.push_back(accept(sequence, token));
+  }
+  return events;
+}
+
+std::vector<StepEvent> Engine::decode_running(const std::vector<int64_t>& ids) {
+  std::vector<StepEvent> events;
+  if (ids.empty()) return events;
+  std::vector<int64_t> tokens, positions, slots;
+  int64_t attend_length = 0;
+  for (int64_t id : ids) {
+    const Sequence& s = sequences_.at(id);
+    const int64_t position = static_cast<int64_t>(s.tokens.size()) - 1;  // the last token is not in the cache yet
+    tokens.push_back(s.tokens.back());
+    positions.push_back(position);
+    slots.push_back(s.slot);
+    attend_length = std::max(attend_length, position + 1);
+  }
+  const auto options = at::TensorOptions().dtype(at::kLong);
+  const auto device = model_->device();
+  auto logits = model_->forward_decode(at::tensor(tokens, options).to(device), at::tensor(positions, options).to(device),
+                                       at::tensor(slots, options).to(device), attend_length, *cache_)
+                    .cpu();  // [B, V]
+  counters_.last_batch_size = static_cast<int64_t>(ids.size());
+  for (size_t b = 0; b < ids.size(); ++b) {
+    Sequence& s = sequences_.at(ids[b]);
+    const int64_t token = sample_token(logits[b], s.tokens, s.params, s.generator);
+    events.push_back(accept(s, token));
+  }
+  return events;
+}
+
+std::vector<StepEvent> Engine::step() {
+  c10::InferenceMode inference;
+  use_engine_threads();
+  // Sequences already running decode one token; newly admitted ones get their first token
+  // from the prefill, in the same step.
+  std::vector<int64_t> running;
+  for (const auto& [id, s] : sequences_) {
+    if (s.slot >= 0) running.push_back(id);
+  }
+  auto events = admit_waiting();
+  auto decoded = decode_running(running);
+  events.insert(events.end(), decoded.begin(), decoded.end());
+  counters_.steps += 1;
+  return events;
+}
+
+at::Tensor Engine::logits(const std::vector<int64_t>& ids) {
+  c10::InferenceMode inference;
+  use_engine_threads();
+  validate_prompt(ids, model_->config().max_position_embeddings, "max_position_embeddings");
+  auto tokens = at::tensor(ids, at::TensorOptions().dtype(at::kLong)).to(model_->device());
+  return model_->forward_sequence(tokens, 0, nullptr, -1, /*last_only=*/false).cpu();
+}
+
+}  // namespace therapeia

@@ -1,0 +1,224 @@
+#include "therapeia/model.h"
+
+#include <cmath>
+#include <map>
+
+#include "therapeia/error.h"
+
+namespace therapeia {
+namespace {
+
+// Frequencies of rotary embeddings exactly as transformers computes them (float32), with
+// the rope scaling of the config applied (modeling_rope_utils).
+at::Tensor rope_inverse_frequencies(const ModelConfig& c) {
+  const int64_t dim = c.head_dim;
+  // [D / 2] = 1 / theta^(2i / D)
+  auto exponent = at::arange(0, dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(dim);
+  auto inv_freq = 1.0 / at::pow(at::Scalar(c.rope.theta), exponent);
+  const auto& r = c.rope;
+  if (r.type == "linear") {
+    inv_freq = inv_freq / r.factor;
+  } else if (r.type == "llama3") {
+    const double old_context = static_cast<double>(r.original_max_position_embeddings);
+    const double low_freq_wavelen = old_context / r.low_freq_factor;
+    const double high_freq_wavelen = old_context / r.high_freq_factor;
+    auto wavelen = 2 * M_PI / inv_freq;
+    auto scaled = at::where(wavelen > low_freq_wavelen, inv_freq / r.factor, inv_freq);
+    auto smooth = (old_context / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+    auto smoothed = (1 - smooth) * scaled / r.factor + smooth * scaled;
+    auto is_medium = (wavelen >= high_freq_wavelen).logical_and(wavelen <= low_freq_wavelen);
+    inv_freq = at::where(is_medium, smoothed, scaled);
+  }
+  return inv_freq;
+}
+
+at::Tensor rotate_half(const at::Tensor& x) {
+  auto halves = x.chunk(2, -1);
+  return at::cat({-halves[1], halves[0]}, -1);
+}
+
+// Bool mask [B, 1, T, L]: query at absolute position p may see key j when j <= p and, with a
+// sliding window w, j > p - w (transformers' sliding_window_overlay).
+at::Tensor attention_mask(const at::Tensor& query_positions, int64_t key_length, int64_t window) {
+  auto keys = at::arange(key_length, query_positions.options()).view({1, 1, 1, key_length});
+  auto queries = query_positions.unsqueeze(1).unsqueeze(-1);  // [B, 1, T, 1]
+  auto mask = keys <= queries;
+  if (window > 0) mask = mask.logical_and(keys > queries - window);
+  return mask;
+}
+
+}  // namespace
+
+Model::Model(const ModelConfig& config, const WeightStore& weights, at::ScalarType dtype, at::Device device)
+    : config_(config), dtype_(dtype), device_(device) {
+  const auto& c = config_;
+  const int64_t H = c.hidden_size, D = c.head_dim, NQ = c.num_attention_heads, NKV = c.num_key_value_heads;
+  const int64_t I = c.intermediate_size, V = c.vocab_size;
+  const auto options = at::TensorOptions().dtype(dtype).device(device);
+  // Shape checks happen in get(); every tensor is checked before any compute runs.
+  auto load = [&](const std::string& name, const std::vector<int64_t>& shape) {
+    return weights.get(name, shape).to(options).contiguous();
+  };
+  auto optional = [&](bool present, const std::string& name, const std::vector<int64_t>& shape) {
+    return present ? load(name, shape) : at::Tensor();
+  };
+
+  embed_tokens = load("model.embed_tokens.weight", {V, H});
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    LayerWeights l;
+    l.input_norm = load(p + "input_layernorm.weight", {H});
+    l.post_norm = load(p + "post_attention_layernorm.weight", {H});
+    l.qkv_proj = at::cat({load(p + "self_attn.q_proj.weight", {NQ * D, H}), load(p + "self_attn.k_proj.weight", {NKV * D, H}),
+                          load(p + "self_attn.v_proj.weight", {NKV * D, H})});
+    if (c.qkv_bias) {
+      l.qkv_bias = at::cat({load(p + "self_attn.q_proj.bias", {NQ * D}), load(p + "self_attn.k_proj.bias", {NKV * D}),
+                            load(p + "self_attn.v_proj.bias", {NKV * D})});
+    }
+    l.q_norm = optional(c.qk_norm, p + "self_attn.q_norm.weight", {D});
+    l.k_norm = optional(c.qk_norm, p + "self_attn.k_norm.weight", {D});
+    l.o_proj = load(p + "self_attn.o_proj.weight", {H, NQ * D});
+    l.o_bias = optional(c.o_proj_bias, p + "self_attn.o_proj.bias", {H});
+    l.gate_up_proj = at::cat({load(p + "mlp.gate_proj.weight", {I, H}), load(p + "mlp.up_proj.weight", {I, H})});
+    if (c.mlp_bias) {
+      l.gate_up_bias = at::cat({load(p + "mlp.gate_proj.bias", {I}), load(p + "mlp.up_proj.bias", {I})});
+      l.down_bias = load(p + "mlp.down_proj.bias", {H});
+    }
+    l.down_proj = load(p + "mlp.down_proj.weight", {H, I});
+    layers_.push_back(std::move(l));
+  }
+  final_norm = load("model.norm.weight", {H});
+  // Tied models may still carry an lm_head copy; transformers uses the embedding then.
+  lm_head = c.tie_word_embeddings ? embed_tokens : load("lm_head.weight", {V, H});
+  inv_freq = rope_inverse_frequencies(c).to(device);
+}
+
+// transformers' RMSNorm: normalise in float32, cast back, then scale.
+at::Tensor Model::rms_norm(const at::Tensor& x, const at::Tensor& weight) const {
+  auto x32 = x.to(at::kFloat);
+  auto variance = x32.pow(2).mean(-1, /*keepdim=*/true);
+  return weight * (x32 * at::rsqrt(variance + config_.rms_norm_eps)).to(x.scalar_type());
+}
+
+std::pair<at::Tensor, at::Tensor> Model::rotary(const at::Tensor& positions) const {
+  auto freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq;  // [B, T, D / 2]
+  auto emb = at::cat({freqs, freqs}, -1);                          // [B, T, D]
+  return {emb.cos().to(dtype_), emb.sin().to(dtype_)};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> Model::project_qkv(const LayerWeights& layer, const at::Tensor& x,
+                                                                    const at::Tensor& cos, const at::Tensor& sin) const {
+  const int64_t B = x.size(0), T = x.size(1), D = config_.head_dim;
+  const int64_t NQ = config_.num_attention_heads, NKV = config_.num_key_value_heads;
+  auto qkv = at::linear(x, layer.qkv_proj, layer.qkv_bias);  // [B, T, (NQ + 2 NKV) D]
+  auto parts = qkv.split({NQ * D, NKV * D, NKV * D}, -1);
+  auto q = parts[0].view({B, T, NQ, D});
+  auto k = parts[1].view({B, T, NKV, D});
+  auto v = parts[2].view({B, T, NKV, D}).transpose(1, 2);  // [B, NKV, T, D]
+  if (config_.qk_norm) {
+    q = rms_norm(q, layer.q_norm);
+    k = rms_norm(k, layer.k_norm);
+  }
+  q = q.transpose(1, 2);  // [B, NQ, T, D]
+  k = k.transpose(1, 2);  // [B, NKV, T, D]
+  auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);  // [B, 1, T, D]
+  q = q * c + rotate_half(q) * s;
+  k = k * c + rotate_half(k) * s;
+  return {q, k, v};
+}
+
+at::Tensor Model::attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
+                            bool causal) const {
+  const double scale = 1.0 / std::sqrt(static_cast<double>(config_.head_dim));
+  const bool gqa = config_.num_attention_heads != config_.num_key_value_heads;
+  std::optional<at::Tensor> attn_mask;
+  if (mask.defined()) attn_mask = mask;
+  auto out = at::scaled_dot_product_attention(q, k, v, attn_mask, 0.0, causal, scale, gqa);  // [B, NQ, T, D]
+  return out.transpose(1, 2).flatten(2);  // [B, T, NQ * D]
+}
+
+at::Tensor Model::feed_forward(const LayerWeights& layer, const at::Tensor& x) const {
+  auto gate_up = at::linear(rms_norm(x, layer.post_norm), layer.gate_up_proj, layer.gate_up_bias);  // [B, T, 2I]
+  auto halves = gate_up.chunk(2, -1);
+  at::Tensor activated;
+  if (config_.hidden_act == "silu") activated = at::silu(halves[0]);
+  else if (config_.hidden_act == "gelu_pytorch_tanh") activated = at::gelu(halves[0], "tanh");
+  else activated = at::gelu(halves[0]);
+  return x + at::linear(activated * halves[1], layer.down_proj, layer.down_bias);
+}
+
+at::Tensor Model::logits(const at::Tensor& hidden) const {
+  return at::linear(rms_norm(hidden, final_norm), lm_head).to(at::kFloat);
+}
+
+at::Tensor Model::forward_sequence(const at::Tensor& tokens, int64_t start, KvCache* cache, int64_t slot,
+                                   bool last_only) {
+  const int64_t T = tokens.size(0);
+  if (cache == nullptr && start != 0) throw Error("forward without a KV cache must start at position 0");
+  auto x = embed_tokens.index_select(0, tokens).unsqueeze(0);  // [1, T, H]
+  auto positions = at::arange(start, start + T, tokens.options()).unsqueeze(0);  // [1, T]
+  auto [cos, sin] = rotary(positions);
+  const int64_t key_length = start + T;
+  std::map<int64_t, at::Tensor> masks;  // by sliding window; full causal from 0 needs none
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const auto& layer = layers_[i];
+    const int64_t window = config_.sliding_window[i];
+    auto [q, k, v] = project_qkv(layer, rms_norm(x, layer.input_norm), cos, sin);
+    if (cache != nullptr) {
+      cache->update(static_cast<int64_t>(i), slot, start, k[0], v[0]);
+      if (start > 0) {  // earlier tokens of this sequence are in the cache: attend over all of them
+        k = cache->keys(i)[slot].narrow(1, 0, key_length).unsqueeze(0);
+        v = cache->values(i)[slot].narrow(1, 0, key_length).unsqueeze(0);
+      }
+    }
+    const bool plain_causal = start == 0 && (window == 0 || window >= key_length);
+    at::Tensor mask;
+    if (!plain_causal) {
+      auto& cached = masks[window];
+      if (!cached.defined()) cached = attention_mask(positions, key_length, window);
+      mask = cached;
+    }
+    auto attended = attention(q, k, v, mask, plain_causal);
+    x = x + at::linear(attended, layer.o_proj, layer.o_bias);
+    x = feed_forward(layer, x);
+  }
+  if (last_only) x = x.narrow(1, T - 1, 1);
+  return logits(x)[0];  // [T or 1, V]
+}
+
+at::Tensor Model::forward_decode(const at::Tensor& tokens, const at::Tensor& positions, const at::Tensor& slots,
+                                 int64_t attend_length, KvCache& cache) {
+  const int64_t B = tokens.size(0);
+  auto x = embed_tokens.index_select(0, tokens).unsqueeze(1);  // [B, 1, H]
+  auto query_positions = positions.unsqueeze(1);                // [B, 1]
+  auto [cos, sin] = rotary(query_positions);
+  std::map<int64_t, at::Tensor> masks;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const auto& layer = layers_[i];
+    const int64_t window = config_.sliding_window[i];
+    auto [q, k, v] = project_qkv(layer, rms_norm(x, layer.input_norm), cos, sin);
+    cache.update_batch(static_cast<int64_t>(i), slots, positions, k, v);
+    at::Tensor keys, values;  // [B, NKV, L, D]
+    if (B == 1) {
+      const int64_t slot = slots.item<int64_t>();
+      keys = cache.keys(i).narrow(0, slot, 1).narrow(2, 0, attend_length);
+      values = cache.values(i).narrow(0, slot, 1).narrow(2, 0, attend_length);
+    } else {
+      keys = cache.keys(i).narrow(2, 0, attend_length).index_select(0, slots);
+      values = cache.values(i).narrow(2, 0, attend_length).index_select(0, slots);
+    }
+    // A lone sequence without a window sees its whole cache: no mask needed.
+    at::Tensor mask;
+    if (B > 1 || (window > 0 && window < attend_length)) {
+      auto& cached = masks[window];
+      if (!cached.defined()) cached = attention_mask(query_positions, attend_length, window);
+      mask = cached;
+    }
+    auto attended = attention(q, keys, values, mask, false);
+    x = x + at::linear(attended, layer.o_proj, layer.o_bias);
+    x = feed_forward(layer, x);
+  }
+  return logits(x).squeeze(1);  // [B, V]
+}
+
+}  // namespace therapeia
