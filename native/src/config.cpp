@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -111,12 +113,20 @@ std::vector<int64_t> parse_sliding_window(const Fields& f, const std::string& ty
     return result;
   }
   if (window <= 0) return result;
-  if (type == "mistral") {
+  if (type == "mistral" || type == "mixtral" || type == "qwen3_moe") {
+    // Every layer slides (Qwen3-MoE only with use_sliding_window).
+    if (type == "qwen3_moe" && !f.get<bool>("use_sliding_window", false)) return result;
     std::fill(result.begin(), result.end(), window);
   } else if (type == "qwen2" || type == "qwen3") {
     if (f.get<bool>("use_sliding_window", false)) {
       const int64_t first = f.get<int64_t>("max_window_layers", 28);
       for (int64_t i = first; i < layers; ++i) result[i] = window;
+    }
+  } else if (type == "qwen2_moe") {
+    // Qwen2MoeConfig: even-numbered layers below max_window_layers slide.
+    if (f.get<bool>("use_sliding_window", false)) {
+      const int64_t below = f.get<int64_t>("max_window_layers", 28);
+      for (int64_t i = 0; i < layers; ++i) result[i] = (i % 2 == 0 && i < below) ? window : 0;
     }
   }
   return result;
@@ -125,6 +135,52 @@ std::vector<int64_t> parse_sliding_window(const Fields& f, const std::string& ty
 void check_positive(const std::string& file, const char* field, int64_t value) {
   if (value <= 0) throw Error(file + ": field '" + std::string(field) + "' must be positive, got " + std::to_string(value));
 }
+
+// Defaults are those of each transformers config class.
+MoeConfig parse_moe(const Fields& f, const std::string& type, int64_t layers, int64_t intermediate_size) {
+  MoeConfig moe;
+  if (type == "mixtral") {
+    moe.num_experts = f.get<int64_t>("num_local_experts", 8);
+    moe.experts_per_token = f.get<int64_t>("num_experts_per_tok", 2);
+    moe.expert_intermediate_size = intermediate_size;
+    moe.normalize_top_k = true;
+    moe.float32_routing_weights = true;
+  } else if (type == "qwen2_moe" || type == "qwen3_moe") {
+    const bool qwen2 = type == "qwen2_moe";
+    moe.num_experts = f.get<int64_t>("num_experts", qwen2 ? 60 : 128);
+    moe.experts_per_token = f.get<int64_t>("num_experts_per_tok", qwen2 ? 4 : 8);
+    moe.expert_intermediate_size = f.get<int64_t>("moe_intermediate_size", qwen2 ? 1408 : 768);
+    moe.normalize_top_k = f.get<bool>("norm_topk_prob", false);
+    if (qwen2) moe.shared_expert_intermediate_size = f.get<int64_t>("shared_expert_intermediate_size", 5632);
+  } else if (type == "olmoe") {
+    moe.num_experts = f.get<int64_t>("num_experts", 64);
+    moe.experts_per_token = f.get<int64_t>("num_experts_per_tok", 8);
+    moe.expert_intermediate_size = intermediate_size;
+    moe.normalize_top_k = f.get<bool>("norm_topk_prob", false);
+  } else {
+    return moe;
+  }
+  const char* experts_field = type == "mixtral" ? "num_local_experts" : "num_experts";
+  check_positive(f.file, experts_field, moe.num_experts);
+  check_positive(f.file, "num_experts_per_tok", moe.experts_per_token);
+  check_positive(f.file, "moe_intermediate_size", moe.expert_intermediate_size);
+  if (moe.experts_per_token > moe.num_experts) {
+    throw Error(f.file + ": num_experts_per_tok (" + std::to_string(moe.experts_per_token) + ") is larger than " +
+                experts_field + " (" + std::to_string(moe.num_experts) + ")");
+  }
+  // Qwen: a layer is sparse unless listed in mlp_only_layers, and only every decoder_sparse_step-th.
+  const int64_t step = f.get<int64_t>("decoder_sparse_step", 1);
+  const auto dense = f.get<std::vector<int64_t>>("mlp_only_layers", {});
+  moe.sparse_layers.assign(layers, true);
+  for (int64_t i = 0; i < layers; ++i) {
+    const bool listed = std::find(dense.begin(), dense.end(), i) != dense.end();
+    if ((type == "qwen2_moe" || type == "qwen3_moe") && (listed || step <= 0 || (i + 1) % step != 0)) {
+      moe.sparse_layers[i] = false;
+    }
+  }
+  return moe;
+}
+
 
 }  // namespace
 
@@ -142,12 +198,14 @@ ModelConfig load_model_config(const std::filesystem::path& dir) {
   }
   c.architecture = j.at("architectures")[0].get<std::string>();
   static const std::map<std::string, std::string> families = {
-      {"LlamaForCausalLM", "llama"}, {"MistralForCausalLM", "mistral"},
-      {"Qwen2ForCausalLM", "qwen2"}, {"Qwen3ForCausalLM", "qwen3"}};
+      {"LlamaForCausalLM", "llama"},        {"MistralForCausalLM", "mistral"}, {"Qwen2ForCausalLM", "qwen2"},
+      {"Qwen3ForCausalLM", "qwen3"},        {"MixtralForCausalLM", "mixtral"}, {"Qwen2MoeForCausalLM", "qwen2_moe"},
+      {"Qwen3MoeForCausalLM", "qwen3_moe"}, {"OlmoeForCausalLM", "olmoe"}};
   const auto family = families.find(c.architecture);
   if (family == families.end()) {
     throw Error(f.file + ": architecture '" + c.architecture +
-                "' is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)");
+                "' is not supported (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, "
+                "MixtralForCausalLM, Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, OlmoeForCausalLM)");
   }
   c.model_type = family->second;
 
@@ -183,13 +241,17 @@ ModelConfig load_model_config(const std::filesystem::path& dir) {
   }
   c.tie_word_embeddings = f.get<bool>("tie_word_embeddings", false);
   const bool attention_bias = f.get<bool>("attention_bias", false);
-  // Qwen2 always has q/k/v bias and none on o_proj; Llama and Qwen3 put `attention_bias` on all
-  // four projections; Mistral has none.
-  const bool configurable_bias = is_llama || c.model_type == "qwen3";
-  c.qkv_bias = c.model_type == "qwen2" || (configurable_bias && attention_bias);
+  // Qwen2 always has q/k/v bias and Qwen2-MoE has `qkv_bias`, neither on o_proj; Llama, Qwen3(-MoE)
+  // and OLMoE put `attention_bias` on all four projections; Mistral and Mixtral have none.
+  const std::string& t = c.model_type;
+  const bool configurable_bias = is_llama || t == "qwen3" || t == "qwen3_moe" || t == "olmoe";
+  c.qkv_bias = t == "qwen2" || (t == "qwen2_moe" && f.get<bool>("qkv_bias", true)) || (configurable_bias && attention_bias);
   c.o_proj_bias = configurable_bias && attention_bias;
   c.mlp_bias = is_llama ? f.get<bool>("mlp_bias", false) : false;
-  c.qk_norm = c.model_type == "qwen3";
+  c.qk_norm = t == "qwen3" || t == "qwen3_moe";
+  c.qk_norm_full = t == "olmoe";
+  c.clip_qkv = t == "olmoe" ? f.get<double>("clip_qkv", 0.0) : 0.0;
+  c.moe = parse_moe(f, t, c.num_hidden_layers, c.intermediate_size);
   c.rope = parse_rope(f, 10000.0);
   c.sliding_window = parse_sliding_window(f, c.model_type, c.num_hidden_layers);
 

@@ -75,16 +75,26 @@ Model::Model(const ModelConfig& config, const WeightStore& weights, at::ScalarTy
       l.qkv_bias = at::cat({load(p + "self_attn.q_proj.bias", {NQ * D}), load(p + "self_attn.k_proj.bias", {NKV * D}),
                             load(p + "self_attn.v_proj.bias", {NKV * D})});
     }
-    l.q_norm = optional(c.qk_norm, p + "self_attn.q_norm.weight", {D});
-    l.k_norm = optional(c.qk_norm, p + "self_attn.k_norm.weight", {D});
+    if (c.qk_norm) {
+      l.q_norm = load(p + "self_attn.q_norm.weight", {D});
+      l.k_norm = load(p + "self_attn.k_norm.weight", {D});
+    } else if (c.qk_norm_full) {
+      l.q_norm = load(p + "self_attn.q_norm.weight", {NQ * D});
+      l.k_norm = load(p + "self_attn.k_norm.weight", {NKV * D});
+    }
     l.o_proj = load(p + "self_attn.o_proj.weight", {H, NQ * D});
     l.o_bias = optional(c.o_proj_bias, p + "self_attn.o_proj.bias", {H});
-    l.gate_up_proj = at::cat({load(p + "mlp.gate_proj.weight", {I, H}), load(p + "mlp.up_proj.weight", {I, H})});
-    if (c.mlp_bias) {
-      l.gate_up_bias = at::cat({load(p + "mlp.gate_proj.bias", {I}), load(p + "mlp.up_proj.bias", {I})});
-      l.down_bias = load(p + "mlp.down_proj.bias", {H});
+    l.sparse = c.moe.num_experts > 0 && c.moe.sparse_layers[i];
+    if (l.sparse) {
+      l.moe = load_moe_weights(weights, c, i, options);
+    } else {
+      l.gate_up_proj = at::cat({load(p + "mlp.gate_proj.weight", {I, H}), load(p + "mlp.up_proj.weight", {I, H})});
+      if (c.mlp_bias) {
+        l.gate_up_bias = at::cat({load(p + "mlp.gate_proj.bias", {I}), load(p + "mlp.up_proj.bias", {I})});
+        l.down_bias = load(p + "mlp.down_proj.bias", {H});
+      }
+      l.down_proj = load(p + "mlp.down_proj.weight", {H, I});
     }
-    l.down_proj = load(p + "mlp.down_proj.weight", {H, I});
     layers_.push_back(std::move(l));
   }
   final_norm = load("model.norm.weight", {H});
@@ -112,9 +122,19 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> Model::project_qkv(const LayerWei
   const int64_t NQ = config_.num_attention_heads, NKV = config_.num_key_value_heads;
   auto qkv = at::linear(x, layer.qkv_proj, layer.qkv_bias);  // [B, T, (NQ + 2 NKV) D]
   auto parts = qkv.split({NQ * D, NKV * D, NKV * D}, -1);
-  auto q = parts[0].view({B, T, NQ, D});
-  auto k = parts[1].view({B, T, NKV, D});
-  auto v = parts[2].view({B, T, NKV, D}).transpose(1, 2);  // [B, NKV, T, D]
+  at::Tensor q = parts[0], k = parts[1], v = parts[2];
+  if (config_.qk_norm_full) {  // OLMoE normalises the whole projection, before splitting heads
+    q = rms_norm(q, layer.q_norm);
+    k = rms_norm(k, layer.k_norm);
+  }
+  if (config_.clip_qkv > 0) {
+    q = q.clamp(-config_.clip_qkv, config_.clip_qkv);
+    k = k.clamp(-config_.clip_qkv, config_.clip_qkv);
+    v = v.clamp(-config_.clip_qkv, config_.clip_qkv);
+  }
+  q = q.reshape({B, T, NQ, D});
+  k = k.reshape({B, T, NKV, D});
+  v = v.reshape({B, T, NKV, D}).transpose(1, 2);  // [B, NKV, T, D]
   if (config_.qk_norm) {
     q = rms_norm(q, layer.q_norm);
     k = rms_norm(k, layer.k_norm);
@@ -138,6 +158,10 @@ at::Tensor Model::attention(const at::Tensor& q, const at::Tensor& k, const at::
 }
 
 at::Tensor Model::feed_forward(const LayerWeights& layer, const at::Tensor& x) const {
+  if (layer.sparse) {
+    auto tokens = rms_norm(x, layer.post_norm).reshape({-1, config_.hidden_size});  // [B * T, H]
+    return x + moe_forward(layer.moe, config_, tokens).view_as(x);
+  }
   auto gate_up = at::linear(rms_norm(x, layer.post_norm), layer.gate_up_proj, layer.gate_up_bias);  // [B, T, 2I]
   auto halves = gate_up.chunk(2, -1);
   at::Tensor activated;

@@ -68,5 +68,9 @@ INSTANTIATE_TEST_SUITE_P(DenseFixtures, FixtureParity,
                          ::testing::Values("ferrl-tiny_llama", "ferrl-tiny_qwen3", "neuralapi-tiny_mistral",
                                            "neuralapi-tiny_qwen2", "neuralapi-tiny_qwen3"));
 
+INSTANTIATE_TEST_SUITE_P(MixtureOfExpertsFixtures, FixtureParity,
+                         ::testing::Values("neuralapi-tiny_mixtral", "neuralapi-tiny_qwen3_moe",
+                                           "neuralapi-tiny_qwen3_moe_window", "neuralapi-tiny_olmoe"));
+
 }  // namespace
 }  // namespace therapeia

@@ -18,6 +18,17 @@ struct RopeConfig {
   int64_t original_max_position_embeddings = 0;
 };
 
+// Mixture-of-experts feed-forward settings (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE).
+struct MoeConfig {
+  int64_t num_experts = 0;          // 0: a dense model
+  int64_t experts_per_token = 0;    // top-k of the router
+  int64_t expert_intermediate_size = 0;
+  bool normalize_top_k = false;     // renormalise the top-k router probabilities to sum to 1
+  bool float32_routing_weights = false;  // Mixtral keeps them in float32; the others cast to the model dtype
+  int64_t shared_expert_intermediate_size = 0;  // Qwen2-MoE's always-on expert with a sigmoid gate; 0: none
+  std::vector<bool> sparse_layers;  // per layer: MoE block (true) or a dense MLP (Qwen `mlp_only_layers`)
+};
+
 // Everything the decoder needs from config.json and generation_config.json, with the defaults
 // of the transformers config class of each model type filled in.
 struct ModelConfig {
@@ -38,7 +49,10 @@ struct ModelConfig {
   bool o_proj_bias = false;  // bias on o_proj (Llama `attention_bias`)
   bool mlp_bias = false;     // bias on gate/up/down (Llama `mlp_bias`)
   bool qk_norm = false;      // per-head RMSNorm on q and k before RoPE (Qwen3)
+  bool qk_norm_full = false; // RMSNorm over the whole q and k projections (OLMoE)
+  double clip_qkv = 0.0;     // OLMoE: clamp q, k, v to [-clip, clip]; 0 = off
   RopeConfig rope;
+  MoeConfig moe;
   // Per layer: 0 for full causal attention, otherwise the sliding window size in tokens.
   std::vector<int64_t> sliding_window;
   // Token ids that end a generation (generation_config.json first, then config.json).

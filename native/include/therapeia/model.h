@@ -7,6 +7,7 @@
 
 #include "therapeia/config.h"
 #include "therapeia/kv_cache.h"
+#include "therapeia/moe.h"
 #include "therapeia/weights.h"
 
 namespace therapeia {
@@ -17,7 +18,7 @@ struct LayerWeights {
   at::Tensor input_norm;      // [H]
   at::Tensor qkv_proj;        // [(NQ + 2 * NKV) * D, H]
   at::Tensor qkv_bias;        // [(NQ + 2 * NKV) * D] or undefined
-  at::Tensor q_norm, k_norm;  // [D] (Qwen3) or undefined
+  at::Tensor q_norm, k_norm;  // [D] (Qwen3), [NQ * D] and [NKV * D] (OLMoE), or undefined
   at::Tensor o_proj;          // [H, NQ * D]
   at::Tensor o_bias;          // [H] or undefined
   at::Tensor post_norm;       // [H]
@@ -25,9 +26,12 @@ struct LayerWeights {
   at::Tensor gate_up_bias;    // [2 * I] or undefined
   at::Tensor down_proj;       // [H, I]
   at::Tensor down_bias;       // [H] or undefined
+  bool sparse = false;        // a mixture-of-experts block replaces gate/up/down
+  MoeWeights moe;
 };
 
-// A Hugging Face decoder-only transformer (Llama, Mistral, Qwen2, Qwen3) in one dtype on one
+// A Hugging Face decoder-only transformer (Llama, Mistral, Qwen2, Qwen3 and the MoE families
+// Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE) in one dtype on one
 // device. Stateless apart from its weights: sequence state lives in the KvCache.
 class Model {
  public:
