@@ -120,7 +120,8 @@ StepEvent Engine::accept(Sequence& sequence, int64_t token) {
   counters_.tokens_generated += 1;
   const int64_t generated = static_cast<int64_t>(sequence.tokens.size()) - sequence.prompt_length;
   const auto& eos = model_->config().eos_token_ids;
-  const bool finished = std::find(eos.begin(), eos.end(), token) != eos.end() ||
+  const bool end_of_sequence = !sequence.params.ignore_eos && std::find(eos.begin(), eos.end(), token) != eos.end();
+  const bool finished = end_of_sequence ||
                         generated >= sequence.params.max_new_tokens ||
                         static_cast<int64_t>(sequence.tokens.size()) >= cache_->max_context();
   StepEvent event{sequence.id, token, finished};

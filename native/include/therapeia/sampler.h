@@ -16,6 +16,7 @@ struct SamplingParams {
   double top_p = 1.0;
   double repetition_penalty = 1.0;
   uint64_t seed = 0;
+  bool ignore_eos = false;  // generate exactly max_new_tokens (benchmarks)
 };
 
 // Throws therapeia::Error naming the field when a value is out of range.
