@@ -2,7 +2,7 @@
 # Installs what the build needs and a fresh machine lacks, and reuses it when already there:
 #   - a Python virtual environment with torch (LibTorch for the C++ core) and transformers
 #     (reference outputs), in a cache folder outside the checkout;
-#   - the nlohmann-json headers (Debian package) the C++ core parses JSON with.
+#   - Debian packages for the native build: nlohmann-json headers, GoogleTest, cmake, ninja.
 # Prints nothing but progress; safe to run again. THERAPEIA_CACHE moves the cache folder.
 set -euo pipefail
 
@@ -23,17 +23,17 @@ if [[ "$(installed_version torch)" != "$TORCH_VERSION" || "$(installed_version t
     "torch==$TORCH_VERSION" "transformers==$TRANSFORMERS_VERSION" "safetensors==0.8.0" "numpy==2.4.6"
 fi
 
-if [[ ! -f /usr/include/nlohmann/json.hpp ]]; then
-  echo "setup-toolchain: installing nlohmann-json3-dev"
+# Debian packages the native build needs; installed only when missing.
+missing=()
+[[ -f /usr/include/nlohmann/json.hpp ]] || missing+=(nlohmann-json3-dev)
+dpkg -s libgtest-dev >/dev/null 2>&1 || missing+=(libgtest-dev)
+command -v cmake >/dev/null || missing+=(cmake)
+command -v ninja >/dev/null || missing+=(ninja-build)
+command -v g++ >/dev/null || missing+=(g++)
+if (( ${#missing[@]} )); then
+  echo "setup-toolchain: installing ${missing[*]}"
   SUDO=""
   if [[ "$(id -u)" != 0 ]]; then SUDO=sudo; fi
-  $SUDO apt-get install -y -qq nlohmann-json3-dev >/dev/null || {
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nlohmann-json3-dev >/dev/null; }
-fi
-
-if ! dpkg -s libgtest-dev >/dev/null 2>&1; then
-  echo "setup-toolchain: installing libgtest-dev"
-  SUDO=""
-  if [[ "$(id -u)" != 0 ]]; then SUDO=sudo; fi
-  $SUDO apt-get install -y -qq libgtest-dev cmake >/dev/null
+  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null || {
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null; }
 fi
