@@ -68,6 +68,15 @@ if(NOT TARGET LibTorch::LibTorch)
     # The wheels since torch 2.7 use the C++11 ABI.
     target_compile_definitions(LibTorch::LibTorch INTERFACE _GLIBCXX_USE_CXX11_ABI=1)
   endif()
+  # at::parallel_for is a header template over `#pragma omp parallel`: without -fopenmp our own
+  # parallel loops silently run on one thread. Link the OpenMP runtime LibTorch ships (same
+  # soname), so that one thread pool serves LibTorch and us.
+  target_compile_options(LibTorch::LibTorch INTERFACE -fopenmp)
+  if(EXISTS "${LibTorch_LIBRARY_DIR}/libgomp.so.1")
+    target_link_libraries(LibTorch::LibTorch INTERFACE "${LibTorch_LIBRARY_DIR}/libgomp.so.1")
+  else()
+    target_link_options(LibTorch::LibTorch INTERFACE -fopenmp)
+  endif()
 endif()
 
 include(FindPackageHandleStandardArgs)

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "therapeia/cpu_linear.h"
 #include "therapeia/error.h"
 
 namespace therapeia {
@@ -120,7 +121,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> Model::project_qkv(const LayerWei
                                                                     const at::Tensor& cos, const at::Tensor& sin) const {
   const int64_t B = x.size(0), T = x.size(1), D = config_.head_dim;
   const int64_t NQ = config_.num_attention_heads, NKV = config_.num_key_value_heads;
-  auto qkv = at::linear(x, layer.qkv_proj, layer.qkv_bias);  // [B, T, (NQ + 2 NKV) D]
+  auto qkv = apply_linear(x, layer.qkv_proj, layer.qkv_bias);  // [B, T, (NQ + 2 NKV) D]
   auto parts = qkv.split({NQ * D, NKV * D, NKV * D}, -1);
   at::Tensor q = parts[0], k = parts[1], v = parts[2];
   if (config_.qk_norm_full) {  // OLMoE normalises the whole projection, before splitting heads
@@ -162,17 +163,17 @@ at::Tensor Model::feed_forward(const LayerWeights& layer, const at::Tensor& x) c
     auto tokens = rms_norm(x, layer.post_norm).reshape({-1, config_.hidden_size});  // [B * T, H]
     return x + moe_forward(layer.moe, config_, tokens).view_as(x);
   }
-  auto gate_up = at::linear(rms_norm(x, layer.post_norm), layer.gate_up_proj, layer.gate_up_bias);  // [B, T, 2I]
+  auto gate_up = apply_linear(rms_norm(x, layer.post_norm), layer.gate_up_proj, layer.gate_up_bias);  // [B, T, 2I]
   auto halves = gate_up.chunk(2, -1);
   at::Tensor activated;
   if (config_.hidden_act == "silu") activated = at::silu(halves[0]);
   else if (config_.hidden_act == "gelu_pytorch_tanh") activated = at::gelu(halves[0], "tanh");
   else activated = at::gelu(halves[0]);
-  return x + at::linear(activated * halves[1], layer.down_proj, layer.down_bias);
+  return x + apply_linear(activated * halves[1], layer.down_proj, layer.down_bias);
 }
 
 at::Tensor Model::logits(const at::Tensor& hidden) const {
-  return at::linear(rms_norm(hidden, final_norm), lm_head).to(at::kFloat);
+  return apply_linear(rms_norm(hidden, final_norm), lm_head).to(at::kFloat);
 }
 
 at::Tensor Model::forward_sequence(const at::Tensor& tokens, int64_t start, KvCache* cache, int64_t slot,
@@ -203,7 +204,7 @@ at::Tensor Model::forward_sequence(const at::Tensor& tokens, int64_t start, KvCa
       mask = cached;
     }
     auto attended = attention(q, k, v, mask, plain_causal);
-    x = x + at::linear(attended, layer.o_proj, layer.o_bias);
+    x = x + apply_linear(attended, layer.o_proj, layer.o_bias);
     x = feed_forward(layer, x);
   }
   if (last_only) x = x.narrow(1, T - 1, 1);
@@ -239,7 +240,7 @@ at::Tensor Model::forward_decode(const at::Tensor& tokens, const at::Tensor& pos
       mask = cached;
     }
     auto attended = attention(q, keys, values, mask, false);
-    x = x + at::linear(attended, layer.o_proj, layer.o_bias);
+    x = x + apply_linear(attended, layer.o_proj, layer.o_bias);
     x = feed_forward(layer, x);
   }
   return logits(x).squeeze(1);  // [B, V]

@@ -1,5 +1,6 @@
 #include "therapeia/moe.h"
 
+#include "therapeia/cpu_linear.h"
 #include "therapeia/error.h"
 
 namespace therapeia {
@@ -59,7 +60,7 @@ MoeWeights load_moe_weights(const WeightStore& weights, const ModelConfig& c, in
 at::Tensor moe_forward(const MoeWeights& w, const ModelConfig& c, const at::Tensor& x) {
   const int64_t k = c.moe.experts_per_token;
   // Router in float32, as transformers does: softmax, top-k, optional renormalisation.
-  auto probabilities = at::linear(x, w.router).to(at::kFloat).softmax(-1);  // [N, E]
+  auto probabilities = apply_linear(x, w.router).to(at::kFloat).softmax(-1);  // [N, E]
   auto [top_weights, top_experts] = probabilities.topk(k, -1);              // [N, k]
   if (c.moe.normalize_top_k) top_weights = top_weights / top_weights.sum(-1, /*keepdim=*/true);
   if (!c.moe.float32_routing_weights) top_weights = top_weights.to(x.scalar_type());
@@ -77,16 +78,16 @@ at::Tensor moe_forward(const MoeWeights& w, const ModelConfig& c, const at::Tens
   for (int64_t e = 0; e < c.moe.num_experts; ++e) {
     if (count[e] == 0) continue;
     auto token_ids = tokens.narrow(0, start, count[e]);
-    auto gate_up = at::linear(x.index_select(0, token_ids), w.gate_up[e]).chunk(2, -1);  // 2 x [n, I]
-    auto expert_out = at::linear(activate(c.hidden_act, gate_up[0]) * gate_up[1], w.down[e]);  // [n, H]
+    auto gate_up = apply_linear(x.index_select(0, token_ids), w.gate_up[e]).chunk(2, -1);  // 2 x [n, I]
+    auto expert_out = apply_linear(activate(c.hidden_act, gate_up[0]) * gate_up[1], w.down[e]);  // [n, H]
     expert_out = expert_out * pair_weights.narrow(0, start, count[e]).unsqueeze(-1);
     out.index_add_(0, token_ids, expert_out.to(out.scalar_type()));
     start += count[e];
   }
   if (w.shared_gate_up.defined()) {
-    auto halves = at::linear(x, w.shared_gate_up).chunk(2, -1);
-    auto shared = at::linear(activate(c.hidden_act, halves[0]) * halves[1], w.shared_down);
-    out = out + at::sigmoid(at::linear(x, w.shared_gate)) * shared;
+    auto halves = apply_linear(x, w.shared_gate_up).chunk(2, -1);
+    auto shared = apply_linear(activate(c.hidden_act, halves[0]) * halves[1], w.shared_down);
+    out = out + at::sigmoid(apply_linear(x, w.shared_gate)) * shared;
   }
   return out;
 }

@@ -34,6 +34,10 @@ INIT_STD = 0.5  # embeddings, lm_head, biases: logits spread out (|max| ~10-18),
 LINEAR_GAIN = 1.5  # projection matrices: N(0, (1.5 / sqrt(fan_in))^2), activations stay O(1)
 MAX_ATTEMPTS = 25  # seeds tried per model until every acceptance check passes
 MIN_GREEDY_MARGIN = 2e-3  # top1 - top2 logit gap at every greedy step (robust token-for-token parity)
+# MoE: gap between the k-th and (k+1)-th router logit of every token (prompt + greedy tokens) in
+# every sparse layer. Float32 rounding moves router logits by ~1e-6; a flipped expert choice would
+# move the logits by O(1), so the choice of experts must not hinge on rounding.
+MIN_ROUTER_MARGIN = 1e-3
 
 
 def script_hash():
@@ -159,6 +163,101 @@ def model_specs():
             config=dict(llama, num_hidden_layers=2, tie_word_embeddings=False),
             save_dtype="bfloat16",
         ),
+    ] + moe_specs(common)
+
+
+def moe_specs(common):
+    """Mixture-of-experts models. transformers 5.17 holds the experts of every family as stacked
+    3-D parameters (`mlp.experts.gate_up_proj` [E, 2I, H] with gate rows first, `mlp.experts.down_proj`
+    [E, H, I], router `mlp.gate.weight` [E, H]). `save_pretrained` (save_original_format=True, the
+    default) converts them back to the Hub layout: one tensor per expert, for Mixtral under
+    `block_sparse_moe.experts.N.w1/w3/w2` with router `block_sparse_moe.gate.weight`, for the others
+    under `mlp.experts.N.gate_proj/up_proj/down_proj`. `stacked=True` saves with
+    save_original_format=False, which writes the 3-D tensors as they are."""
+    mixtral = dict(
+        common,
+        hidden_size=64,
+        intermediate_size=48,  # per expert
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        num_local_experts=4,
+        num_experts_per_tok=2,  # softmax over all 4, top-2 renormalised
+        tie_word_embeddings=False,
+        rope_parameters=dict(rope_type="default", rope_theta=1000000.0),
+    )
+    qwen3_moe = dict(
+        common,
+        hidden_size=32,
+        intermediate_size=80,  # unused: no dense layer
+        moe_intermediate_size=24,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        num_experts=6,
+        num_experts_per_tok=2,
+        norm_topk_prob=True,
+        tie_word_embeddings=True,
+        rope_parameters=dict(rope_type="default", rope_theta=10000.0),
+    )
+    olmoe = dict(
+        common,
+        hidden_size=64,
+        intermediate_size=32,  # per expert
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        num_experts=8,
+        num_experts_per_tok=2,
+        norm_topk_prob=False,
+        clip_qkv=2.0,  # q/k/v projections are N(0, ~1.5^2): a good share of the values is clipped
+        tie_word_embeddings=False,
+        rope_parameters=dict(rope_type="default", rope_theta=10000.0),
+    )
+    return [
+        dict(name="mixtral", cls="MixtralForCausalLM", seed=8000, config=mixtral),
+        # Stacked Mixtral is written under `mlp.experts.*` / `mlp.gate.weight`, not `block_sparse_moe`.
+        dict(name="mixtral_stacked", cls="MixtralForCausalLM", seed=8500, config=mixtral, stacked=True),
+        dict(
+            name="qwen2_moe",
+            cls="Qwen2MoeForCausalLM",
+            seed=9000,
+            config=dict(
+                common,
+                hidden_size=48,
+                intermediate_size=80,  # the dense layer (mlp_only_layers)
+                moe_intermediate_size=24,
+                shared_expert_intermediate_size=40,
+                num_hidden_layers=3,
+                num_attention_heads=4,
+                num_key_value_heads=2,
+                num_experts=6,
+                num_experts_per_tok=3,
+                norm_topk_prob=False,
+                decoder_sparse_step=1,
+                mlp_only_layers=[1],  # layers 0 and 2 are sparse, layer 1 is a dense Qwen2MoeMLP
+                qkv_bias=True,
+                tie_word_embeddings=False,
+                rope_parameters=dict(rope_type="default", rope_theta=1000000.0),
+            ),
+        ),
+        dict(name="qwen3_moe", cls="Qwen3MoeForCausalLM", seed=10000, config=qwen3_moe),
+        # Qwen3-MoE applies sliding_window to every layer once use_sliding_window is set.
+        dict(
+            name="qwen3_moe_window",
+            cls="Qwen3MoeForCausalLM",
+            seed=11000,
+            config=dict(qwen3_moe, use_sliding_window=True, sliding_window=4),
+        ),
+        dict(name="olmoe", cls="OlmoeForCausalLM", seed=12000, config=olmoe),
+        dict(
+            name="olmoe_stacked",
+            cls="OlmoeForCausalLM",
+            seed=12500,
+            config=dict(olmoe, norm_topk_prob=True, clip_qkv=None),
+            stacked=True,
+        ),
     ]
 
 
@@ -180,6 +279,8 @@ def reinit_(model, torch, std):
                 p.copy_(1.0 + 0.1 * torch.randn_like(p))
             elif p.dim() == 2 and "embed" not in name and "lm_head" not in name:
                 p.normal_(0.0, LINEAR_GAIN / p.shape[1] ** 0.5)
+            elif p.dim() == 3:  # stacked experts [E, out, in]
+                p.normal_(0.0, LINEAR_GAIN / p.shape[2] ** 0.5)
             else:
                 p.normal_(0.0, std)
         model.get_output_embeddings().weight[EOS_ID].mul_(0.02)
@@ -215,6 +316,29 @@ def greedy(model, torch, prompt):
     return tokens, margin
 
 
+def is_moe(spec):
+    return "num_experts_per_tok" in spec["config"]
+
+
+def router_check(model, torch, sequences):
+    """Full forward over each sequence (prompt + greedy tokens); returns the smallest gap between
+    the k-th and (k+1)-th router logit over all tokens and sparse layers, and the number of
+    (layer, expert) pairs that no token was routed to."""
+    k = model.config.num_experts_per_tok
+    gap, chosen = float("inf"), None
+    with torch.no_grad():
+        for seq in sequences:
+            ids = torch.tensor([seq])
+            out = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=False,
+                        output_router_logits=True)
+            per_layer = torch.stack([r.float().reshape(len(seq), -1) for r in out.router_logits])  # [L, T, E]
+            top = per_layer.sort(dim=-1, descending=True).values
+            gap = min(gap, float((top[..., k - 1] - top[..., k]).min()))
+            hit = torch.zeros_like(per_layer).scatter_(-1, per_layer.topk(k, dim=-1).indices, 1.0).amax(1)  # [L, E]
+            chosen = hit if chosen is None else torch.maximum(chosen, hit)
+    return gap, int((chosen == 0).sum())
+
+
 def kv_cache_check(model, torch, prompt, full):
     """Prefill prompt[:-3], then 3 single-token steps with the cache; compare with `full`."""
     import numpy as np
@@ -244,6 +368,8 @@ def build_model(spec, folder, seed, transformers, torch):
     if spec.get("save_dtype") == "bfloat16":
         model = model.to(torch.bfloat16)
     kwargs = {}
+    if spec.get("stacked"):
+        kwargs["save_original_format"] = False  # keep the 3-D expert tensors
     if "max_shard_size" in spec:
         kwargs["max_shard_size"] = spec["max_shard_size"]
     if os.path.isdir(folder):
@@ -253,7 +379,8 @@ def build_model(spec, folder, seed, transformers, torch):
 
 def load(spec, folder, dtype, transformers, torch):
     cls = getattr(transformers, spec["cls"])
-    model = cls.from_pretrained(folder, dtype=dtype, attn_implementation="eager")
+    kwargs = {"experts_implementation": "eager"} if is_moe(spec) else {}  # the plain per-expert loop
+    model = cls.from_pretrained(folder, dtype=dtype, attn_implementation="eager", **kwargs)
     model.eval()
     return model
 
@@ -284,6 +411,12 @@ def generate_model(spec, out_dir, transformers, torch, check):
                 break
             greedies.append(toks)
             margins.append(margin)
+        if why is None and is_moe(spec):
+            router_gap, unused = router_check(m32, torch, [p + t for p, t in zip(prompts, greedies)])
+            if router_gap < MIN_ROUTER_MARGIN:
+                why = f"router k-th / (k+1)-th logit gap {router_gap:.2e} < {MIN_ROUTER_MARGIN}"
+            elif unused:
+                why = f"{unused} (layer, expert) pairs never routed to"
         if why is None:
             break
         failures.append(f"seed {seed}: {why}")
@@ -306,6 +439,10 @@ def generate_model(spec, out_dir, transformers, torch, check):
             "pad_token_id": PAD_ID,
             "saved_dtype": spec.get("save_dtype", "float32"),
             "min_greedy_margin": f32(min(margins)),
+            **({"moe": {"num_experts": m32.config.num_experts,  # attribute_map covers num_local_experts
+                        "num_experts_per_tok": m32.config.num_experts_per_tok,
+                        "stacked_experts": bool(spec.get("stacked")),
+                        "min_router_margin": f32(router_gap)}} if is_moe(spec) else {}),
             "transformers_version": transformers.__version__,
             "torch_version": torch.__version__,
         },
@@ -314,6 +451,8 @@ def generate_model(spec, out_dir, transformers, torch, check):
         json.dump(ref, f, separators=(",", ":"))
 
     report = {"seed": seed, "rejected": failures, "min_margin": min(margins)}
+    if is_moe(spec):
+        report["router_margin"] = router_gap
     if check:
         import numpy as np
 
