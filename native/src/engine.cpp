@@ -93,7 +93,7 @@ int64_t Engine::add(const std::vector<int64_t>& prompt, const SamplingParams& pa
   validate(params);
   const int64_t id = next_id_++;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(params.seed);
-  Sequence sequence{id, prompt, static_cast<int64_t>(prompt.size()), -1, params, generator};
+  Sequence sequence{id, prompt, static_cast<int64_t>(prompt.size()), /*slot=*/-1, /*prefilled=*/0, params, generator};
   sequences_.emplace(id, std::move(sequence));
   waiting_.push_back(id);
   return id;
@@ -132,25 +132,39 @@ StepEvent Engine::accept(Sequence& sequence, int64_t token) {
   return event;
 }
 
-// Prefills waiting sequences while slots and the per-step prompt budget last (at least one
-// sequence per step, so a prompt larger than the budget still gets in).
-std::vector<StepEvent> Engine::admit_waiting() {
+int64_t Engine::prefill_chunk(Sequence& sequence, int64_t budget, std::vector<StepEvent>& events) {
+  const int64_t length = std::min(budget, sequence.prompt_length - sequence.prefilled);
+  const auto options = at::TensorOptions().dtype(at::kLong);
+  auto chunk = at::tensor(std::vector<int64_t>(sequence.tokens.begin() + sequence.prefilled,
+                                               sequence.tokens.begin() + sequence.prefilled + length),
+                          options)
+                   .to(model_->device());  // [length]
+  auto logits = model_->forward_sequence(chunk, sequence.prefilled, cache_.get(), sequence.slot, /*last_only=*/true);
+  sequence.prefilled += length;
+  if (sequence.prefilled == sequence.prompt_length) {
+    const int64_t token = sample_token(logits[0].cpu(), sequence.tokens, sequence.params, sequence.generator);
+    events.push_back(accept(sequence, token));
+  }
+  return length;
+}
+
+std::vector<StepEvent> Engine::prefill(int64_t budget) {
   std::vector<StepEvent> events;
-  int64_t budget = options_.max_prefill_tokens;
-  bool first = true;
-  while (!waiting_.empty()) {
-    Sequence& sequence = sequences_.at(waiting_.front());
-    if (!first && sequence.prompt_length > budget) break;
+  std::vector<int64_t> partial;  // admitted, prompt not yet complete, in id (= arrival) order
+  for (const auto& [id, s] : sequences_) {
+    if (s.slot >= 0 && s.prefilled < s.prompt_length) partial.push_back(id);
+  }
+  for (int64_t id : partial) {
+    if (budget <= 0) return events;
+    budget -= prefill_chunk(sequences_.at(id), budget, events);
+  }
+  while (budget > 0 && !waiting_.empty()) {
     const int64_t slot = cache_->acquire();
     if (slot < 0) break;
+    Sequence& sequence = sequences_.at(waiting_.front());
     waiting_.pop_front();
     sequence.slot = slot;
-    budget -= sequence.prompt_length;
-    first = false;
-    auto tokens = at::tensor(sequence.tokens, at::TensorOptions().dtype(at::kLong)).to(model_->device());
-    auto logits = model_->forward_sequence(tokens, 0, cache_.get(), slot, /*last_only=*/true)[0];  // [V]
-    const int64_t token = sample_token(logits.cpu(), sequence.tokens, sequence.params, sequence.generator);
-    events.push_back(accept(sequence, token));
+    budget -= prefill_chunk(sequence, budget, events);
   }
   return events;
 }
@@ -185,13 +199,13 @@ std::vector<StepEvent> Engine::decode_running(const std::vector<int64_t>& ids) {
 std::vector<StepEvent> Engine::step() {
   c10::InferenceMode inference;
   use_engine_threads();
-  // Sequences already running decode one token; newly admitted ones get their first token
-  // from the prefill, in the same step.
+  // Sequences past their prefill decode one token; a prompt that completes its prefill in this
+  // step gets its first token from the prefill.
   std::vector<int64_t> running;
   for (const auto& [id, s] : sequences_) {
-    if (s.slot >= 0) running.push_back(id);
+    if (s.slot >= 0 && s.prefilled == s.prompt_length) running.push_back(id);
   }
-  auto events = admit_waiting();
+  auto events = prefill(options_.max_prefill_tokens);
   auto decoded = decode_running(running);
   events.insert(events.end(), decoded.begin(), decoded.end());
   counters_.steps += 1;

@@ -184,6 +184,27 @@ TEST_P(ReferenceParity, SequencesBeyondTheFreeSlotsWaitAndStillMatch) {
   EXPECT_EQ(stats.free_slots, 1);
 }
 
+TEST_P(ReferenceParity, ChunkedPrefillMatchesAndKeepsRunningSequencesDecoding) {
+  auto options = options_for(reference, "float32", static_cast<int64_t>(reference.prompts.size()));
+  options.max_prefill_tokens = 5;  // every prompt (7 to 21 tokens) takes two steps or more
+  Engine engine(options);
+  const auto outputs = generate_all(engine, reference.prompts, 32);
+  for (size_t i = 0; i < outputs.size(); ++i) EXPECT_EQ(outputs[i], reference.greedy[i]) << "prompt " << i;
+
+  // A long prompt arriving while another sequence decodes: that sequence gets a token every step.
+  SamplingParams params;
+  params.max_new_tokens = 8;
+  const int64_t first = engine.add(reference.prompts.front(), params);
+  for (int guard = 0; guard < 10 && engine.step().empty(); ++guard) {
+  }  // until its prefill is done and it decodes
+  engine.add(reference.prompts.back(), params);
+  for (int step = 0; step < 3; ++step) {
+    const auto events = engine.step();
+    EXPECT_TRUE(std::any_of(events.begin(), events.end(), [&](const StepEvent& e) { return e.sequence_id == first; }))
+        << "step " << step;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(GeneratedModels, ReferenceParity, ::testing::ValuesIn(reference_models()));
 
 }  // namespace

@@ -24,7 +24,9 @@ struct EngineOptions {
   int64_t max_slots = 8;          // sequences decoded together (KV cache slots)
   int64_t max_context = 0;        // tokens per sequence; 0 = min(max_position_embeddings, 4096)
   int64_t threads = 0;            // intra-op threads on the engine thread; 0 = all cores
-  int64_t max_prefill_tokens = 4096;  // prompt tokens admitted per step, so a burst of long prompts cannot stall decoding
+  // Prompt tokens prefilled per step. Longer prompts are prefilled in chunks over several steps,
+  // so that a long prompt delays the running sequences' next token by one chunk at most.
+  int64_t max_prefill_tokens = 512;
 };
 
 // One token produced by step() for one sequence.
@@ -72,6 +74,7 @@ class Engine {
     std::vector<int64_t> tokens;  // prompt followed by generated tokens
     int64_t prompt_length;
     int64_t slot = -1;
+    int64_t prefilled = 0;  // prompt tokens already written to the KV cache
     SamplingParams params;
     at::Generator generator;
   };
@@ -81,7 +84,11 @@ class Engine {
   void validate_prompt(const std::vector<int64_t>& ids, int64_t max_tokens, const char* limit) const;
   // Appends the sampled token, and finishes the sequence when it ends. Returns the event.
   StepEvent accept(Sequence& sequence, int64_t token);
-  std::vector<StepEvent> admit_waiting();
+  // Spends the step's prompt budget: first on sequences part-way through their prefill, then on
+  // waiting ones admitted into free slots. A sequence whose prompt completes samples its first token.
+  std::vector<StepEvent> prefill(int64_t budget);
+  // Prefills up to `budget` more prompt tokens of a sequence; returns the tokens used.
+  int64_t prefill_chunk(Sequence& sequence, int64_t budget, std::vector<StepEvent>& events);
   std::vector<StepEvent> decode_running(const std::vector<int64_t>& ids);
 
   EngineOptions options_;
