@@ -140,20 +140,21 @@ void check_positive(const std::string& file, const char* field, int64_t value) {
 MoeConfig parse_moe(const Fields& f, const std::string& type, int64_t layers, int64_t intermediate_size) {
   MoeConfig moe;
   if (type == "mixtral") {
-    moe.num_experts = f.get<int64_t>("num_local_experts", 8);
+    moe.num_experts = f.get<int64_t>("num_local_experts", f.get<int64_t>("num_experts", 8));
     moe.experts_per_token = f.get<int64_t>("num_experts_per_tok", 2);
     moe.expert_intermediate_size = intermediate_size;
     moe.normalize_top_k = true;
     moe.float32_routing_weights = true;
   } else if (type == "qwen2_moe" || type == "qwen3_moe") {
     const bool qwen2 = type == "qwen2_moe";
-    moe.num_experts = f.get<int64_t>("num_experts", qwen2 ? 60 : 128);
+    // transformers 5 writes Qwen3-MoE's expert count as num_local_experts (an attribute_map alias).
+    moe.num_experts = f.get<int64_t>("num_experts", f.get<int64_t>("num_local_experts", qwen2 ? 60 : 128));
     moe.experts_per_token = f.get<int64_t>("num_experts_per_tok", qwen2 ? 4 : 8);
     moe.expert_intermediate_size = f.get<int64_t>("moe_intermediate_size", qwen2 ? 1408 : 768);
     moe.normalize_top_k = f.get<bool>("norm_topk_prob", false);
     if (qwen2) moe.shared_expert_intermediate_size = f.get<int64_t>("shared_expert_intermediate_size", 5632);
   } else if (type == "olmoe") {
-    moe.num_experts = f.get<int64_t>("num_experts", 64);
+    moe.num_experts = f.get<int64_t>("num_experts", f.get<int64_t>("num_local_experts", 64));
     moe.experts_per_token = f.get<int64_t>("num_experts_per_tok", 8);
     moe.expert_intermediate_size = intermediate_size;
     moe.normalize_top_k = f.get<bool>("norm_topk_prob", false);
