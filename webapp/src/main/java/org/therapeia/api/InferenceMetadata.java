@@ -1,0 +1,37 @@
+package org.therapeia.api;
+
+import jakarta.json.bind.annotation.JsonbProperty;
+import jakarta.json.bind.annotation.JsonbPropertyOrder;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/**
+ * Details of one generation, the seed's two fields first.
+ *
+ * @param generationTime  seconds from admission to the engine to the last token (0 on a cache hit)
+ * @param inputTokens     prompt tokens after the chat template and history trimming
+ * @param timeToFirstToken seconds from arrival to the first generated token (0 on a cache hit)
+ * @param queueTime       seconds spent waiting for an engine slot
+ * @param historyMessages history messages that fitted the prompt
+ * @param finishReason    {@code stop} (an end-of-sequence token) or {@code length} (max_new_tokens
+ *                        or the context limit)
+ * @param model           the model's id
+ */
+@Schema(name = "InferenceMetadata")
+@JsonbPropertyOrder({"generation_time", "input_tokens", "time_to_first_token", "queue_time", "history_messages",
+        "finish_reason", "model"})
+public record InferenceMetadata(
+        @Schema(description = "Seconds spent generating (0 on a cache hit).")
+        @JsonbProperty("generation_time") double generationTime,
+        @Schema(description = "Prompt tokens.")
+        @JsonbProperty("input_tokens") int inputTokens,
+        @Schema(description = "Seconds from arrival to the first generated token.")
+        @JsonbProperty("time_to_first_token") double timeToFirstToken,
+        @Schema(description = "Seconds waiting for an engine slot.")
+        @JsonbProperty("queue_time") double queueTime,
+        @Schema(description = "History messages that fitted the prompt.")
+        @JsonbProperty("history_messages") int historyMessages,
+        @Schema(description = "stop (end-of-sequence token) or length (token limit).", enumeration = {"stop", "length"})
+        @JsonbProperty("finish_reason") String finishReason,
+        @Schema(description = "The model's id.")
+        @JsonbProperty("model") String model) {
+}

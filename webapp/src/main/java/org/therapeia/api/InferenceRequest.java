@@ -1,0 +1,39 @@
+package org.therapeia.api;
+
+import jakarta.json.bind.annotation.JsonbProperty;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/**
+ * The body of {@code POST /api/v1/inference}: the seed's contract plus optional generation
+ * overrides. {@link InferenceRequestReader} builds it from JSON and validates it; a null override
+ * means "use the configured default".
+ */
+@Schema(name = "InferenceRequest", description = "What the person wrote, with the conversation so far.")
+public record InferenceRequest(
+        @Schema(required = true, description = "What the person wrote; not empty, at most limits.user-input-chars.")
+        @JsonbProperty("user_input") String userInput,
+        @Schema(description = "Earlier turns, oldest first; the last context_window are used.")
+        @JsonbProperty("conversation_history") List<ChatMessage> conversationHistory,
+        @Schema(description = "Instructions for the model; default: default_system_prompt.", nullable = true)
+        @JsonbProperty("system_prompt") String systemPrompt,
+        @Schema(description = "Read and write the response cache (default true).", defaultValue = "true")
+        @JsonbProperty("use_cache") boolean useCache,
+        @Schema(description = "Reply length in tokens, 1 to limits.max-new-tokens.", nullable = true, minimum = "1")
+        @JsonbProperty("max_new_tokens") Integer maxNewTokens,
+        @Schema(description = "0 = greedy; higher is more random.", nullable = true, minimum = "0")
+        @JsonbProperty("temperature") Double temperature,
+        @Schema(description = "Nucleus sampling, in (0, 1].", nullable = true, minimum = "0", exclusiveMinimum = true,
+                maximum = "1")
+        @JsonbProperty("top_p") Double topP,
+        @Schema(description = "Top-k sampling; 0 = off.", nullable = true, minimum = "0")
+        @JsonbProperty("top_k") Integer topK,
+        @Schema(description = "Greater than 0; 1 = off.", nullable = true, minimum = "0", exclusiveMinimum = true)
+        @JsonbProperty("repetition_penalty") Double repetitionPenalty,
+        @Schema(description = "Sampling seed: the same seed and input give the same reply.", nullable = true)
+        @JsonbProperty("seed") Long seed) {
+
+    public InferenceRequest {
+        conversationHistory = conversationHistory == null ? List.of() : List.copyOf(conversationHistory);
+    }
+}

@@ -1,0 +1,65 @@
+package org.therapeia.api;
+
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.AsyncResponse;
+import jakarta.ws.rs.container.Suspended;
+import jakarta.ws.rs.core.MediaType;
+import java.io.InputStream;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.therapeia.inference.InferenceService;
+
+/**
+ * {@code POST /api/v1/inference}: reads and validates the body, hands it to
+ * {@link InferenceService}, and answers when the generation completes, holding no request
+ * thread meanwhile.
+ */
+@Path("inference")
+@RequestScoped
+public class InferenceResource {
+
+    @Inject
+    InferenceRequestReader reader;
+
+    @Inject
+    InferenceService service;
+
+    @POST
+    @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
+    @Operation(summary = "Generate a therapeutic reply",
+            description = "Renders the model's chat template over the system prompt, the recent history and the "
+                    + "user input, and generates a reply; identical requests may be answered from the cache.")
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = InferenceRequest.class)))
+    @APIResponse(responseCode = "200", description = "The reply",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = InferenceResponse.class)))
+    @APIResponse(responseCode = "400", description = "Invalid request; field names the culprit",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "Not ready, or the queue is full (see Retry-After)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "504", description = "The generation ran over request.timeout",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public void infer(InputStream body, @Suspended AsyncResponse response) {
+        long arrival = System.nanoTime();
+        try {
+            InferenceRequest request = reader.read(body);
+            service.infer(request, arrival).whenComplete((reply, failure) -> {
+                if (failure != null) {
+                    response.resume(failure);
+                } else {
+                    response.resume(reply);
+                }
+            });
+        } catch (RuntimeException e) {
+            response.resume(e);
+        }
+    }
+}

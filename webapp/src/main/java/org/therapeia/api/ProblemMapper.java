@@ -1,0 +1,96 @@
+package org.therapeia.api;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.ext.ExceptionMapper;
+import jakarta.ws.rs.ext.Provider;
+import java.util.concurrent.CompletionException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.therapeia.engine.EngineException;
+import org.therapeia.inference.ChatTemplateException;
+import org.therapeia.inference.GenerationTimeoutException;
+import org.therapeia.inference.NotReadyException;
+import org.therapeia.inference.PromptTooLongException;
+import org.therapeia.inference.QueueFullException;
+import org.therapeia.inference.SchedulerClosedException;
+import org.therapeia.metrics.ServiceMetrics;
+
+/**
+ * Every failure to an RFC 7807 problem ({@code application/problem+json}), counted by kind:
+ * bad input 400 naming the field; not ready, queue full or shutting down 503 with Retry-After;
+ * a generation over its time 504; anything else 500 with no detail. Only exception class names
+ * are logged, never a message that could hold user text.
+ */
+@Provider
+public class ProblemMapper implements ExceptionMapper<Throwable> {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMapper.class.getName());
+
+    @Inject
+    ServiceMetrics metrics;
+
+    @Override
+    public Response toResponse(Throwable thrown) {
+        Throwable e = thrown instanceof CompletionException && thrown.getCause() != null ? thrown.getCause() : thrown;
+        if (e instanceof InvalidRequestException invalid) {
+            return problem("invalid_request", Problem.of("invalid-request", "Invalid request", 400,
+                    invalid.getMessage(), invalid.field()));
+        }
+        if (e instanceof PromptTooLongException) {
+            return problem("prompt_too_long", Problem.of("prompt-too-long", "Prompt too long", 400, e.getMessage(),
+                    "user_input"));
+        }
+        if (e instanceof ChatTemplateException template) {
+            if (template.raisedByTemplate()) {
+                return problem("invalid_conversation", Problem.of("invalid-conversation",
+                        "The model's chat template refused the conversation", 400, e.getMessage(),
+                        "conversation_history"));
+            }
+            LOG.log(Level.SEVERE, "chat template failure: " + e.getMessage());
+            return problem("template", Problem.of("chat-template", "Chat template failure", 500,
+                    "the model's chat template could not be rendered", null));
+        }
+        if (e instanceof NotReadyException) {
+            return retryLater("not_ready", Problem.of("not-ready", "Not ready", 503, e.getMessage(), null), 5);
+        }
+        if (e instanceof QueueFullException) {
+            return retryLater("queue_full", Problem.of("queue-full", "Too busy", 503, e.getMessage(), null), 1);
+        }
+        if (e instanceof SchedulerClosedException) {
+            return retryLater("shutting_down", Problem.of("shutting-down", "Shutting down", 503, e.getMessage(), null),
+                    5);
+        }
+        if (e instanceof GenerationTimeoutException) {
+            return problem("timeout", Problem.of("timeout", "Generation timed out", 504, e.getMessage(), null));
+        }
+        if (e instanceof EngineException) {
+            // engine messages name files, tensors and limits, never text
+            LOG.log(Level.SEVERE, "engine failure: " + e.getMessage());
+            return problem("engine", Problem.of("engine", "Inference engine failure", 500,
+                    "the inference engine failed", null));
+        }
+        if (e instanceof WebApplicationException web) {
+            int status = web.getResponse().getStatus();
+            return problem("http_" + status, Problem.of("http-" + status,
+                    Response.Status.fromStatusCode(status) == null ? "Error"
+                            : Response.Status.fromStatusCode(status).getReasonPhrase(), status,
+                    status == 404 ? "no such resource" : "the request was refused", null));
+        }
+        LOG.log(Level.SEVERE, "unexpected failure: " + e.getClass().getName());
+        return problem("internal", Problem.of("internal", "Internal error", 500, "an internal error occurred", null));
+    }
+
+    private Response problem(String kind, Problem problem) {
+        if (metrics != null) {
+            metrics.error(kind);
+        }
+        return Response.status(problem.status()).type(Problem.MEDIA_TYPE_TYPE).entity(problem).build();
+    }
+
+    private Response retryLater(String kind, Problem problem, int seconds) {
+        Response r = problem(kind, problem);
+        return Response.fromResponse(r).header("Retry-After", Integer.toString(seconds)).build();
+    }
+}

@@ -1,0 +1,317 @@
+package org.therapeia.config;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Predicate;
+import org.eclipse.microprofile.config.Config;
+
+/**
+ * All of the service's settings, read once from MicroProfile Config. Defaults live in
+ * {@code META-INF/microprofile-config.properties}; any config source overrides them, and by the
+ * MicroProfile rule an environment variable named like the property in upper case with
+ * non-alphanumerics as underscores does too ({@code model.path} from {@code MODEL_PATH},
+ * {@code cache.ttl} from {@code CACHE_TTL}, {@code max_new_tokens} from {@code MAX_NEW_TOKENS}).
+ *
+ * <p>The seed's {@code InferenceConfig} fields keep their names as property names. A value out
+ * of range stops the deployment with a message naming the property, rather than failing later
+ * on the first request.
+ */
+@ApplicationScoped
+public class InferenceConfig {
+
+    // model and engine
+    private Path modelPath;
+    private Optional<String> modelId;
+    private String device;
+    private String dtype;
+    private int batchSize;
+    private int engineThreads;
+    private boolean useCache;
+    private boolean useFlashAttention;
+    private boolean compileModel;
+
+    // generation defaults (a request may override them)
+    private int maxNewTokens;
+    private double temperature;
+    private double topP;
+    private int topK;
+    private double repetitionPenalty;
+
+    // context
+    private int maxContextLength;
+    private int contextWindow;
+    private String defaultSystemPrompt;
+
+    // response cache
+    private boolean enableResponseCache;
+    private String cacheName;
+    private int cacheSize;
+    private Duration cacheTtl;
+
+    // serving
+    private String host;
+    private int port;
+    private int workers;
+    private int queueCapacity;
+    private Duration requestTimeout;
+    private int warmupRequests;
+    private double slaP95Seconds;
+    private Duration metricsWindow;
+    private Duration livenessStall;
+    private Optional<String> adminToken;
+
+    // request limits
+    private int maxUserInputChars;
+    private int maxMessageChars;
+    private int maxHistoryMessages;
+    private int maxNewTokensLimit;
+    private int maxBodyBytes;
+
+    /** For the CDI proxy only. */
+    protected InferenceConfig() {
+    }
+
+    @Inject
+    public InferenceConfig(Config config) {
+        modelPath = Path.of(string(config, "model.path"));
+        modelId = config.getOptionalValue("model.id", String.class).map(String::strip).filter(s -> !s.isEmpty());
+        device = string(config, "device");
+        dtype = string(config, "dtype");
+        batchSize = integer(config, "batch_size", v -> v >= 1, "at least 1");
+        engineThreads = integer(config, "engine.threads", v -> v >= 0, "0 (all cores) or more");
+        useCache = config.getValue("use_cache", Boolean.class);
+        useFlashAttention = config.getValue("use_flash_attention", Boolean.class);
+        compileModel = config.getValue("compile_model", Boolean.class);
+
+        maxNewTokensLimit = integer(config, "limits.max-new-tokens", v -> v >= 1, "at least 1");
+        maxNewTokens = integer(config, "max_new_tokens", v -> v >= 1 && v <= maxNewTokensLimit,
+                "between 1 and limits.max-new-tokens (" + maxNewTokensLimit + ")");
+        temperature = decimal(config, "temperature", v -> v >= 0, "0 (greedy) or more");
+        topP = decimal(config, "top_p", v -> v > 0 && v <= 1, "in (0, 1]");
+        topK = integer(config, "top_k", v -> v >= 0, "0 (off) or more");
+        repetitionPenalty = decimal(config, "repetition_penalty", v -> v > 0, "greater than 0");
+
+        maxContextLength = integer(config, "max_context_length", v -> v >= 2, "at least 2");
+        contextWindow = integer(config, "context_window", v -> v >= 0, "0 or more");
+        defaultSystemPrompt = config.getOptionalValue("default_system_prompt", String.class).orElse("");
+
+        enableResponseCache = config.getValue("enable_response_cache", Boolean.class);
+        cacheName = string(config, "cache.name");
+        cacheSize = integer(config, "cache.size", v -> v >= 1, "at least 1");
+        cacheTtl = Duration.ofSeconds(integer(config, "cache.ttl", v -> v >= 1, "at least 1 second"));
+
+        host = string(config, "host");
+        port = integer(config, "port", v -> v >= 1 && v <= 65535, "a TCP port");
+        workers = integer(config, "workers", v -> v >= 1, "at least 1");
+        queueCapacity = integer(config, "queue.capacity", v -> v >= 1, "at least 1");
+        requestTimeout = Duration.ofMillis(Math.round(1000 * decimal(config, "request.timeout", v -> v > 0,
+                "greater than 0 seconds")));
+        warmupRequests = integer(config, "warmup.requests", v -> v >= 0, "0 or more");
+        slaP95Seconds = decimal(config, "sla.p95-seconds", v -> v > 0, "greater than 0");
+        metricsWindow = Duration.ofSeconds(integer(config, "metrics.window-seconds", v -> v >= 1, "at least 1"));
+        livenessStall = Duration.ofSeconds(integer(config, "liveness.stall-seconds", v -> v >= 1, "at least 1"));
+        adminToken = config.getOptionalValue("admin.token", String.class).map(String::strip).filter(s -> !s.isEmpty());
+
+        maxUserInputChars = integer(config, "limits.user-input-chars", v -> v >= 1, "at least 1");
+        maxMessageChars = integer(config, "limits.message-chars", v -> v >= 1, "at least 1");
+        maxHistoryMessages = integer(config, "limits.history-messages", v -> v >= 0, "0 or more");
+        maxBodyBytes = integer(config, "limits.body-bytes", v -> v >= 64, "at least 64");
+    }
+
+    private static String string(Config config, String name) {
+        String value = config.getValue(name, String.class).strip();
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("configuration property " + name + " must not be empty");
+        }
+        return value;
+    }
+
+    private static int integer(Config config, String name, Predicate<Integer> valid, String rule) {
+        int value = config.getValue(name, Integer.class);
+        if (!valid.test(value)) {
+            throw new IllegalArgumentException("configuration property " + name + " is " + value + "; it must be "
+                    + rule);
+        }
+        return value;
+    }
+
+    private static double decimal(Config config, String name, Predicate<Double> valid, String rule) {
+        double value = config.getValue(name, Double.class);
+        if (!Double.isFinite(value) || !valid.test(value)) {
+            throw new IllegalArgumentException("configuration property " + name + " is " + value + "; it must be "
+                    + rule);
+        }
+        return value;
+    }
+
+    /** A Hugging Face model folder: config.json, safetensors, tokenizer.json, tokenizer_config.json. */
+    public Path modelPath() {
+        return modelPath;
+    }
+
+    /** The model's name in responses and cache keys: {@code model.id}, else the folder's name. */
+    public String modelId() {
+        return modelId.orElseGet(() -> {
+            Path name = modelPath.toAbsolutePath().normalize().getFileName();
+            return name == null ? modelPath.toString() : name.toString();
+        });
+    }
+
+    /** {@code cpu}, {@code cuda} or {@code cuda:N}. */
+    public String device() {
+        return device;
+    }
+
+    /** {@code float32}, {@code bfloat16} or {@code float16}. */
+    public String dtype() {
+        return dtype;
+    }
+
+    /** Sequences decoded together: the engine's KV cache slots. */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** Intra-op threads of the engine thread; 0 = all available cores. */
+    public int engineThreads() {
+        return engineThreads;
+    }
+
+    /** The seed's KV cache switch; the engine always decodes with its KV cache. */
+    public boolean useCache() {
+        return useCache;
+    }
+
+    /** The seed's flash attention switch; the engine uses scaled dot-product attention. */
+    public boolean useFlashAttention() {
+        return useFlashAttention;
+    }
+
+    /** The seed's torch.compile switch (CUDA graph capture of the decode step). */
+    public boolean compileModel() {
+        return compileModel;
+    }
+
+    public int maxNewTokens() {
+        return maxNewTokens;
+    }
+
+    public double temperature() {
+        return temperature;
+    }
+
+    public double topP() {
+        return topP;
+    }
+
+    public int topK() {
+        return topK;
+    }
+
+    public double repetitionPenalty() {
+        return repetitionPenalty;
+    }
+
+    /** Tokens per sequence: prompt plus generated. */
+    public int maxContextLength() {
+        return maxContextLength;
+    }
+
+    /** History messages kept (the most recent). */
+    public int contextWindow() {
+        return contextWindow;
+    }
+
+    /** Used when a request has no system_prompt; empty means none. */
+    public String defaultSystemPrompt() {
+        return defaultSystemPrompt;
+    }
+
+    public boolean enableResponseCache() {
+        return enableResponseCache;
+    }
+
+    public String cacheName() {
+        return cacheName;
+    }
+
+    public int cacheSize() {
+        return cacheSize;
+    }
+
+    public Duration cacheTtl() {
+        return cacheTtl;
+    }
+
+    /** Where the launch script binds Payara Micro; the WAR itself does not open sockets. */
+    public String host() {
+        return host;
+    }
+
+    /** The launch script's HTTP port. */
+    public int port() {
+        return port;
+    }
+
+    /** The seed's worker count; the launch script sizes Payara's HTTP thread pool with it. */
+    public int workers() {
+        return workers;
+    }
+
+    /** Requests waiting for the engine beyond the running ones; more are refused with 503. */
+    public int queueCapacity() {
+        return queueCapacity;
+    }
+
+    /** From arrival to the last token; a request over it is cancelled. */
+    public Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    public int warmupRequests() {
+        return warmupRequests;
+    }
+
+    public double slaP95Seconds() {
+        return slaP95Seconds;
+    }
+
+    /** Latency percentiles cover this much recent time. */
+    public Duration metricsWindow() {
+        return metricsWindow;
+    }
+
+    /** Liveness fails when work waits and the engine thread has made no progress this long. */
+    public Duration livenessStall() {
+        return livenessStall;
+    }
+
+    /** The token POST /api/v1/cache/clear requires; empty when none is set (then it refuses all). */
+    public Optional<String> adminToken() {
+        return adminToken;
+    }
+
+    public int maxUserInputChars() {
+        return maxUserInputChars;
+    }
+
+    public int maxMessageChars() {
+        return maxMessageChars;
+    }
+
+    public int maxHistoryMessages() {
+        return maxHistoryMessages;
+    }
+
+    /** The most a request may ask for with max_new_tokens. */
+    public int maxNewTokensLimit() {
+        return maxNewTokensLimit;
+    }
+
+    public int maxBodyBytes() {
+        return maxBodyBytes;
+    }
+}

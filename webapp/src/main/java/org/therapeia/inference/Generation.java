@@ -1,0 +1,15 @@
+package org.therapeia.inference;
+
+/**
+ * The outcome of one sequence.
+ *
+ * @param tokens            generated token ids, the final end-of-sequence token included
+ * @param stoppedByEos      true when an end-of-sequence token ended it (finish reason "stop"),
+ *                          false when max_new_tokens or the context did ("length")
+ * @param queueNanos        submitted to admitted into the engine
+ * @param firstTokenNanos   submitted to first token
+ * @param generationNanos   admitted to last token
+ */
+public record Generation(int[] tokens, boolean stoppedByEos, long queueNanos, long firstTokenNanos,
+                         long generationNanos) {
+}

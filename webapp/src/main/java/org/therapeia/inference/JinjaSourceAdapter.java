@@ -1,0 +1,138 @@
+package org.therapeia.inference;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Rewrites the jinja2 constructs that Jinjava parses differently, inside
+ * {@code {% %}} and {@code {{ }}} only, so that templates written for Python render the same:
+ * <ul>
+ *   <li>{@code not x is defined}: jinja2 reads {@code not (x is defined)}; Jinjava negated
+ *       {@code x} first. Rewritten with the parentheses.</li>
+ *   <li>keyword arguments with an operator, {@code namespace(n=messages|length - 1)}: jinja2 binds
+ *       the whole expression to {@code n}; Jinjava binds {@code n=messages|length} and then
+ *       subtracts. Each keyword argument's value is put in parentheses.</li>
+ *   <li>{@code xs[::-1]}: Jinjava has no slice step; rewritten as {@code (xs|reverse)}.</li>
+ * </ul>
+ * Text outside tags and string literals are left alone.
+ */
+final class JinjaSourceAdapter {
+
+    private static final Pattern TAG = Pattern.compile("(\\{%-?|\\{\\{-?)(.*?)(-?%\\}|-?\\}\\})", Pattern.DOTALL);
+    private static final Pattern NOT_IS = Pattern.compile(
+            "\\bnot\\s+([A-Za-z_][\\w.]*(?:\\[[^\\]]*\\])*)\\s+is\\s+(not\\s+)?([A-Za-z_]\\w*)\\b");
+
+    private static final Pattern REVERSED = Pattern.compile("([A-Za-z_][\\w.]*)\\[::-1\\]");
+
+    private JinjaSourceAdapter() {
+    }
+
+    static String adapt(String source) {
+        Matcher m = TAG.matcher(source);
+        StringBuilder out = new StringBuilder(source.length() + 64);
+        int last = 0;
+        while (m.find()) {
+            out.append(source, last, m.start());
+            String body = m.group(2);
+            boolean macro = body.stripLeading().startsWith("macro ");
+            String adapted = NOT_IS.matcher(body).replaceAll("not ($1 is $2$3)");
+            adapted = REVERSED.matcher(adapted).replaceAll("($1|reverse)");
+            if (!macro) {
+                adapted = parenthesiseKeywordArguments(adapted);
+            }
+            out.append(m.group(1)).append(adapted).append(m.group(3));
+            last = m.end();
+        }
+        out.append(source, last, source.length());
+        return out.toString();
+    }
+
+    /** {@code f(a=x - 1, b=y)} to {@code f(a=(x - 1), b=(y))}, at any depth of parentheses. */
+    static String parenthesiseKeywordArguments(String expr) {
+        StringBuilder out = new StringBuilder(expr.length() + 16);
+        int depth = 0;
+        int n = expr.length();
+        int i = 0;
+        while (i < n) {
+            char c = expr.charAt(i);
+            if (c == '\'' || c == '"') {
+                int end = endOfString(expr, i);
+                out.append(expr, i, end);
+                i = end;
+                continue;
+            }
+            if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            }
+            out.append(c);
+            i++;
+            if (c == '=' && depth > 0 && isKeywordAssignment(expr, i - 1)) {
+                int end = endOfArgument(expr, i);
+                out.append('(').append(expr, i, end).append(')');
+                i = end;
+            }
+        }
+        return out.toString();
+    }
+
+    /** '=' at {@code at} is {@code name=} and not part of ==, !=, <=, >=. */
+    private static boolean isKeywordAssignment(String s, int at) {
+        if (at + 1 < s.length() && s.charAt(at + 1) == '=') {
+            return false;
+        }
+        int j = at - 1;
+        if (j < 0 || !(Character.isLetterOrDigit(s.charAt(j)) || s.charAt(j) == '_')) {
+            return false;
+        }
+        while (j >= 0 && (Character.isLetterOrDigit(s.charAt(j)) || s.charAt(j) == '_')) {
+            j--;
+        }
+        while (j >= 0 && s.charAt(j) == ' ') {
+            j--;
+        }
+        return j >= 0 && (s.charAt(j) == '(' || s.charAt(j) == ',');
+    }
+
+    private static int endOfArgument(String s, int from) {
+        int depth = 0;
+        int i = from;
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c == '\'' || c == '"') {
+                i = endOfString(s, i);
+                continue;
+            }
+            if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if (c == ')' || c == ']' || c == '}') {
+                if (depth == 0) {
+                    return i;
+                }
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                return i;
+            }
+            i++;
+        }
+        return i;
+    }
+
+    private static int endOfString(String s, int start) {
+        char quote = s.charAt(start);
+        int i = start + 1;
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c == '\\') {
+                i += 2;
+                continue;
+            }
+            if (c == quote) {
+                return i + 1;
+            }
+            i++;
+        }
+        return s.length();
+    }
+}

@@ -1,0 +1,103 @@
+package org.therapeia.inference;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.therapeia.api.ChatMessage;
+
+/**
+ * Builds the prompt the seed built: system prompt, the last {@code context_window} history
+ * messages and the user input, through the model's chat template and tokenizer. When the prompt
+ * plus the reply's {@code max_new_tokens} would not fit the context, the oldest history messages
+ * are dropped first; when even none fit, it fails ({@link PromptTooLongException}).
+ *
+ * <p>History kept after trimming starts with a user turn, since many templates (Llama 2,
+ * Mistral, Gemma) require user/assistant alternation from the first turn. A template that refuses
+ * a system message (Gemma) gets the system prompt at the head of the first user turn instead,
+ * as those models' own documentation suggests.
+ */
+public final class PromptBuilder {
+
+    private final ChatTemplate template;
+    private final Tokenizer tokenizer;
+    private final int contextWindow;
+
+    public PromptBuilder(ChatTemplate template, Tokenizer tokenizer, int contextWindow) {
+        this.template = template;
+        this.tokenizer = tokenizer;
+        this.contextWindow = contextWindow;
+    }
+
+    /**
+     * @param systemPrompt  null or blank for none
+     * @param history       oldest first
+     * @param maxNewTokens  tokens reserved for the reply
+     * @param maxContext    prompt plus reply must fit this
+     * @throws PromptTooLongException when the bare system prompt and user input do not fit
+     * @throws ChatTemplateException  when the template refuses the conversation
+     */
+    public Prompt build(String systemPrompt, List<ChatMessage> history, String userInput, int maxNewTokens,
+                        int maxContext) {
+        int budget = maxContext - maxNewTokens;
+        if (budget < 1) {
+            throw new PromptTooLongException("max_new_tokens (" + maxNewTokens + ") leaves no room for the prompt "
+                    + "in the context of " + maxContext + " tokens");
+        }
+        int first = Math.max(0, history.size() - contextWindow);
+        boolean trimmed = first > 0;
+        while (true) {
+            if (trimmed) {
+                first = skipLeadingAssistant(history, first);
+            }
+            List<ChatMessage> kept = history.subList(first, history.size());
+            int[] ids = encode(systemPrompt, kept, userInput);
+            if (ids.length <= budget) {
+                return new Prompt(ids, kept.size());
+            }
+            if (kept.isEmpty()) {
+                throw new PromptTooLongException("the prompt needs " + ids.length + " tokens without any history; "
+                        + "with max_new_tokens " + maxNewTokens + " the context of " + maxContext
+                        + " tokens leaves " + budget);
+            }
+            first++;
+            trimmed = true;
+        }
+    }
+
+    private static int skipLeadingAssistant(List<ChatMessage> history, int first) {
+        while (first < history.size() && !ChatMessage.USER.equals(history.get(first).role())) {
+            first++;
+        }
+        return first;
+    }
+
+    private int[] encode(String systemPrompt, List<ChatMessage> history, String userInput) {
+        boolean hasSystem = systemPrompt != null && !systemPrompt.isBlank();
+        List<ChatMessage> messages = new ArrayList<>(history.size() + 2);
+        if (hasSystem) {
+            messages.add(new ChatMessage(ChatMessage.SYSTEM, systemPrompt));
+        }
+        messages.addAll(history);
+        messages.add(new ChatMessage(ChatMessage.USER, userInput));
+        String text;
+        try {
+            text = template.render(messages, true);
+        } catch (ChatTemplateException e) {
+            if (!hasSystem || !e.raisedByTemplate()) {
+                throw e;
+            }
+            text = template.render(withSystemInFirstUserTurn(systemPrompt, messages.subList(1, messages.size())), true);
+        }
+        return tokenizer.encode(text);
+    }
+
+    private static List<ChatMessage> withSystemInFirstUserTurn(String systemPrompt, List<ChatMessage> messages) {
+        List<ChatMessage> out = new ArrayList<>(messages);
+        for (int i = 0; i < out.size(); i++) {
+            if (ChatMessage.USER.equals(out.get(i).role())) {
+                out.set(i, new ChatMessage(ChatMessage.USER, systemPrompt + "\n\n" + out.get(i).content()));
+                break;
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,346 @@
+package org.therapeia.inference;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.therapeia.engine.Engine;
+import org.therapeia.engine.EngineException;
+import org.therapeia.engine.EngineStats;
+import org.therapeia.engine.SamplingParams;
+import org.therapeia.engine.StepEvent;
+
+/**
+ * Continuous batching over the engine's step API, on one engine thread that alone calls the
+ * engine: each turn of its loop admits waiting requests into free slots, cancels those past their
+ * deadline (or given up by their caller), and runs one {@link Engine#step()}, which prefills the
+ * new sequences and decodes every running one in one batch.
+ *
+ * <p>Requests wait in a bounded queue ({@code queue.capacity}); a full queue refuses at once
+ * ({@link QueueFullException}). At most {@code maxRunning} sequences (the engine's slots) are in
+ * the engine, so the queue length is the real wait. Each request's future completes with its
+ * {@link Generation}, or exceptionally with {@link GenerationTimeoutException},
+ * {@link EngineException} or {@link SchedulerClosedException}.
+ */
+public final class Scheduler implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Scheduler.class.getName());
+    private static final long IDLE_POLL_MILLIS = 50;
+
+    private final Engine engine;
+    private final int maxRunning;
+    private final int queueCapacity;
+    private final LongSupplier clock;
+    private final SchedulerListener listener;
+    private final BlockingQueue<Job> queue;
+    private final Map<Long, Job> running = new HashMap<>(); // engine thread only
+    private final int[] eosTokenIds;
+    private final Thread thread;
+
+    private volatile boolean stopping;
+    private volatile long heartbeatNanos;
+    private volatile EngineStats stats;
+    private volatile int runningCount;
+    private volatile Throwable died;
+
+    /**
+     * @param maxRunning sequences in the engine at once (its slots)
+     * @param clock      nanosecond clock (System::nanoTime outside tests)
+     */
+    public Scheduler(Engine engine, int maxRunning, int queueCapacity, ThreadFactory threadFactory, LongSupplier clock,
+                     SchedulerListener listener) {
+        if (maxRunning < 1 || queueCapacity < 1) {
+            throw new IllegalArgumentException("maxRunning and queueCapacity must be at least 1");
+        }
+        this.engine = engine;
+        this.maxRunning = maxRunning;
+        this.queueCapacity = queueCapacity;
+        this.clock = clock;
+        this.listener = listener;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.eosTokenIds = engine.eosTokenIds().clone();
+        this.stats = engine.stats();
+        this.heartbeatNanos = clock.getAsLong();
+        this.thread = threadFactory.newThread(this::run);
+        this.thread.setName("therapeia-engine");
+        this.thread.setDaemon(true);
+    }
+
+    public Scheduler start() {
+        thread.start();
+        return this;
+    }
+
+    /**
+     * Queues a generation.
+     *
+     * @throws QueueFullException       when {@code queue.capacity} requests already wait
+     * @throws SchedulerClosedException after {@link #close()}
+     */
+    public CompletableFuture<Generation> submit(int[] promptIds, SamplingParams params, Duration timeout) {
+        if (stopping) {
+            throw new SchedulerClosedException();
+        }
+        long now = clock.getAsLong();
+        Job job = new Job(promptIds.clone(), params, now, now + timeout.toNanos(), timeout);
+        if (!queue.offer(job)) {
+            throw new QueueFullException(queueCapacity);
+        }
+        return job.future;
+    }
+
+    /** Requests waiting for a slot. */
+    public int queueDepth() {
+        return queue.size();
+    }
+
+    /** Sequences in the engine. */
+    public int running() {
+        return runningCount;
+    }
+
+    public int queueCapacity() {
+        return queueCapacity;
+    }
+
+    /** The engine's counters as of the engine thread's last turn (request threads never call the engine). */
+    public EngineStats stats() {
+        return stats;
+    }
+
+    /** When the engine thread last completed a turn of its loop ({@link System#nanoTime()} scale). */
+    public long heartbeatNanos() {
+        return heartbeatNanos;
+    }
+
+    /** Whether work is waiting or running. */
+    public boolean hasWork() {
+        return !queue.isEmpty() || runningCount > 0;
+    }
+
+    public boolean isThreadAlive() {
+        return thread.isAlive() && died == null;
+    }
+
+    /** What killed the engine thread, if anything did. */
+    public Throwable failure() {
+        return died;
+    }
+
+    /**
+     * Stops the engine thread after its current step; waiting and running requests fail with
+     * {@link SchedulerClosedException}. Idempotent. The engine itself is the caller's to close.
+     */
+    @Override
+    public void close() {
+        stopping = true;
+        thread.interrupt();
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        failQueued(new SchedulerClosedException());
+    }
+
+    private void run() {
+        try {
+            while (!stopping) {
+                turn();
+                heartbeatNanos = clock.getAsLong();
+            }
+        } catch (InterruptedException e) {
+            // close() interrupts an idle wait
+        } catch (Throwable t) { // the thread must not die silently: liveness reports it
+            died = t;
+            LOG.log(Level.SEVERE, "the engine thread stopped: " + t.getClass().getName());
+        } finally {
+            SchedulerClosedException closed = new SchedulerClosedException();
+            for (Job job : running.values()) {
+                cancelInEngine(job);
+                job.future.completeExceptionally(closed);
+            }
+            running.clear();
+            runningCount = 0;
+            failQueued(closed);
+        }
+    }
+
+    private void turn() throws InterruptedException {
+        if (running.isEmpty()) {
+            Job next = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+            if (next == null) {
+                return;
+            }
+            admit(next);
+        }
+        while (running.size() < maxRunning) {
+            Job next = queue.poll();
+            if (next == null) {
+                break;
+            }
+            admit(next);
+        }
+        expire();
+        runningCount = running.size();
+        if (running.isEmpty()) {
+            return;
+        }
+        long start = clock.getAsLong();
+        List<StepEvent> events;
+        try {
+            events = engine.step();
+        } catch (EngineException e) {
+            failRunning(e);
+            return;
+        }
+        long end = clock.getAsLong();
+        stats = engine.stats();
+        listener.onStep(events.size(), events.size(), end - start);
+        for (StepEvent event : events) {
+            Job job = running.get(event.sequenceId());
+            if (job == null) {
+                continue;
+            }
+            if (job.tokens.isEmpty()) {
+                job.firstTokenNanos = end;
+                listener.onFirstToken(end - job.submittedNanos);
+            }
+            job.tokens.add(event.token());
+            if (event.finished()) {
+                running.remove(event.sequenceId());
+                job.future.complete(job.result(end, isEos(event.token())));
+            }
+        }
+        runningCount = running.size();
+    }
+
+    private void admit(Job job) {
+        if (job.future.isDone()) { // given up by its caller while waiting
+            return;
+        }
+        long now = clock.getAsLong();
+        if (now - job.deadlineNanos >= 0) {
+            job.future.completeExceptionally(new GenerationTimeoutException(job.timeout));
+            return;
+        }
+        try {
+            job.sequenceId = engine.add(job.promptIds, job.params);
+        } catch (EngineException e) {
+            job.future.completeExceptionally(e);
+            return;
+        }
+        job.admittedNanos = now;
+        running.put(job.sequenceId, job);
+    }
+
+    private void expire() {
+        long now = clock.getAsLong();
+        for (Iterator<Job> it = running.values().iterator(); it.hasNext(); ) {
+            Job job = it.next();
+            boolean late = now - job.deadlineNanos >= 0;
+            if (late || job.future.isDone()) {
+                cancelInEngine(job);
+                it.remove();
+                if (late) {
+                    job.future.completeExceptionally(new GenerationTimeoutException(job.timeout));
+                }
+            }
+        }
+    }
+
+    private void cancelInEngine(Job job) {
+        try {
+            engine.cancel(job.sequenceId);
+        } catch (EngineException e) {
+            LOG.log(Level.WARNING, "cancelling a sequence failed: " + e.getMessage());
+        }
+    }
+
+    private void failRunning(EngineException e) {
+        LOG.log(Level.WARNING, "an engine step failed; failing " + running.size() + " sequences: " + e.getMessage());
+        for (Job job : running.values()) {
+            cancelInEngine(job);
+            job.future.completeExceptionally(e);
+        }
+        running.clear();
+        runningCount = 0;
+    }
+
+    private void failQueued(RuntimeException e) {
+        List<Job> drained = new ArrayList<>();
+        queue.drainTo(drained);
+        for (Job job : drained) {
+            job.future.completeExceptionally(e);
+        }
+    }
+
+    private boolean isEos(int token) {
+        for (int id : eosTokenIds) {
+            if (id == token) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One request's journey; fields other than future are touched by the engine thread only. */
+    private static final class Job {
+        final int[] promptIds;
+        final SamplingParams params;
+        final long submittedNanos;
+        final long deadlineNanos;
+        final Duration timeout;
+        final CompletableFuture<Generation> future = new CompletableFuture<>();
+        final IntList tokens = new IntList();
+        long sequenceId = -1;
+        long admittedNanos;
+        long firstTokenNanos;
+
+        Job(int[] promptIds, SamplingParams params, long submittedNanos, long deadlineNanos, Duration timeout) {
+            this.promptIds = promptIds;
+            this.params = params;
+            this.submittedNanos = submittedNanos;
+            this.deadlineNanos = deadlineNanos;
+            this.timeout = timeout;
+        }
+
+        Generation result(long endNanos, boolean stoppedByEos) {
+            return new Generation(tokens.toArray(), stoppedByEos, admittedNanos - submittedNanos,
+                    firstTokenNanos - submittedNanos, endNanos - admittedNanos);
+        }
+    }
+
+    /** A growable int array: token lists without boxing. */
+    private static final class IntList {
+        private int[] values = new int[32];
+        private int size;
+
+        void add(int v) {
+            if (size == values.length) {
+                values = java.util.Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = v;
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        int[] toArray() {
+            return java.util.Arrays.copyOf(values, size);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package org.therapeia.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.therapeia.api.ChatMessage;
+import org.therapeia.engine.SamplingParams;
+
+class CacheKeyTest {
+
+    private static final SamplingParams P = new SamplingParams(256, 0.7, 50, 0.9, 1.1, 7);
+
+    private static String key(String system, List<ChatMessage> history, String input, SamplingParams p) {
+        return CacheKey.of("model", system, history, input, p);
+    }
+
+    @Test
+    void isSha256Hex() {
+        assertTrue(key("s", List.of(), "hi", P).matches("[0-9a-f]{64}"));
+    }
+
+    @Test
+    void normalisesUnicodeAndWhitespace() {
+        assertEquals("I feel anxious.", CacheKey.normalise("  I\u00a0feel\t\n anxious.  "));
+        assertEquals("fine", CacheKey.normalise("\uFB01ne")); // NFKC unfolds the ligature
+        assertEquals(key("Be kind.", List.of(), "I feel anxious.", P),
+                key(" Be  kind. ", List.of(), "I feel\u3000anxious. ", P));
+        assertEquals(key("s", List.of(new ChatMessage("user", "a  b")), "x", P),
+                key("s", List.of(new ChatMessage("user", "a b")), "x", P));
+    }
+
+    @Test
+    void everythingThatChangesTheReplyChangesTheKey() {
+        String base = key("s", List.of(new ChatMessage("user", "a")), "x", P);
+        assertNotEquals(base, CacheKey.of("other-model", "s", List.of(new ChatMessage("user", "a")), "x", P));
+        assertNotEquals(base, key("t", List.of(new ChatMessage("user", "a")), "x", P));
+        assertNotEquals(base, key("s", List.of(new ChatMessage("assistant", "a")), "x", P));
+        assertNotEquals(base, key("s", List.of(), "x", P));
+        assertNotEquals(base, key("s", List.of(new ChatMessage("user", "a")), "y", P));
+        assertNotEquals(base, key("s", List.of(new ChatMessage("user", "a")), "x",
+                new SamplingParams(128, 0.7, 50, 0.9, 1.1, 7)));
+        assertNotEquals(base, key("s", List.of(new ChatMessage("user", "a")), "x",
+                new SamplingParams(256, 0.7, 50, 0.9, 1.1, 8)));
+        assertNotEquals(base, key("s", List.of(new ChatMessage("user", "a")), "x",
+                new SamplingParams(256, 0.8, 50, 0.9, 1.1, 7)));
+    }
+
+    @Test
+    void fieldBoundariesMatter() {
+        assertNotEquals(key("ab", List.of(), "c", P), key("a", List.of(), "bc", P));
+    }
+
+    @Test
+    void greedyIgnoresTheSeed() {
+        assertEquals(key("s", List.of(), "x", SamplingParams.greedy(16)),
+                key("s", List.of(), "x", new SamplingParams(16, 0.0, 0, 1.0, 1.0, 99)));
+    }
+}

@@ -1,0 +1,81 @@
+package org.therapeia.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import org.junit.jupiter.api.Test;
+import org.therapeia.TestConfig;
+
+class InferenceConfigTest {
+
+    @Test
+    void defaultsAreTheSeeds() {
+        InferenceConfig c = TestConfig.inference(Map.of());
+        assertEquals(256, c.maxNewTokens());
+        assertEquals(0.7, c.temperature());
+        assertEquals(0.9, c.topP());
+        assertEquals(50, c.topK());
+        assertEquals(1.1, c.repetitionPenalty());
+        assertTrue(c.useCache());
+        assertTrue(c.useFlashAttention());
+        assertTrue(c.compileModel());
+        assertEquals(2048, c.maxContextLength());
+        assertEquals(10, c.contextWindow());
+        assertTrue(c.enableResponseCache());
+        assertEquals(1000, c.cacheSize());
+        assertEquals(Duration.ofSeconds(3600), c.cacheTtl());
+        assertEquals(10, c.warmupRequests());
+        assertEquals(2.0, c.slaP95Seconds());
+        assertEquals("cpu", c.device());
+        assertEquals(Path.of(System.getProperty("user.home"), ".cache", "therapeia", "default-model"), c.modelPath());
+        assertEquals("default-model", c.modelId());
+        assertFalse(c.adminToken().isPresent());
+    }
+
+    @Test
+    void seedEnvironmentVariablesOverrideByTheMicroProfileRule() {
+        InferenceConfig c = TestConfig.inference(Map.of(
+                "MODEL_PATH", "/models/qwen2.5-0.5b",
+                "DEVICE", "cuda",
+                "CACHE_SIZE", "50",
+                "CACHE_TTL", "60",
+                "HOST", "127.0.0.1",
+                "PORT", "8000",
+                "WORKERS", "2",
+                "MAX_NEW_TOKENS", "64",
+                "ADMIN_TOKEN", "s3cret"));
+        assertEquals(Path.of("/models/qwen2.5-0.5b"), c.modelPath());
+        assertEquals("qwen2.5-0.5b", c.modelId());
+        assertEquals("cuda", c.device());
+        assertEquals(50, c.cacheSize());
+        assertEquals(Duration.ofSeconds(60), c.cacheTtl());
+        assertEquals("127.0.0.1", c.host());
+        assertEquals(8000, c.port());
+        assertEquals(2, c.workers());
+        assertEquals(64, c.maxNewTokens());
+        assertEquals("s3cret", c.adminToken().orElseThrow());
+    }
+
+    @Test
+    void outOfRangeValuesNameTheProperty() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TestConfig.inference(Map.of("TOP_P", "1.5")));
+        assertTrue(e.getMessage().contains("top_p"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> TestConfig.inference(Map.of("MAX_NEW_TOKENS", "5000")));
+        assertTrue(e.getMessage().contains("max_new_tokens"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> TestConfig.inference(Map.of("CACHE_SIZE", "0")));
+    }
+
+    @Test
+    void malformedNumbersFail() {
+        assertThrows(RuntimeException.class, () -> TestConfig.inference(Map.of("CACHE_TTL", "an hour")));
+        assertThrows(NoSuchElementException.class, () -> TestConfig.inference(Map.of("DEVICE", "")));
+    }
+}

@@ -1,0 +1,126 @@
+package org.therapeia.inference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jakarta.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.therapeia.Fixtures;
+import org.therapeia.api.ChatMessage;
+
+class PromptBuilderTest {
+
+    private static Tokenizer tokenizer;
+    private static ChatTemplate chatml;
+    private static ChatTemplate llama2;
+    private static ChatTemplate gemma;
+
+    @BeforeAll
+    static void load() {
+        tokenizer = Tokenizer.load(Fixtures.tokenizerCases().resolve("tiny_bpe_split_qwen2_tokenizer.json"));
+        JsonObject cases = Fixtures.readJson(Fixtures.tokenizerCases().resolve("chat_template_cases.json"));
+        chatml = new ChatTemplate(cases.getJsonObject("chatml").getString("template"), "", "<|im_end|>");
+        llama2 = new ChatTemplate(cases.getJsonObject("llama2").getString("template"), "<s>", "</s>");
+        gemma = new ChatTemplate(cases.getJsonObject("gemma").getString("template"), "<bos>", "<eos>");
+    }
+
+    @AfterAll
+    static void close() {
+        tokenizer.close();
+    }
+
+    private static List<ChatMessage> history(int n) {
+        List<ChatMessage> h = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            h.add(new ChatMessage(i % 2 == 0 ? "user" : "assistant", "message number " + i));
+        }
+        return h;
+    }
+
+    private static int tokens(ChatTemplate template, List<ChatMessage> messages) {
+        return tokenizer.encode(template.render(messages, true)).length;
+    }
+
+    @Test
+    void promptIsTheTemplateRenderTokenised() {
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, 10);
+        Prompt prompt = builder.build("Be kind.", history(2), "I feel anxious.", 16, 4096);
+        List<ChatMessage> expected = new ArrayList<>();
+        expected.add(new ChatMessage("system", "Be kind."));
+        expected.addAll(history(2));
+        expected.add(new ChatMessage("user", "I feel anxious."));
+        assertArrayEquals(tokenizer.encode(chatml.render(expected, true)), prompt.ids());
+        assertEquals(2, prompt.historyMessages());
+    }
+
+    @Test
+    void keepsOnlyTheContextWindow() {
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, 4);
+        Prompt prompt = builder.build(null, history(9), "now", 16, 4096);
+        // the last 4 of 9 start with an assistant turn (index 5), which is dropped as well
+        assertEquals(3, prompt.historyMessages());
+        List<ChatMessage> expected = new ArrayList<>(history(9).subList(6, 9));
+        expected.add(new ChatMessage("user", "now"));
+        assertArrayEquals(tokenizer.encode(chatml.render(expected, true)), prompt.ids());
+    }
+
+    @Test
+    void dropsOldestMessagesFirstToFitTheContext() {
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, 10);
+        List<ChatMessage> full = new ArrayList<>(history(6));
+        full.add(new ChatMessage("user", "now"));
+        List<ChatMessage> lastTwoTurns = new ArrayList<>(history(6).subList(2, 6));
+        lastTwoTurns.add(new ChatMessage("user", "now"));
+        int maxNewTokens = 8;
+        int context = tokens(chatml, lastTwoTurns) + maxNewTokens; // fits 4 history messages, not 6
+        assertTrue(tokens(chatml, full) + maxNewTokens > context);
+        Prompt prompt = builder.build(null, history(6), "now", maxNewTokens, context);
+        assertEquals(4, prompt.historyMessages());
+        assertTrue(prompt.ids().length + maxNewTokens <= context);
+    }
+
+    @Test
+    void trimmedHistoryStartsWithAUserTurnSoAlternatingTemplatesAccept() {
+        PromptBuilder builder = new PromptBuilder(llama2, tokenizer, 3);
+        Prompt prompt = builder.build(null, history(4), "now", 8, 4096);
+        assertEquals(2, prompt.historyMessages());
+    }
+
+    @Test
+    void userInputThatCannotFitIsAnError() {
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, 10);
+        String longInput = "word ".repeat(500);
+        PromptTooLongException e = assertThrows(PromptTooLongException.class,
+                () -> builder.build("sys", history(4), longInput, 16, 256));
+        assertTrue(e.getMessage().contains("256"), e.getMessage());
+    }
+
+    @Test
+    void maxNewTokensAtTheContextIsAnError() {
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, 10);
+        assertThrows(PromptTooLongException.class, () -> builder.build(null, List.of(), "hi", 64, 64));
+    }
+
+    @Test
+    void systemPromptGoesIntoTheFirstUserTurnWhenTheTemplateRefusesSystem() {
+        PromptBuilder builder = new PromptBuilder(gemma, tokenizer, 10);
+        Prompt prompt = builder.build("Be kind.", List.of(), "hello", 8, 4096);
+        assertArrayEquals(tokenizer.encode(gemma.render(List.of(new ChatMessage("user", "Be kind.\n\nhello")), true)),
+                prompt.ids());
+    }
+
+    @Test
+    void templateRefusalOtherwiseSurfaces() {
+        PromptBuilder builder = new PromptBuilder(llama2, tokenizer, 10);
+        List<ChatMessage> bad = List.of(new ChatMessage("user", "a"), new ChatMessage("user", "b"));
+        ChatTemplateException e = assertThrows(ChatTemplateException.class,
+                () -> builder.build(null, bad, "c", 8, 4096));
+        assertTrue(e.raisedByTemplate());
+    }
+}

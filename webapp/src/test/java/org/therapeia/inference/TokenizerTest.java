@@ -1,0 +1,71 @@
+package org.therapeia.inference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.therapeia.Fixtures;
+
+/**
+ * fixtures/tokenizer-cases/hf_tokenizer_cases.json: ids and decoded text produced by Hugging Face
+ * tokenizers. The groups whose tokenizer is a SentencePiece .model file are left out: the service
+ * loads tokenizer.json only (every current Hugging Face model ships one).
+ */
+class TokenizerTest {
+
+    static Stream<Arguments> cases() {
+        JsonObject all = Fixtures.readJson(Fixtures.tokenizerCases().resolve("hf_tokenizer_cases.json"));
+        List<Arguments> out = new ArrayList<>();
+        for (String group : all.keySet()) {
+            String file = all.getJsonObject(group).getString("tokenizer");
+            if (!file.endsWith(".json")) {
+                continue;
+            }
+            int i = 0;
+            for (JsonValue c : all.getJsonObject(group).getJsonArray("cases")) {
+                out.add(Arguments.of(group + "#" + i++, file, c.asJsonObject()));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesHuggingFace(String name, String file, JsonObject c) {
+        try (Tokenizer tokenizer = Tokenizer.load(Fixtures.tokenizerCases().resolve(file))) {
+            int[] expected = c.getJsonArray("ids").getValuesAs(jakarta.json.JsonNumber.class).stream()
+                    .mapToInt(jakarta.json.JsonNumber::intValue).toArray();
+            assertArrayEquals(expected, tokenizer.encode(c.getString("text")), "ids");
+            assertEquals(c.getString("decoded"), tokenizer.decode(expected), "decoded");
+        }
+    }
+
+    @Test
+    void neverTruncates() {
+        try (Tokenizer tokenizer = Tokenizer.load(
+                Fixtures.tokenizerCases().resolve("tiny_bpe_bytelevel_tokenizer.json"))) {
+            String text = "hello world ".repeat(2000);
+            int[] ids = tokenizer.encode(text);
+            assertTrue(ids.length > 2000, "got " + ids.length + " ids");
+            assertEquals(text, tokenizer.decode(ids));
+        }
+    }
+
+    @Test
+    void missingFileIsNamed() {
+        Path missing = Path.of("no-such-dir", "tokenizer.json");
+        TokenizerException e = assertThrows(TokenizerException.class, () -> Tokenizer.load(missing));
+        assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
+    }
+}
