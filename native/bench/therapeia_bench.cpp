@@ -2,7 +2,8 @@
 //   therapeia-bench --model DIR [--dtype float32] [--device cpu] [--threads N] [--prompt-tokens 256]
 //                   [--new-tokens 64] [--batch 1] [--runs 3]
 // Prints one JSON object: medians over the runs of prefill tokens/s and time to first token (one
-// prompt alone), decode tokens/s of `batch` sequences decoding together, and peak RSS.
+// prompt alone), decode tokens/s of `batch` sequences decoding together (after all of them have
+// their first token), and peak RSS.
 #include <c10/util/Exception.h>
 #include <sys/resource.h>
 
@@ -12,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,17 +83,24 @@ int run(const Flags& flags) {
 
   std::vector<double> prefill, ttft, decode;
   for (int64_t r = 0; r < runs; ++r) {
+    // Time to first token: one prompt alone, from add() to its token (its prefill may take
+    // several steps when the prompt exceeds the per-step budget).
     params.max_new_tokens = 1;
     engine.add(random_prompt(rng, prompt_tokens, vocab), params);
     auto start = Clock::now();
-    engine.step();  // prefill + first token
+    while (engine.step().empty()) {
+    }
     const double first = seconds_since(start);
     ttft.push_back(first);
     prefill.push_back(static_cast<double>(prompt_tokens) / first);
 
+    // Decode: once every sequence of the batch has its first token, they decode in lockstep.
     params.max_new_tokens = new_tokens;
+    std::set<int64_t> started;
     for (int64_t b = 0; b < batch; ++b) engine.add(random_prompt(rng, prompt_tokens, vocab), params);
-    engine.step();  // admits all of them (their prefill is not part of decode speed)
+    while (static_cast<int64_t>(started.size()) < batch) {
+      for (const auto& event : engine.step()) started.insert(event.sequence_id);
+    }
     start = Clock::now();
     int64_t produced = 0;
     while (engine.stats().running > 0) produced += static_cast<int64_t>(engine.step().size());
