@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "therapeia/cpu_fused.h"
 #include "therapeia/cpu_linear.h"
 #include "therapeia/error.h"
 
@@ -106,6 +107,7 @@ Model::Model(const ModelConfig& config, const WeightStore& weights, at::ScalarTy
 
 // transformers' RMSNorm: normalise in float32, cast back, then scale.
 at::Tensor Model::rms_norm(const at::Tensor& x, const at::Tensor& weight) const {
+  if (fused_cpu_applies(x)) return fused_rms_norm(x, weight, config_.rms_norm_eps);
   auto x32 = x.to(at::kFloat);
   auto variance = x32.pow(2).mean(-1, /*keepdim=*/true);
   return weight * (x32 * at::rsqrt(variance + config_.rms_norm_eps)).to(x.scalar_type());
@@ -140,6 +142,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> Model::project_qkv(const LayerWei
     q = rms_norm(q, layer.q_norm);
     k = rms_norm(k, layer.k_norm);
   }
+  if (fused_cpu_applies(q) && fused_cpu_applies(k)) {
+    fused_rotary_(q, cos, sin);  // in place on this layer's fresh projection
+    fused_rotary_(k, cos, sin);
+    return {q.transpose(1, 2), k.transpose(1, 2), v};
+  }
   q = q.transpose(1, 2);  // [B, NQ, T, D]
   k = k.transpose(1, 2);  // [B, NKV, T, D]
   auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);  // [B, 1, T, D]
@@ -164,6 +171,9 @@ at::Tensor Model::feed_forward(const LayerWeights& layer, const at::Tensor& x) c
     return x + moe_forward(layer.moe, config_, tokens).view_as(x);
   }
   auto gate_up = apply_linear(rms_norm(x, layer.post_norm), layer.gate_up_proj, layer.gate_up_bias);  // [B, T, 2I]
+  if (config_.hidden_act == "silu" && fused_cpu_applies(gate_up)) {
+    return x + apply_linear(fused_silu_mul(gate_up), layer.down_proj, layer.down_bias);
+  }
   auto halves = gate_up.chunk(2, -1);
   at::Tensor activated;
   if (config_.hidden_act == "silu") activated = at::silu(halves[0]);
