@@ -1,0 +1,92 @@
+package org.therapeia.benchmark;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code java -jar therapeia-benchmark.jar [options] sequential|concurrent ...}: the seed's
+ * benchmark_inference against a running service. Exit status: 0 done, 1 no request succeeded or
+ * the JSON file could not be written, 2 usage error, 3 the service was not ready or refused the
+ * cache clear.
+ */
+public final class BenchmarkMain {
+
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int USAGE = 2;
+    static final int NOT_READY = 3;
+
+    private BenchmarkMain() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.getenv(), System.out, System.err, System.console() != null));
+    }
+
+    static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err, boolean interactive) {
+        BenchmarkOptions options;
+        try {
+            options = BenchmarkOptions.parse(args, env);
+        } catch (UsageException e) {
+            err.println("therapeia-benchmark: " + e.getMessage());
+            err.println("run with --help for usage");
+            return USAGE;
+        }
+        if (options == null) {
+            out.print(BenchmarkOptions.USAGE);
+            return OK;
+        }
+
+        InferenceClient client = new InferenceClient(options);
+        if (!options.waitReady().isZero()) {
+            String notReady = client.awaitReady(options.waitReady(), err);
+            if (notReady != null) {
+                err.println("therapeia-benchmark: " + options.endpoint(InferenceClient.READY_PATH) + " not ready after "
+                        + options.waitReady().toSeconds() + " s (" + notReady + ")");
+                return NOT_READY;
+            }
+        }
+        if (options.clearCache()) {
+            int status = client.clearCache(options.adminToken());
+            if (status != 200) {
+                err.println("therapeia-benchmark: cache clear answered " + (status == 0 ? "nothing" : "HTTP " + status)
+                        + (status == 401 ? " (wrong admin token?)" : ""));
+                return NOT_READY;
+            }
+            err.println("response cache cleared");
+        }
+
+        List<RequestInput> inputs = new MessagePicker(options.seed()).next(options.requests());
+        err.printf("%s benchmark: %d requests%s to %s%n", options.mode().word(), options.requests(),
+                options.mode() == Mode.CONCURRENT ? " at concurrency " + options.concurrency() : "",
+                options.endpoint(InferenceClient.INFERENCE_PATH));
+        Instant startedAt = Instant.now();
+        BenchmarkRunner.RunResult result;
+        try {
+            result = BenchmarkRunner.run(inputs, options.concurrency(),
+                    input -> client.infer(input, options.useCache(), options.maxNewTokens()),
+                    new Progress(err, options.requests(), interactive));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("therapeia-benchmark: interrupted");
+            return FAILED;
+        }
+
+        BenchmarkReport report = BenchmarkReport.of(options, inputs, result);
+        out.print(ReportText.render(report));
+        out.flush();
+        if (options.jsonOut() != null) {
+            try {
+                ReportJson.write(report, startedAt, options.jsonOut());
+                err.println("report written to " + options.jsonOut());
+            } catch (IOException e) {
+                err.println("therapeia-benchmark: cannot write " + options.jsonOut() + ": " + e.getMessage());
+                return FAILED;
+            }
+        }
+        return report.successes() > 0 ? OK : FAILED;
+    }
+}

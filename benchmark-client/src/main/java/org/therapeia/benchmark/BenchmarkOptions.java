@@ -1,0 +1,231 @@
+package org.therapeia.benchmark;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one benchmark run does, parsed from the command line. Options may come before or after
+ * the mode word, as {@code --name value} or {@code --name=value}.
+ *
+ * @param url            the service's base URL (scheme, host, port; no path)
+ * @param mode           sequential or concurrent
+ * @param requests       requests to send (N)
+ * @param concurrency    requests in flight at once (1 for sequential)
+ * @param useCache       the requests' {@code use_cache}
+ * @param maxNewTokens   the requests' {@code max_new_tokens}; null = the service's default
+ * @param timeout        per request, from sending to the whole body
+ * @param seed           seeds the message picker: the same seed sends the same requests in the same order
+ * @param waitReady      how long to wait for {@code /health/ready} before starting; zero = do not check
+ * @param clearCache     clear the response cache first (needs the admin token)
+ * @param adminToken     the service's {@code admin.token}; null when not given
+ * @param jsonOut        where to write the JSON report; null = none
+ */
+public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency, boolean useCache,
+        Integer maxNewTokens, Duration timeout, long seed, Duration waitReady, boolean clearCache, String adminToken,
+        Path jsonOut) {
+
+    public static final String DEFAULT_URL = "http://localhost:8080";
+    public static final int DEFAULT_REQUESTS = 100;
+    public static final int DEFAULT_CONCURRENCY = 10;
+    public static final long DEFAULT_SEED = 42;
+    public static final int DEFAULT_TIMEOUT_SECONDS = 60;
+    public static final int DEFAULT_WAIT_READY_SECONDS = 60;
+    /** Environment variable read for the admin token when --admin-token is not given. */
+    public static final String ADMIN_TOKEN_ENV = "THERAPEIA_ADMIN_TOKEN";
+
+    public static final String USAGE = """
+            usage: java -jar therapeia-benchmark.jar [options] sequential --requests N [--cache on|off]
+                   java -jar therapeia-benchmark.jar [options] concurrent --requests N --concurrency C [--cache on|off]
+
+            Sends N inference requests (a fixed set of 40 therapeutic-style messages in 4 conversation
+            contexts, some repeated) to a running Therapeia service and prints latency percentiles,
+            throughput, errors by HTTP status, cache hit rate and the overhead outside the engine.
+            Progress goes to stderr, the report to stdout.
+
+            options:
+              --url URL              service base URL (default http://localhost:8080)
+              --requests N           requests to send (default 100)
+              --concurrency C        concurrent mode: requests in flight (default 10)
+              --cache on|off         the requests' use_cache (default on)
+              --max-new-tokens N     the requests' max_new_tokens (default: the service's)
+              --timeout SECONDS      per request (default 60)
+              --seed S               message order (default 42)
+              --wait-ready SECONDS   wait for /health/ready first; 0 = skip (default 60)
+              --clear-cache          POST /api/v1/cache/clear first (needs the admin token)
+              --admin-token TOKEN    the service's admin.token (default: $THERAPEIA_ADMIN_TOKEN)
+              --json FILE            also write the report as JSON
+              --help                 this text
+            """;
+
+    /**
+     * Parses {@code args}; {@code env} supplies {@value #ADMIN_TOKEN_ENV}.
+     *
+     * @return the options, or null when {@code --help} was asked for
+     */
+    public static BenchmarkOptions parse(String[] args, Map<String, String> env) throws UsageException {
+        String url = DEFAULT_URL;
+        Mode mode = null;
+        Integer requests = null;
+        Integer concurrency = null;
+        Boolean cache = null;
+        Integer maxNewTokens = null;
+        int timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
+        long seed = DEFAULT_SEED;
+        int waitReadySeconds = DEFAULT_WAIT_READY_SECONDS;
+        boolean clearCache = false;
+        String adminToken = null;
+        Path jsonOut = null;
+
+        List<String> words = new ArrayList<>(List.of(args));
+        for (int i = 0; i < words.size(); i++) {
+            String word = words.get(i);
+            if (word.equals("-h")) {
+                return null;
+            }
+            if (!word.startsWith("--")) {
+                Mode m = Mode.fromWord(word);
+                if (m == null) {
+                    throw new UsageException("unknown command '" + word + "': expected sequential or concurrent");
+                }
+                if (mode != null) {
+                    throw new UsageException("give one mode, not both " + mode.word() + " and " + m.word());
+                }
+                mode = m;
+                continue;
+            }
+            String name = word;
+            String inlineValue = null;
+            int eq = word.indexOf('=');
+            if (eq > 0) {
+                name = word.substring(0, eq);
+                inlineValue = word.substring(eq + 1);
+            }
+            switch (name) {
+                case "--help" -> {
+                    return null;
+                }
+                case "--clear-cache" -> {
+                    if (inlineValue != null) {
+                        throw new UsageException("--clear-cache takes no value");
+                    }
+                    clearCache = true;
+                }
+                default -> {
+                    String value;
+                    if (inlineValue != null) {
+                        value = inlineValue;
+                    } else if (i + 1 < words.size()) {
+                        value = words.get(++i);
+                    } else {
+                        throw new UsageException(name + " needs a value");
+                    }
+                    switch (name) {
+                        case "--url" -> url = value;
+                        case "--requests" -> requests = positiveInt(name, value);
+                        case "--concurrency" -> concurrency = positiveInt(name, value);
+                        case "--cache" -> cache = onOff(name, value);
+                        case "--max-new-tokens" -> maxNewTokens = positiveInt(name, value);
+                        case "--timeout" -> timeoutSeconds = positiveInt(name, value);
+                        case "--seed" -> seed = parseLong(name, value);
+                        case "--wait-ready" -> waitReadySeconds = nonNegativeInt(name, value);
+                        case "--admin-token" -> adminToken = value;
+                        case "--json" -> jsonOut = Path.of(value);
+                        default -> throw new UsageException("unknown option " + name);
+                    }
+                }
+            }
+        }
+
+        if (mode == null) {
+            throw new UsageException("say which benchmark: sequential or concurrent");
+        }
+        if (mode == Mode.SEQUENTIAL && concurrency != null && concurrency != 1) {
+            throw new UsageException("--concurrency applies to the concurrent benchmark; sequential sends one at a time");
+        }
+        if (adminToken == null && env != null) {
+            String fromEnv = env.get(ADMIN_TOKEN_ENV);
+            adminToken = fromEnv == null || fromEnv.isBlank() ? null : fromEnv;
+        }
+        if (clearCache && adminToken == null) {
+            throw new UsageException("--clear-cache needs the admin token (--admin-token or $" + ADMIN_TOKEN_ENV + ")");
+        }
+        int n = requests == null ? DEFAULT_REQUESTS : requests;
+        int c = mode == Mode.SEQUENTIAL ? 1 : concurrency == null ? DEFAULT_CONCURRENCY : concurrency;
+        return new BenchmarkOptions(baseUrl(url), mode, n, c, cache == null || cache, maxNewTokens,
+                Duration.ofSeconds(timeoutSeconds), seed, Duration.ofSeconds(waitReadySeconds), clearCache, adminToken,
+                jsonOut);
+    }
+
+    /** The URL of {@code path}, relative to the base URL ("api/v1/inference", no leading slash). */
+    public URI endpoint(String path) {
+        return url.resolve(path);
+    }
+
+    private static URI baseUrl(String text) throws UsageException {
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw new UsageException("--url is not a URL: " + text);
+        }
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+            throw new UsageException("--url must be http:// or https:// with a host, e.g. " + DEFAULT_URL);
+        }
+        if (uri.getQuery() != null || uri.getFragment() != null) {
+            throw new UsageException("--url takes no query or fragment: " + text);
+        }
+        String path = uri.getPath() == null ? "" : uri.getPath();
+        // a service deployed under a context root keeps it: http://host/ctx -> http://host/ctx/api/...
+        String normalised = path.endsWith("/") ? path : path + "/";
+        try {
+            return new URI(uri.getScheme(), uri.getUserInfo(), uri.getHost(), uri.getPort(), normalised, null, null);
+        } catch (URISyntaxException e) {
+            throw new UsageException("--url is not a URL: " + text);
+        }
+    }
+
+    private static boolean onOff(String name, String value) throws UsageException {
+        return switch (value) {
+            case "on", "true", "yes" -> true;
+            case "off", "false", "no" -> false;
+            default -> throw new UsageException(name + " must be on or off, not '" + value + "'");
+        };
+    }
+
+    private static int positiveInt(String name, String value) throws UsageException {
+        int n = parseInt(name, value);
+        if (n < 1) {
+            throw new UsageException(name + " must be at least 1, not " + value);
+        }
+        return n;
+    }
+
+    private static int nonNegativeInt(String name, String value) throws UsageException {
+        int n = parseInt(name, value);
+        if (n < 0) {
+            throw new UsageException(name + " must be 0 or more, not " + value);
+        }
+        return n;
+    }
+
+    private static int parseInt(String name, String value) throws UsageException {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException(name + " must be a whole number, not '" + value + "'");
+        }
+    }
+
+    private static long parseLong(String name, String value) throws UsageException {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException(name + " must be a whole number, not '" + value + "'");
+        }
+    }
+}

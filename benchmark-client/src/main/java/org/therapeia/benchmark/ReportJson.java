@@ -1,0 +1,87 @@
+package org.therapeia.benchmark;
+
+import jakarta.json.spi.JsonProvider;
+import jakarta.json.stream.JsonGenerator;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * The report as JSON ({@code --json FILE}): seconds throughout, field names in the seed's style
+ * (snake case, {@code p95_latency}-like names under {@code latency}).
+ */
+public final class ReportJson {
+
+    private static final JsonProvider JSON = JsonProvider.provider();
+
+    private ReportJson() {
+    }
+
+    public static void write(BenchmarkReport r, Instant startedAt, Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            write(r, startedAt, out);
+            out.write('\n');
+        }
+    }
+
+    public static void write(BenchmarkReport r, Instant startedAt, Writer out) {
+        JsonGenerator json = JSON.createGeneratorFactory(Map.of(JsonGenerator.PRETTY_PRINTING, true))
+                .createGenerator(out);
+        json.writeStartObject();
+        json.write("benchmark", r.mode().word());
+        json.write("url", r.url().toString());
+        json.write("started_at", startedAt.toString());
+        json.write("requests", r.requests());
+        json.write("concurrency", r.concurrency());
+        json.write("use_cache", r.useCache());
+        if (r.maxNewTokens() == null) {
+            json.writeNull("max_new_tokens");
+        } else {
+            json.write("max_new_tokens", r.maxNewTokens());
+        }
+        json.write("seed", r.seed());
+        json.write("distinct_inputs", r.distinctInputs());
+        json.write("wall_seconds", r.wallSeconds());
+        json.write("successful", r.successes());
+        json.write("failed", r.failures());
+        json.writeStartObject("errors");
+        r.errors().forEach(json::write);
+        json.writeEnd();
+        json.write("throughput", r.throughput());
+        json.write("request_rate", r.requestRate());
+        summary(json, "latency", r.latency());
+        json.write("cache_hits", r.cacheHits());
+        json.write("cache_hit_rate", r.cacheHitRate());
+        json.write("mean_tokens_generated", r.meanTokens());
+        summary(json, "generation_time", r.generation());
+        json.writeStartObject("overhead_outside_engine");
+        summary(json, "client", r.clientOverhead());
+        summary(json, "server", r.serverOverhead());
+        summary(json, "queue_time", r.queue());
+        json.writeEnd();
+        json.write("sla_p95_seconds", BenchmarkReport.SLA_P95_SECONDS);
+        json.write("meets_sla", r.meetsSla());
+        json.writeEnd();
+        json.flush();
+    }
+
+    private static void summary(JsonGenerator json, String name, LatencySummary s) {
+        json.writeStartObject(name);
+        json.write("count", s.count());
+        json.write("p50", s.p50());
+        json.write("p95", s.p95());
+        json.write("p99", s.p99());
+        json.write("mean", s.mean());
+        json.write("min", s.min());
+        json.write("max", s.max());
+        json.writeEnd();
+    }
+}

@@ -1,0 +1,56 @@
+package org.therapeia.benchmark;
+
+/**
+ * How one request ended.
+ *
+ * @param status               the HTTP status; 0 when no response came
+ * @param failure              why a request failed without a usable response ({@link #TIMEOUT},
+ *                             {@link #CONNECTION}, {@link #INVALID_RESPONSE}, {@link #CLIENT_ERROR}); null otherwise
+ * @param latencyNanos         from sending the request to having the whole body, measured here
+ * @param cacheHit             the response's {@code cache_hit}
+ * @param tokensGenerated      the response's {@code tokens_generated}
+ * @param serverLatency        the response's {@code latency} (seconds, measured by the service)
+ * @param generationTime       the response's {@code metadata.generation_time} (seconds in the engine; 0 on a hit)
+ * @param queueTime            the response's {@code metadata.queue_time} (seconds waiting for an engine slot;
+ *                             0 when absent)
+ */
+public record RequestOutcome(int status, String failure, long latencyNanos, boolean cacheHit, int tokensGenerated,
+        double serverLatency, double generationTime, double queueTime) {
+
+    public static final String TIMEOUT = "timeout";
+    public static final String CONNECTION = "connection";
+    public static final String INVALID_RESPONSE = "invalid_response";
+    public static final String CLIENT_ERROR = "client_error";
+
+    /** A 200 with a well-formed body. */
+    public static RequestOutcome success(long latencyNanos, boolean cacheHit, int tokensGenerated,
+            double serverLatency, double generationTime) {
+        return success(latencyNanos, cacheHit, tokensGenerated, serverLatency, generationTime, 0);
+    }
+
+    /** A 200 with a well-formed body that reports its queue time. */
+    public static RequestOutcome success(long latencyNanos, boolean cacheHit, int tokensGenerated,
+            double serverLatency, double generationTime, double queueTime) {
+        return new RequestOutcome(200, null, latencyNanos, cacheHit, tokensGenerated, serverLatency, generationTime,
+                queueTime);
+    }
+
+    /** Any other HTTP status. */
+    public static RequestOutcome httpError(int status, long latencyNanos) {
+        return new RequestOutcome(status, null, latencyNanos, false, 0, 0, 0, 0);
+    }
+
+    /** No usable response: {@code failure} says why. */
+    public static RequestOutcome failed(int status, String failure, long latencyNanos) {
+        return new RequestOutcome(status, failure, latencyNanos, false, 0, 0, 0, 0);
+    }
+
+    public boolean success() {
+        return status == 200 && failure == null;
+    }
+
+    /** How the error table names this outcome: the status ("503"), or the failure. */
+    public String errorKey() {
+        return failure != null ? failure : Integer.toString(status);
+    }
+}

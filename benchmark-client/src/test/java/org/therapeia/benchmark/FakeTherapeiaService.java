@@ -1,0 +1,144 @@
+package org.therapeia.benchmark;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.StringReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A stand-in for the service's HTTP contract on loopback, for checking the client end to end: a
+ * response cache keyed on the whole request, a fixed engine time, request number
+ * {@code failEvery} (and its multiples) answered 503 with Retry-After, readiness DOWN for the
+ * first {@code notReadyPolls} polls, and an admin token for the cache clear.
+ */
+final class FakeTherapeiaService implements AutoCloseable {
+
+    static final String ADMIN_TOKEN = "test-admin-token";
+    static final int TOKENS = 12;
+    static final double GENERATION_SECONDS = 0.004;
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newFixedThreadPool(8);
+    private final Set<String> cache = ConcurrentHashMap.newKeySet();
+    private final int failEvery;
+    private final AtomicInteger readyPolls = new AtomicInteger();
+    private final int notReadyPolls;
+
+    final AtomicInteger inference = new AtomicInteger();
+    final AtomicInteger hits = new AtomicInteger();
+    final AtomicInteger refused = new AtomicInteger();
+    final AtomicInteger clears = new AtomicInteger();
+    final AtomicInteger maxNewTokensSeen = new AtomicInteger(-1);
+
+    FakeTherapeiaService(int failEvery, int notReadyPolls) throws IOException {
+        this.failEvery = failEvery;
+        this.notReadyPolls = notReadyPolls;
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        server.setExecutor(executor);
+        server.createContext("/api/v1/inference", this::infer);
+        server.createContext("/api/v1/cache/clear", this::clear);
+        server.createContext("/health/ready", this::ready);
+        server.start();
+    }
+
+    URI url() {
+        return URI.create("http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort());
+    }
+
+    private void infer(HttpExchange exchange) throws IOException {
+        long arrival = System.nanoTime();
+        if (!"POST".equals(exchange.getRequestMethod())) {
+            send(exchange, 405, "{}", null);
+            return;
+        }
+        String body = read(exchange.getRequestBody());
+        int n = inference.incrementAndGet();
+        if (failEvery > 0 && n % failEvery == 0) {
+            refused.incrementAndGet();
+            send(exchange, 503, "{\"type\":\"queue-full\",\"status\":503}", "1");
+            return;
+        }
+        JsonObject request = Json.createReader(new StringReader(body)).readObject();
+        if (request.containsKey("max_new_tokens")) {
+            maxNewTokensSeen.set(request.getInt("max_new_tokens"));
+        }
+        // the real key is a hash of the normalised request; the request's whole text stands in here
+        String key = request.getString("user_input") + request.getJsonArray("conversation_history");
+        boolean useCache = request.getBoolean("use_cache", true);
+        boolean hit = useCache && cache.contains(key);
+        if (hit) {
+            hits.incrementAndGet();
+        } else {
+            sleep(GENERATION_SECONDS);
+            if (useCache) {
+                cache.add(key);
+            }
+        }
+        double latency = (System.nanoTime() - arrival) / 1e9;
+        String reply = String.format(Locale.ROOT, "{\"response\":\"I hear you.\",\"latency\":%.6f,\"cache_hit\":%s,"
+                + "\"tokens_generated\":%d,\"metadata\":{\"generation_time\":%s,\"input_tokens\":30,\"queue_time\":0.001}}", latency, hit,
+                TOKENS, hit ? "0" : Double.toString(GENERATION_SECONDS));
+        send(exchange, 200, reply, null);
+    }
+
+    private void clear(HttpExchange exchange) throws IOException {
+        if (!ADMIN_TOKEN.equals(exchange.getRequestHeaders().getFirst("X-Admin-Token"))) {
+            send(exchange, 401, "{}", null);
+            return;
+        }
+        cache.clear();
+        clears.incrementAndGet();
+        send(exchange, 200, "{\"status\":\"cleared\"}", null);
+    }
+
+    private void ready(HttpExchange exchange) throws IOException {
+        boolean up = readyPolls.incrementAndGet() > notReadyPolls;
+        send(exchange, up ? 200 : 503, "{\"status\":\"" + (up ? "UP" : "DOWN") + "\"}", null);
+    }
+
+    private static void send(HttpExchange exchange, int status, String body, String retryAfter) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        if (retryAfter != null) {
+            exchange.getResponseHeaders().set("Retry-After", retryAfter);
+        }
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static String read(InputStream in) throws IOException {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static void sleep(double seconds) {
+        try {
+            Thread.sleep(Math.round(seconds * 1000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,58 @@
+package org.therapeia.benchmark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import java.io.StringReader;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class InferenceClientTest {
+
+    @Test
+    void requestBodyFollowsTheContract() {
+        RequestInput input = new RequestInput(3, 1, "I can't sleep \"at all\".",
+                List.of(ChatTurn.user("Hi"), ChatTurn.assistant("Hello. What's on your mind?")));
+        JsonObject body = Json.createReader(new StringReader(InferenceClient.requestBody(input, false, 48)))
+                .readObject();
+        assertEquals("I can't sleep \"at all\".", body.getString("user_input"));
+        assertFalse(body.getBoolean("use_cache"));
+        assertEquals(48, body.getInt("max_new_tokens"));
+        assertEquals(2, body.getJsonArray("conversation_history").size());
+        assertEquals("assistant", body.getJsonArray("conversation_history").getJsonObject(1).getString("role"));
+
+        JsonObject noOverride = Json.createReader(new StringReader(
+                InferenceClient.requestBody(input, true, null))).readObject();
+        assertFalse(noOverride.containsKey("max_new_tokens"));
+        assertTrue(noOverride.getBoolean("use_cache"));
+    }
+
+    @Test
+    void readsTheResponseFields() {
+        RequestOutcome o = InferenceClient.parseResponse("""
+                {"response":"That sounds hard.","latency":0.25,"cache_hit":false,"tokens_generated":17,
+                 "metadata":{"generation_time":0.2,"input_tokens":40,"queue_time":0.015,"finish_reason":"stop"}}""",
+                300_000_000L);
+        assertTrue(o.success());
+        assertFalse(o.cacheHit());
+        assertEquals(17, o.tokensGenerated());
+        assertEquals(0.25, o.serverLatency());
+        assertEquals(0.2, o.generationTime());
+        assertEquals(0.015, o.queueTime());
+        assertEquals(300_000_000L, o.latencyNanos());
+    }
+
+    @Test
+    void aTwoHundredWithoutTheContractIsAnError() {
+        for (String body : List.of("", "not json", "[]", "{}", "{\"cache_hit\":\"yes\",\"tokens_generated\":1,"
+                + "\"latency\":1,\"metadata\":{\"generation_time\":1}}",
+                "{\"cache_hit\":true,\"tokens_generated\":1,\"latency\":1}")) {
+            RequestOutcome o = InferenceClient.parseResponse(body, 1);
+            assertFalse(o.success(), body);
+            assertEquals(RequestOutcome.INVALID_RESPONSE, o.errorKey(), body);
+        }
+    }
+}
