@@ -9,6 +9,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @JsonbPropertyOrder({"size", "max_size", "utilization"})
 public record CacheStats(
         @JsonbProperty("size") long size,
+        @Schema(name = "max_size")
         @JsonbProperty("max_size") int maxSize,
         @JsonbProperty("utilization") double utilization) {
 }

@@ -20,17 +20,18 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @JsonbPropertyOrder({"generation_time", "input_tokens", "time_to_first_token", "queue_time", "history_messages",
         "finish_reason", "model"})
 public record InferenceMetadata(
-        @Schema(description = "Seconds spent generating (0 on a cache hit).")
+        @Schema(name = "generation_time", description = "Seconds spent generating (0 on a cache hit).")
         @JsonbProperty("generation_time") double generationTime,
-        @Schema(description = "Prompt tokens.")
+        @Schema(name = "input_tokens", description = "Prompt tokens.")
         @JsonbProperty("input_tokens") int inputTokens,
-        @Schema(description = "Seconds from arrival to the first generated token.")
+        @Schema(name = "time_to_first_token", description = "Seconds from arrival to the first generated token.")
         @JsonbProperty("time_to_first_token") double timeToFirstToken,
-        @Schema(description = "Seconds waiting for an engine slot.")
+        @Schema(name = "queue_time", description = "Seconds waiting for an engine slot.")
         @JsonbProperty("queue_time") double queueTime,
-        @Schema(description = "History messages that fitted the prompt.")
+        @Schema(name = "history_messages", description = "History messages that fitted the prompt.")
         @JsonbProperty("history_messages") int historyMessages,
-        @Schema(description = "stop (end-of-sequence token) or length (token limit).", enumeration = {"stop", "length"})
+        @Schema(name = "finish_reason", description = "stop (end-of-sequence token) or length (token limit).",
+                enumeration = {"stop", "length"})
         @JsonbProperty("finish_reason") String finishReason,
         @Schema(description = "The model's id.")
         @JsonbProperty("model") String model) {

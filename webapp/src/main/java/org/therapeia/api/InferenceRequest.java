@@ -2,6 +2,7 @@ package org.therapeia.api;
 
 import jakarta.json.bind.annotation.JsonbProperty;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
@@ -11,24 +12,31 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
  */
 @Schema(name = "InferenceRequest", description = "What the person wrote, with the conversation so far.")
 public record InferenceRequest(
-        @Schema(required = true, description = "What the person wrote; not empty, at most limits.user-input-chars.")
+        // name: Payara's OpenAPI generator reads the Java name, not @JsonbProperty
+        @Schema(name = "user_input", required = true,
+                description = "What the person wrote; not empty, at most limits.user-input-chars.")
         @JsonbProperty("user_input") String userInput,
-        @Schema(description = "Earlier turns, oldest first; the last context_window are used.")
+        @Schema(name = "conversation_history", type = SchemaType.ARRAY, implementation = ChatMessage.class,
+                description = "Earlier turns, oldest first; the last context_window are used.")
         @JsonbProperty("conversation_history") List<ChatMessage> conversationHistory,
-        @Schema(description = "Instructions for the model; default: default_system_prompt.", nullable = true)
+        @Schema(name = "system_prompt", nullable = true,
+                description = "Instructions for the model; default: default_system_prompt.")
         @JsonbProperty("system_prompt") String systemPrompt,
-        @Schema(description = "Read and write the response cache (default true).", defaultValue = "true")
+        @Schema(name = "use_cache", description = "Read and write the response cache (default true).",
+                defaultValue = "true")
         @JsonbProperty("use_cache") boolean useCache,
-        @Schema(description = "Reply length in tokens, 1 to limits.max-new-tokens.", nullable = true, minimum = "1")
+        @Schema(name = "max_new_tokens", description = "Reply length in tokens, 1 to limits.max-new-tokens.",
+                nullable = true, minimum = "1")
         @JsonbProperty("max_new_tokens") Integer maxNewTokens,
         @Schema(description = "0 = greedy; higher is more random.", nullable = true, minimum = "0")
         @JsonbProperty("temperature") Double temperature,
-        @Schema(description = "Nucleus sampling, in (0, 1].", nullable = true, minimum = "0", exclusiveMinimum = true,
-                maximum = "1")
+        @Schema(name = "top_p", description = "Nucleus sampling, in (0, 1].", nullable = true, minimum = "0",
+                exclusiveMinimum = true, maximum = "1")
         @JsonbProperty("top_p") Double topP,
-        @Schema(description = "Top-k sampling; 0 = off.", nullable = true, minimum = "0")
+        @Schema(name = "top_k", description = "Top-k sampling; 0 = off.", nullable = true, minimum = "0")
         @JsonbProperty("top_k") Integer topK,
-        @Schema(description = "Greater than 0; 1 = off.", nullable = true, minimum = "0", exclusiveMinimum = true)
+        @Schema(name = "repetition_penalty", description = "Greater than 0; 1 = off.", nullable = true, minimum = "0",
+                exclusiveMinimum = true)
         @JsonbProperty("repetition_penalty") Double repetitionPenalty,
         @Schema(description = "Sampling seed: the same seed and input give the same reply.", nullable = true)
         @JsonbProperty("seed") Long seed) {

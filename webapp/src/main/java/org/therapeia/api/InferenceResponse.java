@@ -12,9 +12,9 @@ public record InferenceResponse(
         @JsonbProperty("response") String response,
         @Schema(description = "Seconds from arrival to the reply.")
         @JsonbProperty("latency") double latency,
-        @Schema(description = "Whether the reply came from the response cache.")
+        @Schema(name = "cache_hit", description = "Whether the reply came from the response cache.")
         @JsonbProperty("cache_hit") boolean cacheHit,
-        @Schema(description = "Tokens in the reply.")
+        @Schema(name = "tokens_generated", description = "Tokens in the reply.")
         @JsonbProperty("tokens_generated") int tokensGenerated,
         @JsonbProperty("metadata") InferenceMetadata metadata) {
 }
