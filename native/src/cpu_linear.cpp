@@ -93,7 +93,9 @@ bool small_linear_applies(const at::Tensor& x, const at::Tensor& w) {
   const auto dtype = w.scalar_type();
   if (dtype != x.scalar_type() || (dtype != at::kFloat && dtype != at::kBFloat16)) return false;
   const int64_t K = w.size(1);
-  return x.size(-1) == K && x.numel() / K <= kSmallLinearMaxRows && x.numel() > 0;
+  // In bfloat16, oneDNN's kernels (AVX512-BF16 dot products) overtake ours from 3 rows on.
+  const int64_t max_rows = dtype == at::kBFloat16 ? kSmallLinearMaxBfloat16Rows : kSmallLinearMaxRows;
+  return x.size(-1) == K && x.numel() / K <= max_rows && x.numel() > 0;
 }
 
 at::Tensor small_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {

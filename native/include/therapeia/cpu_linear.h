@@ -14,6 +14,7 @@ namespace therapeia {
 // x: [..., K] float32 or bfloat16 with at most kMaxRows rows; w: [N, K] of the same dtype,
 // contiguous; bias: [N] or undefined. Returns [..., N] in x's dtype.
 constexpr int64_t kSmallLinearMaxRows = 8;
+constexpr int64_t kSmallLinearMaxBfloat16Rows = 2;
 
 // True when small_linear can run this product (CPU, AVX2+FMA, dtypes, few rows).
 bool small_linear_applies(const at::Tensor& x, const at::Tensor& w);
