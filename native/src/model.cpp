@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <utility>
 
 #include "therapeia/cpu_fused.h"
 #include "therapeia/cpu_linear.h"
@@ -48,6 +49,24 @@ at::Tensor attention_mask(const at::Tensor& query_positions, int64_t key_length,
   if (window > 0) mask = mask.logical_and(keys > queries - window);
   return mask;
 }
+
+// The masks of one forward pass, one per distinct sliding window, shared by the layers using it.
+class LayerMasks {
+ public:
+  LayerMasks(at::Tensor query_positions, int64_t key_length)
+      : query_positions_(std::move(query_positions)), key_length_(key_length) {}
+
+  const at::Tensor& for_window(int64_t window) {
+    auto& mask = masks_[window];
+    if (!mask.defined()) mask = attention_mask(query_positions_, key_length_, window);
+    return mask;
+  }
+
+ private:
+  at::Tensor query_positions_;  // [B, T]
+  int64_t key_length_;
+  std::map<int64_t, at::Tensor> masks_;
+};
 
 }  // namespace
 
@@ -194,7 +213,7 @@ at::Tensor Model::forward_sequence(const at::Tensor& tokens, int64_t start, KvCa
   auto positions = at::arange(start, start + T, tokens.options()).unsqueeze(0);  // [1, T]
   auto [cos, sin] = rotary(positions);
   const int64_t key_length = start + T;
-  std::map<int64_t, at::Tensor> masks;  // by sliding window; full causal from 0 needs none
+  LayerMasks masks(positions, key_length);  // full causal attention from position 0 needs none
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& layer = layers_[i];
     const int64_t window = config_.sliding_window[i];
@@ -207,12 +226,7 @@ at::Tensor Model::forward_sequence(const at::Tensor& tokens, int64_t start, KvCa
       }
     }
     const bool plain_causal = start == 0 && (window == 0 || window >= key_length);
-    at::Tensor mask;
-    if (!plain_causal) {
-      auto& cached = masks[window];
-      if (!cached.defined()) cached = attention_mask(positions, key_length, window);
-      mask = cached;
-    }
+    const at::Tensor mask = plain_causal ? at::Tensor() : masks.for_window(window);
     auto attended = attention(q, k, v, mask, plain_causal);
     x = x + apply_linear(attended, layer.o_proj, layer.o_bias);
     x = feed_forward(layer, x);
@@ -227,7 +241,7 @@ at::Tensor Model::forward_decode(const at::Tensor& tokens, const at::Tensor& pos
   auto x = embed_tokens.index_select(0, tokens).unsqueeze(1);  // [B, 1, H]
   auto query_positions = positions.unsqueeze(1);                // [B, 1]
   auto [cos, sin] = rotary(query_positions);
-  std::map<int64_t, at::Tensor> masks;
+  LayerMasks masks(query_positions, attend_length);
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& layer = layers_[i];
     const int64_t window = config_.sliding_window[i];
@@ -243,12 +257,8 @@ at::Tensor Model::forward_decode(const at::Tensor& tokens, const at::Tensor& pos
       values = cache.values(i).narrow(2, 0, attend_length).index_select(0, slots);
     }
     // A lone sequence without a window sees its whole cache: no mask needed.
-    at::Tensor mask;
-    if (B > 1 || (window > 0 && window < attend_length)) {
-      auto& cached = masks[window];
-      if (!cached.defined()) cached = attention_mask(query_positions, attend_length, window);
-      mask = cached;
-    }
+    const bool needs_mask = B > 1 || (window > 0 && window < attend_length);
+    const at::Tensor mask = needs_mask ? masks.for_window(window) : at::Tensor();
     auto attended = attention(q, keys, values, mask, false);
     x = x + apply_linear(attended, layer.o_proj, layer.o_bias);
     x = feed_forward(layer, x);
