@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the seed's benchmark (benchmark-client) against a freshly started service on this machine:
+# sequential N requests with the cache off, then concurrent N at concurrency C, and stops the
+# service it started. A benchmark, not a test: it prints the client's reports and writes JSON.
+#
+#   bench/service_benchmark.sh [MODEL_DIR]      (default: the project's default model)
+#   REQUESTS=100 CONCURRENCY=10 PORT=18190 OUT=target/service-bench bench/service_benchmark.sh
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REQUESTS="${REQUESTS:-100}"
+CONCURRENCY="${CONCURRENCY:-10}"
+PORT="${PORT:-18190}"
+OUT="${OUT:-$ROOT/target/service-bench}"
+CLIENT="$ROOT/benchmark-client/target/therapeia-benchmark.jar"
+mkdir -p "$OUT"
+[[ -f "$CLIENT" ]] || (cd "$ROOT" && mvn -B -q -pl benchmark-client -am package -DskipTests)
+
+export ADMIN_TOKEN="${ADMIN_TOKEN:-bench-$$}" PORT HOST=127.0.0.1
+if [[ $# -gt 0 ]]; then export MODEL_PATH="$1"; fi
+"$ROOT/scripts/run.sh" > "$OUT/server.log" 2>&1 &
+SERVER=$!
+trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
+
+URL="http://127.0.0.1:$PORT"
+CLIENT_ARGS=(--url "$URL" --wait-ready 600 --admin-token "$ADMIN_TOKEN")
+echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; model: ${MODEL_PATH:-default}"
+java -jar "$CLIENT" "${CLIENT_ARGS[@]}" --json "$OUT/sequential-cache-off.json" sequential --requests "$REQUESTS" --cache off
+java -jar "$CLIENT" "${CLIENT_ARGS[@]}" --clear-cache --json "$OUT/concurrent.json" concurrent --requests "$REQUESTS" --concurrency "$CONCURRENCY"
