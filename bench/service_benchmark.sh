@@ -4,7 +4,7 @@
 # service it started. A benchmark, not a test: it prints the client's reports and writes JSON.
 #
 #   bench/service_benchmark.sh [MODEL_DIR]      (default: the project's default model)
-#   REQUESTS=100 CONCURRENCY=10 PORT=18190 OUT=target/service-bench bench/service_benchmark.sh
+#   REQUESTS=100 CONCURRENCY=10 MAX_NEW_TOKENS=64 PORT=18190 OUT=target/service-bench bench/service_benchmark.sh
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REQUESTS="${REQUESTS:-100}"
@@ -23,6 +23,7 @@ trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EX
 
 URL="http://127.0.0.1:$PORT"
 CLIENT_ARGS=(--url "$URL" --wait-ready 600 --admin-token "$ADMIN_TOKEN")
+if [[ -n "${MAX_NEW_TOKENS:-}" ]]; then CLIENT_ARGS+=(--max-new-tokens "$MAX_NEW_TOKENS"); fi
 echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; model: ${MODEL_PATH:-default}"
 java -jar "$CLIENT" "${CLIENT_ARGS[@]}" --json "$OUT/sequential-cache-off.json" sequential --requests "$REQUESTS" --cache off
 java -jar "$CLIENT" "${CLIENT_ARGS[@]}" --clear-cache --json "$OUT/concurrent.json" concurrent --requests "$REQUESTS" --concurrency "$CONCURRENCY"
