@@ -61,6 +61,12 @@ public class InferenceRequestReader {
         } catch (JsonException e) {
             // the parser's message gives the position only; it does not quote the input
             throw new InvalidRequestException("body", "the request body is not valid JSON: " + position(e));
+        } catch (InvalidRequestException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Payara's parser refuses nesting deeper than its limit (1000) with a plain
+            // RuntimeException rather than a JsonException: still the client's bad body, not a 500.
+            throw new InvalidRequestException("body", "the request body is not valid JSON: nested too deeply");
         }
 
         String userInput = requiredText(json, "user_input");

@@ -102,6 +102,12 @@ class InferenceRequestReaderTest {
     }
 
     @Test
+    void nestingDeeperThanTheParserAllowsIsABadBody() {
+        assertEquals("body", fieldOf("[".repeat(1500)));
+        assertEquals("body", fieldOf("{\"user_input\": " + "[".repeat(1200) + "]".repeat(1200) + "}"));
+    }
+
+    @Test
     void emptyBody() {
         assertEquals("body", fieldOf(""));
     }
