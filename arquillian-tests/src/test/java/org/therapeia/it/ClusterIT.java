@@ -16,13 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -96,7 +94,7 @@ class ClusterIT {
             }
         }
         Path dir = ServerFiles.path("therapeia.it.dir").resolve("cluster");
-        deleteTree(dir);
+        ServerFiles.deleteTree(dir);
         Files.createDirectories(dir);
 
         int[] ports = freePorts(4);
@@ -245,17 +243,6 @@ class ClusterIT {
             }
         }
         return ports;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
-        }
     }
 
     /** One Payara Micro process started by this test. */
