@@ -194,11 +194,7 @@ at::Tensor Model::feed_forward(const LayerWeights& layer, const at::Tensor& x) c
     return x + apply_linear(fused_silu_mul(gate_up), layer.down_proj, layer.down_bias);
   }
   auto halves = gate_up.chunk(2, -1);
-  at::Tensor activated;
-  if (config_.hidden_act == "silu") activated = at::silu(halves[0]);
-  else if (config_.hidden_act == "gelu_pytorch_tanh") activated = at::gelu(halves[0], "tanh");
-  else activated = at::gelu(halves[0]);
-  return x + apply_linear(activated * halves[1], layer.down_proj, layer.down_bias);
+  return x + apply_linear(activate(config_.hidden_act, halves[0]) * halves[1], layer.down_proj, layer.down_bias);
 }
 
 at::Tensor Model::logits(const at::Tensor& hidden) const {

@@ -4,15 +4,11 @@
 #include "therapeia/error.h"
 
 namespace therapeia {
-namespace {
-
-at::Tensor activate(const std::string& act, const at::Tensor& x) {
-  if (act == "silu") return at::silu(x);
-  if (act == "gelu_pytorch_tanh") return at::gelu(x, "tanh");
+at::Tensor activate(const std::string& hidden_act, const at::Tensor& x) {
+  if (hidden_act == "silu") return at::silu(x);
+  if (hidden_act == "gelu_pytorch_tanh") return at::gelu(x, "tanh");
   return at::gelu(x);
 }
-
-}  // namespace
 
 MoeWeights load_moe_weights(const WeightStore& weights, const ModelConfig& c, int64_t layer,
                             const at::TensorOptions& options) {

@@ -19,6 +19,10 @@ struct MoeWeights {
   at::Tensor shared_gate;     // [1, H] or undefined
 };
 
+// The MLP activation named by config.json's hidden_act (silu, gelu_pytorch_tanh, gelu), shared
+// by the dense MLP and the experts.
+at::Tensor activate(const std::string& hidden_act, const at::Tensor& x);
+
 // Loads the MoE block of `layer` from either layout users meet: one tensor per expert
 // (`experts.N.{gate,up,down}_proj` or Mixtral's `experts.N.w1/w3/w2`, under `mlp.` or
 // Mixtral's `block_sparse_moe.`), or stacked 3-D `experts.gate_up_proj` [E, 2I, H] and
