@@ -7,10 +7,10 @@ import jakarta.inject.Inject;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import org.therapeia.api.ChatMessage;
 import org.therapeia.api.InferenceMetadata;
 import org.therapeia.api.InferenceRequest;
@@ -61,7 +61,22 @@ public class InferenceService {
      *
      * @param arrivalNanos when the request arrived ({@link System#nanoTime()})
      */
-    public CompletionStage<InferenceResponse> infer(InferenceRequest request, long arrivalNanos) {
+    public CompletableFuture<InferenceResponse> infer(InferenceRequest request, long arrivalNanos) {
+        return infer(request, arrivalNanos, null);
+    }
+
+    /**
+     * Answers {@code request} as {@link #infer(InferenceRequest, long)} does, and hands the reply's
+     * text to {@code pieces} as it is generated (a cached reply in one piece); the pieces, heard in
+     * order and never two at once, concatenate to the final {@code response} (some may be empty:
+     * tokens that added no text yet). Cancelling the
+     * returned future gives the generation up: it leaves the queue or the engine at the engine
+     * thread's next turn, and nothing is cached.
+     *
+     * @param pieces null when the caller wants only the final reply
+     */
+    public CompletableFuture<InferenceResponse> infer(InferenceRequest request, long arrivalNanos,
+                                                      Consumer<String> pieces) {
         LoadedModel model = runtime.ready();
         String systemPrompt = request.systemPrompt() != null ? request.systemPrompt() : config.defaultSystemPrompt();
         List<ChatMessage> history = request.conversationHistory();
@@ -79,6 +94,9 @@ public class InferenceService {
             tracker.cacheLookup(hit.isPresent());
             metrics.cacheLookup(hit.isPresent());
             if (hit.isPresent()) {
+                if (pieces != null && !hit.get().response().isEmpty()) {
+                    pieces.accept(hit.get().response());
+                }
                 return CompletableFuture.completedFuture(fromCache(hit.get(), model, arrivalNanos));
             }
         }
@@ -86,13 +104,26 @@ public class InferenceService {
         Prompt prompt = model.promptBuilder().build(systemPrompt, window, request.userInput(), params.maxNewTokens(),
                 model.maxContext());
         String cacheKey = key;
-        return model.scheduler().submit(prompt.ids(), params, config.requestTimeout())
-                .thenApplyAsync(g -> complete(g, prompt, model, cacheKey, arrivalNanos), executor());
+        StreamingDecoder decoder = pieces == null ? null
+                : new StreamingDecoder(model.tokenizer()::decode, pieces, executor());
+        CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
+                config.requestTimeout(), decoder == null ? TokenListener.NONE : decoder);
+        CompletableFuture<InferenceResponse> reply = generation.thenApplyAsync(
+                g -> complete(g, prompt, model, cacheKey, arrivalNanos, decoder), executor());
+        reply.whenComplete((r, failure) -> {
+            if (reply.isCancelled()) {
+                generation.cancel(false);
+            }
+        });
+        return reply;
     }
 
     private InferenceResponse complete(Generation g, Prompt prompt, LoadedModel model, String cacheKey,
-                                       long arrivalNanos) {
+                                       long arrivalNanos, StreamingDecoder decoder) {
         String text = model.tokenizer().decode(g.tokens()).strip();
+        if (decoder != null) {
+            decoder.finish(text);
+        }
         String finishReason = g.stoppedByEos() ? "stop" : "length";
         if (cacheKey != null) {
             cache.put(cacheKey, new CachedReply(text, g.tokens().length, prompt.ids().length, prompt.historyMessages(),

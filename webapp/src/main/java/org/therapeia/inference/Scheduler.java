@@ -88,11 +88,24 @@ public final class Scheduler implements AutoCloseable {
      * @throws SchedulerClosedException after {@link #close()}
      */
     public CompletableFuture<Generation> submit(int[] promptIds, SamplingParams params, Duration timeout) {
+        return submit(promptIds, params, timeout, TokenListener.NONE);
+    }
+
+    /**
+     * Queues a generation whose tokens {@code listener} hears as they come. Cancelling the
+     * returned future (a client gone) removes the request from the queue or the engine at the
+     * engine thread's next turn.
+     *
+     * @throws QueueFullException       when {@code queue.capacity} requests already wait
+     * @throws SchedulerClosedException after {@link #close()}
+     */
+    public CompletableFuture<Generation> submit(int[] promptIds, SamplingParams params, Duration timeout,
+                                                TokenListener listener) {
         if (stopping) {
             throw new SchedulerClosedException();
         }
         long now = clock.getAsLong();
-        Job job = new Job(promptIds.clone(), params, now, now + timeout.toNanos(), timeout);
+        Job job = new Job(promptIds.clone(), params, now, now + timeout.toNanos(), timeout, listener);
         if (!queue.offer(job)) {
             throw new QueueFullException(queueCapacity);
         }
@@ -219,6 +232,7 @@ public final class Scheduler implements AutoCloseable {
                 listener.onFirstToken(end - job.submittedNanos);
             }
             job.tokens.add(event.token());
+            job.hear(event.token());
             if (event.finished()) {
                 running.remove(event.sequenceId());
                 job.future.complete(job.result(end, isEos(event.token())));
@@ -248,16 +262,21 @@ public final class Scheduler implements AutoCloseable {
 
     private void expire() {
         long now = clock.getAsLong();
+        boolean cancelled = false;
         for (Iterator<Job> it = running.values().iterator(); it.hasNext(); ) {
             Job job = it.next();
             boolean late = now - job.deadlineNanos >= 0;
             if (late || job.future.isDone()) {
                 cancelInEngine(job);
                 it.remove();
+                cancelled = true;
                 if (late) {
                     job.future.completeExceptionally(new GenerationTimeoutException(job.timeout));
                 }
             }
+        }
+        if (cancelled) { // the freed slots show at once, not after the next step
+            stats = engine.stats();
         }
     }
 
@@ -305,16 +324,29 @@ public final class Scheduler implements AutoCloseable {
         final Duration timeout;
         final CompletableFuture<Generation> future = new CompletableFuture<>();
         final IntList tokens = new IntList();
+        TokenListener listener;
         long sequenceId = -1;
         long admittedNanos;
         long firstTokenNanos;
 
-        Job(int[] promptIds, SamplingParams params, long submittedNanos, long deadlineNanos, Duration timeout) {
+        Job(int[] promptIds, SamplingParams params, long submittedNanos, long deadlineNanos, Duration timeout,
+            TokenListener listener) {
             this.promptIds = promptIds;
             this.params = params;
             this.submittedNanos = submittedNanos;
             this.deadlineNanos = deadlineNanos;
             this.timeout = timeout;
+            this.listener = listener;
+        }
+
+        /** Passes a token on; a listener that throws is dropped so that it cannot stop the engine thread. */
+        void hear(int token) {
+            try {
+                listener.onToken(token);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "a token listener failed and was dropped: " + e.getClass().getName());
+                listener = TokenListener.NONE;
+            }
         }
 
         Generation result(long endNanos, boolean stoppedByEos) {

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -164,6 +165,21 @@ class InferenceServiceTest {
                 null, null, null));
         assertEquals(2, r.metadata().historyMessages());
         assertTrue(r.tokensGenerated() <= 8);
+    }
+
+    @Test
+    void streamedPiecesConcatenateToTheReplyAndAHitComesInOnePiece() throws Exception {
+        InferenceRequest r = request("Could you stream your answer?", true, 0.0, null);
+        List<String> pieces = new CopyOnWriteArrayList<>();
+        InferenceResponse miss = service.infer(r, System.nanoTime(), pieces::add).get(60, TimeUnit.SECONDS);
+        assertFalse(miss.cacheHit());
+        assertEquals(miss.response(), String.join("", pieces));
+        assertEquals(infer(request("Could you stream your answer?", false, 0.0, null)).response(), miss.response());
+
+        List<String> cached = new CopyOnWriteArrayList<>();
+        InferenceResponse hit = service.infer(r, System.nanoTime(), cached::add).get(60, TimeUnit.SECONDS);
+        assertTrue(hit.cacheHit());
+        assertEquals(miss.response().isEmpty() ? List.of() : List.of(miss.response()), cached);
     }
 
     @Test

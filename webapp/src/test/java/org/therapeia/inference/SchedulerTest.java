@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -173,6 +174,60 @@ class SchedulerTest {
                 TimeUnit.SECONDS);
         assertTrue(g.tokens().length >= 1);
         assertEquals(4, scheduler.stats().freeSlots());
+    }
+
+    @Test
+    void listenerHearsEveryTokenInOrderBeforeTheFutureCompletes() throws Exception {
+        scheduler(4, null, SchedulerListener.NONE).start();
+        List<Integer> heard = new ArrayList<>();
+        CompletableFuture<Generation> f = scheduler.submit(new int[] {3, 10, 17}, SamplingParams.greedy(12), LONG,
+                heard::add); // engine thread only: no lock needed
+        int[] tokens = f.get(60, TimeUnit.SECONDS).tokens();
+        assertArrayEquals(tokens, heard.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    @Test
+    void cancelledRequestLeavesTheEngineAtTheNextTurn() throws Exception {
+        scheduler(4, null, SchedulerListener.NONE).start();
+        AtomicInteger heard = new AtomicInteger();
+        CompletableFuture<CompletableFuture<Generation>> holder = new CompletableFuture<>();
+        SamplingParams long60 = new SamplingParams(60, 0.0, 0, 1.0, 1.0, 0);
+        CompletableFuture<Generation> f = scheduler.submit(new int[] {3, 10, 17}, long60, LONG, token -> {
+            if (heard.incrementAndGet() == 3) {
+                holder.join().cancel(false); // the client goes after the third token
+            }
+        });
+        holder.complete(f);
+        assertThrows(CancellationException.class, () -> f.get(60, TimeUnit.SECONDS));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (scheduler.stats().freeSlots() < 4 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(4, scheduler.stats().freeSlots());
+        assertEquals(0, scheduler.running());
+        assertEquals(3, heard.get(), "no token after the cancel");
+    }
+
+    @Test
+    void cancelledWhileWaitingNeverRuns() throws Exception {
+        scheduler(4, null, SchedulerListener.NONE);
+        AtomicInteger heard = new AtomicInteger();
+        CompletableFuture<Generation> f = scheduler.submit(new int[] {3}, SamplingParams.greedy(4), LONG,
+                token -> heard.incrementAndGet());
+        f.cancel(false);
+        scheduler.start();
+        scheduler.submit(new int[] {5}, SamplingParams.greedy(3), LONG).get(60, TimeUnit.SECONDS);
+        assertEquals(0, heard.get());
+    }
+
+    @Test
+    void failingListenerIsDroppedAndTheGenerationCompletes() throws Exception {
+        scheduler(4, null, SchedulerListener.NONE).start();
+        Generation g = scheduler.submit(new int[] {3, 10, 17}, SamplingParams.greedy(8), LONG, token -> {
+            throw new IllegalStateException("listener bug");
+        }).get(60, TimeUnit.SECONDS);
+        assertArrayEquals(greedyByLogits(new int[] {3, 10, 17}, 8), g.tokens());
+        assertTrue(scheduler.isThreadAlive());
     }
 
     @Test

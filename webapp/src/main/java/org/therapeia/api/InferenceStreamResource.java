@@ -1,0 +1,70 @@
+package org.therapeia.api;
+
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.ext.ExceptionMapper;
+import jakarta.ws.rs.ext.Providers;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
+import java.io.InputStream;
+import java.util.concurrent.CompletableFuture;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.therapeia.inference.InferenceService;
+import org.therapeia.metrics.ServiceMetrics;
+
+/**
+ * {@code POST /api/v1/inference/stream}: the same request as {@code /api/v1/inference}, answered
+ * as server-sent events while the model writes (see {@link ReplyEvents}). A request refused before
+ * generation starts (bad input, not ready, queue full, prompt too long) gets the same problem
+ * response as the plain endpoint, not a stream. A client that disconnects frees its engine slot.
+ */
+@Path("inference/stream")
+@RequestScoped
+public class InferenceStreamResource {
+
+    @Inject
+    InferenceRequestReader reader;
+
+    @Inject
+    InferenceService service;
+
+    @Inject
+    ServiceMetrics metrics;
+
+    @Context
+    Providers providers;
+
+    @POST
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @Operation(summary = "Generate a therapeutic reply, streamed",
+            description = "Server-sent events: 'token' events ({\"text\": ...}) as the reply is written, then "
+                    + "'done' with the response object of /api/v1/inference, or 'error' with a problem. "
+                    + "The token texts concatenate to the done event's response.")
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = InferenceRequest.class)))
+    @APIResponse(responseCode = "200", description = "The event stream",
+            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS,
+                    schema = @Schema(implementation = TextPiece.class)))
+    @APIResponse(responseCode = "400", description = "Invalid request; field names the culprit",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "Not ready, or the queue is full (see Retry-After)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public void stream(InputStream body, @Context SseEventSink sink, @Context Sse sse) {
+        long arrival = System.nanoTime();
+        InferenceRequest request = reader.read(body);
+        ExceptionMapper<Throwable> mapper = providers.getExceptionMapper(Throwable.class);
+        ReplyEvents events = new ReplyEvents(sink, sse, mapper::toResponse, metrics);
+        CompletableFuture<InferenceResponse> reply = service.infer(request, arrival, events::text);
+        events.cancelsOnDisconnect(reply);
+        reply.whenComplete(events::finish);
+    }
+}

@@ -1,0 +1,103 @@
+package org.therapeia.api;
+
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.therapeia.metrics.ServiceMetrics;
+
+/**
+ * One streamed reply as server-sent events: {@code token} events ({@link TextPiece}) while the
+ * model writes (and empty comment lines for tokens that add no text yet), then one {@code done} event (the {@link InferenceResponse} of the plain endpoint)
+ * or one {@code error} event (a {@link Problem}, e.g. the 504 of a generation over its time), then
+ * the end of the stream.
+ *
+ * <p>A write that fails, or a sink found closed, means the client has gone: the generation is
+ * cancelled, which frees its engine slot at the engine thread's next turn. A suspended plain
+ * request cannot tell this (the container reports nothing until it writes the reply); a stream
+ * writes after every few tokens and so finds out within a step or two.
+ */
+final class ReplyEvents {
+
+    private final SseEventSink sink;
+    private final Sse sse;
+    private final Function<Throwable, Response> problems;
+    private final ServiceMetrics metrics;
+    private final AtomicBoolean gone = new AtomicBoolean();
+    private volatile Future<?> generation;
+
+    /** @param problems maps a failure to its problem response (the application's exception mapper) */
+    ReplyEvents(SseEventSink sink, Sse sse, Function<Throwable, Response> problems, ServiceMetrics metrics) {
+        this.sink = sink;
+        this.sse = sse;
+        this.problems = problems;
+        this.metrics = metrics;
+    }
+
+    /** The generation to cancel when the client goes; cancelled at once if it has gone already. */
+    void cancelsOnDisconnect(Future<?> generation) {
+        this.generation = generation;
+        if (gone.get()) {
+            generation.cancel(false);
+        }
+    }
+
+    /** A token event, or for an empty piece an SSE comment (ignored by clients, but a write). */
+    void text(String piece) {
+        send(piece.isEmpty() ? sse.newEventBuilder().comment("").build()
+                : event("token", TextPiece.class, new TextPiece(piece)));
+    }
+
+    /** Sends the done or error event and ends the stream; a cancelled generation just ends it. */
+    void finish(InferenceResponse reply, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        CompletionStage<?> last;
+        if (cause instanceof CancellationException) {
+            last = CompletableFuture.completedFuture(null);
+        } else if (cause != null) {
+            Problem problem = (Problem) problems.apply(cause).getEntity();
+            last = send(event("error", Problem.class, problem));
+        } else {
+            last = send(event("done", InferenceResponse.class, reply));
+        }
+        last.whenComplete((ignored, e) -> sink.close());
+    }
+
+    private <T> OutboundSseEvent event(String name, Class<T> type, T data) {
+        return sse.newEventBuilder().name(name).mediaType(MediaType.APPLICATION_JSON_TYPE).data(type, data).build();
+    }
+
+    private CompletionStage<?> send(OutboundSseEvent event) {
+        if (gone.get()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        if (sink.isClosed()) {
+            clientGone();
+            return CompletableFuture.completedFuture(null);
+        }
+        return sink.send(event).whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                clientGone();
+            }
+        });
+    }
+
+    private void clientGone() {
+        if (gone.compareAndSet(false, true)) {
+            metrics.abandoned();
+            Future<?> g = generation;
+            if (g != null) {
+                g.cancel(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package org.therapeia.inference;
+
+/**
+ * Hears each token of one sequence as the engine produces it, before the sequence's future
+ * completes. Called on the engine thread: it must hand the token off and return at once, and it
+ * must not throw (a failure is logged and the listener dropped, the generation goes on).
+ */
+@FunctionalInterface
+public interface TokenListener {
+
+    TokenListener NONE = token -> {
+    };
+
+    void onToken(int token);
+}
