@@ -15,6 +15,7 @@
 #                     batching, and asynchronous requests, so a few threads serve many
 #                     (default: Payara's own pool size)
 #   ADMIN_TOKEN       required by POST /api/v1/cache/clear (without it, clearing is refused)
+#   API_KEY           when set, required by the inference endpoints (X-API-Key or Bearer)
 #   CLUSTER_MEMBERS   host:port,host:port,... of Payara Micro members sharing the response cache
 #                     (Hazelcast TCP/IP discovery; without it: --nocluster, never multicast);
 #                     with CLUSTER_NAME (default therapeia) and CLUSTER_INTERFACES (the local

@@ -34,15 +34,28 @@ public final class Api {
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
 
     private final URI base;
+    private final String apiKey;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
             .version(HttpClient.Version.HTTP_1_1).build();
 
+    /** A client of a service without an API key. */
     public Api(URI base) {
+        this(base, null);
+    }
+
+    /** A client that sends {@code apiKey} (when not null) in X-API-Key with every POST. */
+    public Api(URI base, String apiKey) {
         this.base = base;
+        this.apiKey = apiKey;
     }
 
     public URI base() {
         return base;
+    }
+
+    /** The X-API-Key header this client sends, none when it has no key. */
+    public Map<String, String> keyHeader() {
+        return apiKey == null ? Map.of() : Map.of("X-API-Key", apiKey);
     }
 
     /** A response with its body as text; {@link #json()} parses it. */
@@ -179,6 +192,11 @@ public final class Api {
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json, application/problem+json")
                 .POST(body);
+        keyHeader().forEach((name, value) -> {
+            if (!headers.containsKey(name)) {
+                b.header(name, value);
+            }
+        });
         headers.forEach(b::header);
         return b.build();
     }

@@ -42,7 +42,7 @@ public abstract class RunningService {
     @BeforeEach
     void connect() {
         // the server listens on every interface; the loopback address always reaches it
-        api = new Api(URI.create("http://127.0.0.1:" + deploymentUrl.getPort() + "/"));
+        api = new Api(URI.create("http://127.0.0.1:" + deploymentUrl.getPort() + "/"), ServerFiles.apiKey());
         api.awaitReady(Duration.ofMinutes(3));
     }
 }

@@ -59,6 +59,11 @@ public final class ServerFiles {
         return System.getProperty("therapeia.it.admin-token");
     }
 
+    /** The shared server's api.key (the ClusterIT nodes have none). */
+    public static String apiKey() {
+        return System.getProperty("therapeia.it.api-key");
+    }
+
     /** Before the server starts: checks the inputs, unpacks a fresh WAR, empties the log folder, copies the console. */
     static synchronized void prepare() {
         for (String input : new String[] {"therapeia.it.war", "therapeia.server.lib", "therapeia.native.library",

@@ -55,6 +55,7 @@ class StreamingIT extends RunningService {
     private Stream stream(JsonObject request) {
         HttpRequest post = HttpRequest.newBuilder(api.base().resolve(STREAM)).timeout(Duration.ofSeconds(120))
                 .header("Content-Type", "application/json").header("Accept", "text/event-stream")
+                .header("X-API-Key", ServerFiles.apiKey())
                 .POST(HttpRequest.BodyPublishers.ofString(request.toString(), StandardCharsets.UTF_8)).build();
         try {
             HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
@@ -150,7 +151,8 @@ class StreamingIT extends RunningService {
         try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
             OutputStream out = socket.getOutputStream();
             out.write(("POST /" + STREAM + " HTTP/1.1\r\nHost: " + uri.getHost() + "\r\nAccept: text/event-stream\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    + "X-API-Key: " + ServerFiles.apiKey() + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             out.write(body);
             out.flush();

@@ -41,7 +41,7 @@ public class CacheResource {
     @APIResponse(responseCode = "401", description = "Missing or wrong admin token")
     public Response clear(@HeaderParam(TOKEN_HEADER) String token,
                           @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
-        if (!AdminToken.matches(config.adminToken(), token, authorization)) {
+        if (!SharedSecret.matches(config.adminToken(), token, authorization)) {
             metrics.error("unauthorized");
             Problem p = Problem.of("unauthorized", "Unauthorized", 401,
                     "cache clear requires the admin token (X-Admin-Token or Authorization: Bearer)", null);

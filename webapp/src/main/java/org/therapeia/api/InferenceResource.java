@@ -14,6 +14,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.therapeia.inference.InferenceService;
 
 /**
@@ -23,6 +24,8 @@ import org.therapeia.inference.InferenceService;
  */
 @Path("inference")
 @RequestScoped
+@ApiKeyRequired
+@SecurityRequirement(name = TherapeiaApplication.API_KEY_SCHEME)
 public class InferenceResource {
 
     @Inject
@@ -42,6 +45,8 @@ public class InferenceResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = InferenceResponse.class)))
     @APIResponse(responseCode = "400", description = "Invalid request; field names the culprit",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "401", description = "api.key is set and the request lacks it",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "Not ready, or the queue is full (see Retry-After)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))

@@ -18,6 +18,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.therapeia.inference.InferenceService;
 import org.therapeia.metrics.ServiceMetrics;
 
@@ -29,6 +30,8 @@ import org.therapeia.metrics.ServiceMetrics;
  */
 @Path("inference/stream")
 @RequestScoped
+@ApiKeyRequired
+@SecurityRequirement(name = TherapeiaApplication.API_KEY_SCHEME)
 public class InferenceStreamResource {
 
     @Inject
@@ -55,6 +58,8 @@ public class InferenceStreamResource {
             content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS,
                     schema = @Schema(implementation = TextPiece.class)))
     @APIResponse(responseCode = "400", description = "Invalid request; field names the culprit",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "401", description = "api.key is set and the request lacks it",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "Not ready, or the queue is full (see Retry-After)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))

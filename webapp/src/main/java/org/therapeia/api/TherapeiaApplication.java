@@ -2,13 +2,23 @@ package org.therapeia.api;
 
 import jakarta.ws.rs.ApplicationPath;
 import jakarta.ws.rs.core.Application;
+import org.eclipse.microprofile.openapi.annotations.Components;
 import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
+import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeIn;
+import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
 import org.eclipse.microprofile.openapi.annotations.info.Info;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
 
 /** The REST API under /api/v1 (MicroProfile Health and Metrics keep their own /health and /metrics). */
 @ApplicationPath("/api/v1")
 @OpenAPIDefinition(info = @Info(title = "Therapeia", version = "0.1.0",
         description = "Low-latency inference for therapeutic conversational AI. Health: /health/ready, "
-                + "/health/live, /health/started. Prometheus metrics: /metrics."))
+                + "/health/live, /health/started. Prometheus metrics: /metrics."),
+        components = @Components(securitySchemes = @SecurityScheme(
+                securitySchemeName = TherapeiaApplication.API_KEY_SCHEME, type = SecuritySchemeType.APIKEY,
+                in = SecuritySchemeIn.HEADER, apiKeyName = ApiKeyFilter.HEADER, description = "Required by the inference endpoints only when api.key is set "
+                        + "(also accepted as Authorization: Bearer).")))
 public class TherapeiaApplication extends Application {
+
+    public static final String API_KEY_SCHEME = "apiKey";
 }

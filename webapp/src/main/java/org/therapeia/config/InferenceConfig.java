@@ -62,6 +62,7 @@ public class InferenceConfig {
     private Duration metricsWindow;
     private Duration livenessStall;
     private Optional<String> adminToken;
+    private Optional<String> apiKey;
 
     // request limits
     private int maxUserInputChars;
@@ -114,6 +115,7 @@ public class InferenceConfig {
         metricsWindow = Duration.ofSeconds(integer(config, "metrics.window-seconds", v -> v >= 1, "at least 1"));
         livenessStall = Duration.ofSeconds(integer(config, "liveness.stall-seconds", v -> v >= 1, "at least 1"));
         adminToken = config.getOptionalValue("admin.token", String.class).map(String::strip).filter(s -> !s.isEmpty());
+        apiKey = config.getOptionalValue("api.key", String.class).map(String::strip).filter(s -> !s.isEmpty());
 
         maxUserInputChars = integer(config, "limits.user-input-chars", v -> v >= 1, "at least 1");
         maxMessageChars = integer(config, "limits.message-chars", v -> v >= 1, "at least 1");
@@ -292,6 +294,11 @@ public class InferenceConfig {
     /** The token POST /api/v1/cache/clear requires; empty when none is set (then it refuses all). */
     public Optional<String> adminToken() {
         return adminToken;
+    }
+
+    /** When present, the inference endpoints require it (X-API-Key or Authorization: Bearer); absent by default. */
+    public Optional<String> apiKey() {
+        return apiKey;
     }
 
     public int maxUserInputChars() {

@@ -36,6 +36,7 @@ class InferenceConfigTest {
         assertEquals(Path.of(System.getProperty("user.home"), ".cache", "therapeia", "default-model"), c.modelPath());
         assertEquals("default-model", c.modelId());
         assertFalse(c.adminToken().isPresent());
+        assertFalse(c.apiKey().isPresent(), "no API key by default: the inference endpoints are open");
     }
 
     @Test
@@ -49,7 +50,8 @@ class InferenceConfigTest {
                 "PORT", "8000",
                 "WORKERS", "2",
                 "MAX_NEW_TOKENS", "64",
-                "ADMIN_TOKEN", "s3cret"));
+                "ADMIN_TOKEN", "s3cret",
+                "API_KEY", " k3y "));
         assertEquals(Path.of("/models/qwen2.5-0.5b"), c.modelPath());
         assertEquals("qwen2.5-0.5b", c.modelId());
         assertEquals("cuda", c.device());
@@ -60,6 +62,7 @@ class InferenceConfigTest {
         assertEquals(2, c.workers());
         assertEquals(64, c.maxNewTokens());
         assertEquals("s3cret", c.adminToken().orElseThrow());
+        assertEquals("k3y", c.apiKey().orElseThrow());
     }
 
     @Test

@@ -5,12 +5,13 @@ import java.security.MessageDigest;
 import java.util.Optional;
 
 /**
- * The operator's token check: the {@code X-Admin-Token} header or {@code Authorization: Bearer},
- * compared in constant time. With no {@code admin.token} configured, nothing matches.
+ * A configured secret presented in its own header ({@code X-Admin-Token}, {@code X-API-Key}) or
+ * as {@code Authorization: Bearer}, compared in constant time. With no secret configured,
+ * nothing matches.
  */
-public final class AdminToken {
+public final class SharedSecret {
 
-    private AdminToken() {
+    private SharedSecret() {
     }
 
     public static boolean matches(Optional<String> configured, String headerToken, String authorization) {
