@@ -111,6 +111,12 @@ public final class Api {
                 .build());
     }
 
+    /** Any method, with an empty body. */
+    public Reply request(String method, String path) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).timeout(TIMEOUT)
+                .method(method, HttpRequest.BodyPublishers.noBody()).build());
+    }
+
     public Reply infer(JsonObject request) {
         return post(INFERENCE, request.toString());
     }

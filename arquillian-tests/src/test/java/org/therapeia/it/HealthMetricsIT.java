@@ -164,4 +164,19 @@ class HealthMetricsIT extends RunningService {
         }
         assertTrue(schemas.containsKey("Problem") && schemas.containsKey("MetricsReport"), schemas.keySet()::toString);
     }
+
+    /** Payara's own servlets would answer 501 to methods the Servlet API does not know. */
+    @Test
+    void otherMethodsOnTheReadOnlyEndpointsAre405() {
+        for (String path : new String[] {"health", "health/ready", "health/live", "metrics", "metrics?scope=application",
+                "openapi"}) {
+            for (String method : new String[] {"PATCH", "FOO", "PUT", "DELETE", "POST"}) {
+                Api.Reply reply = api.request(method, path);
+                assertEquals(405, reply.status(), method + " " + path + ": " + reply);
+                assertEquals("GET, HEAD, OPTIONS", reply.header("Allow").orElse(""), method + " " + path);
+                assertEquals(405, reply.json().getInt("status"));
+            }
+            assertEquals(200, api.request("GET", path).status(), path);
+        }
+    }
 }
