@@ -19,13 +19,17 @@ RUN_SH = os.path.join(ROOT, "scripts", "run.sh")
 
 
 class Service:
-    def __init__(self, port, log_path, env=None, admin_token="reliability-token"):
+    def __init__(self, port, log_path, env=None, admin_token="reliability-token", api_key=None):
         self.port = port
         self.host = "127.0.0.1"
         self.log_path = log_path
         self.admin_token = admin_token
+        self.api_key = api_key  # when set, the service requires it and infer() sends it
         self.env = dict(os.environ)
+        self.env.pop("API_KEY", None)
         self.env.update({"HOST": self.host, "PORT": str(port), "ADMIN_TOKEN": admin_token})
+        if api_key:
+            self.env["API_KEY"] = api_key
         self.env.update(env or {})
         self.proc = None
 
@@ -106,9 +110,11 @@ class Service:
         finally:
             conn.close()
 
-    def infer(self, payload, timeout=30):
-        return self.request("POST", "/api/v1/inference", body=json.dumps(payload).encode(),
-                            headers={"Content-Type": "application/json"}, timeout=timeout)
+    def infer(self, payload, timeout=30, path="/api/v1/inference"):
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["X-API-Key"] = self.api_key
+        return self.request("POST", path, body=json.dumps(payload).encode(), headers=headers, timeout=timeout)
 
     def metric(self, name):
         """Value of an application-scope Prometheus gauge/counter (first sample with that name)."""

@@ -40,8 +40,13 @@ def dumps(obj):
     return json.dumps(obj).encode()
 
 
+def inference_path(r):
+    """The plain endpoint, or one time in four the streaming one (same reader, same checks)."""
+    return "/api/v1/inference/stream" if r.random() < 0.25 else "/api/v1/inference"
+
+
 def gen_random_bytes(r):
-    return "POST", "/api/v1/inference", "application/json", bytes(r.getrandbits(8) for _ in range(r.randrange(0, 600)))
+    return "POST", inference_path(r), "application/json", bytes(r.getrandbits(8) for _ in range(r.randrange(0, 600)))
 
 
 def gen_truncated(r):
@@ -50,16 +55,16 @@ def gen_truncated(r):
         req["conversation_history"] = [{"role": "user", "content": "hello"}, {"role": "assistant", "content": "hi"}]
         req["system_prompt"] = "Be kind."
     body = dumps(req)
-    return "POST", "/api/v1/inference", "application/json", body[:r.randrange(0, len(body))]
+    return "POST", inference_path(r), "application/json", body[:r.randrange(0, len(body))]
 
 
 def gen_huge(r):
     choice = r.randrange(5)
     if choice == 0:  # whole body over the limit
         n = BODY_LIMIT + r.randrange(1, 200000)
-        return "POST", "/api/v1/inference", "application/json", dumps({"user_input": "a" * n})
+        return "POST", inference_path(r), "application/json", dumps({"user_input": "a" * n})
     if choice == 1:  # garbage over the limit, not even JSON
-        return "POST", "/api/v1/inference", "application/json", b"x" * (BODY_LIMIT + r.randrange(1, 100000))
+        return "POST", inference_path(r), "application/json", b"x" * (BODY_LIMIT + r.randrange(1, 100000))
     req = valid()
     n = r.choice([4001, 5000, 50000, 200000])
     if choice == 2:
@@ -68,7 +73,7 @@ def gen_huge(r):
         req["system_prompt"] = "c" * n
     else:
         req["conversation_history"] = [{"role": "user", "content": "d" * n}]
-    return "POST", "/api/v1/inference", "application/json", dumps(req)
+    return "POST", inference_path(r), "application/json", dumps(req)
 
 
 BAD_UTF8 = [b"\xff", b"\xfe\xff", b"\xc3\x28", b"\xa0\xa1", b"\xe2\x28\xa1", b"\xf0\x28\x8c\xbc",
@@ -86,7 +91,7 @@ def gen_bad_utf8(r):
     body = dumps(req).replace(marker.encode(), b"ok " + r.choice(BAD_UTF8) + b" ok")
     if r.random() < 0.2:  # a bad byte outside any string
         body = body.replace(b"{", b"{" + r.choice(BAD_UTF8), 1)
-    return "POST", "/api/v1/inference", "application/json", body
+    return "POST", inference_path(r), "application/json", body
 
 
 def gen_deep(r):
@@ -102,7 +107,7 @@ def gen_deep(r):
         body = (b'{"user_input":"hi","conversation_history":' + b"[" * depth + b"]" * depth + b"}")
     if r.random() < 0.3:  # unclosed
         body = body[:len(body) // 2 + 1]
-    return "POST", "/api/v1/inference", "application/json", body
+    return "POST", inference_path(r), "application/json", body
 
 
 def gen_content_type(r):
@@ -110,13 +115,13 @@ def gen_content_type(r):
                    "application/x-www-form-urlencoded", "application/octet-stream", "", "garbage",
                    "application/json; charset=latin1", "application/json; charset=utf-16", "*/*"])
     body = dumps(valid()) if r.random() < 0.5 else b"user_input=hello"
-    return "POST", "/api/v1/inference", ct, body
+    return "POST", inference_path(r), ct, body
 
 
 def gen_method(r):
     method = r.choice(["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "FOO"])
-    path = r.choice(["/api/v1/inference", "/api/v1/cache/clear", "/api/v1/metrics", "/api/v1/nothing",
-                     "/api/v1/inference/x", "/health/ready", "/metrics"])
+    path = r.choice(["/api/v1/inference", "/api/v1/inference/stream", "/api/v1/cache/clear", "/api/v1/metrics",
+                     "/api/v1/nothing", "/api/v1/inference/x", "/health/ready", "/metrics"])
     if method == "GET" and path in ("/api/v1/metrics", "/health/ready", "/metrics"):
         method = "DELETE"
     return method, path, "application/json", dumps(valid()) if r.random() < 0.5 else None
@@ -131,7 +136,7 @@ def gen_wrong_type(r):
     if r.random() < 0.1:
         req = {"unknown_field": 1, **(req if isinstance(req, dict) else {})}
     body = json.dumps(req, allow_nan=True).encode("utf-8", "surrogatepass")
-    return "POST", "/api/v1/inference", "application/json", body
+    return "POST", inference_path(r), "application/json", body
 
 
 GENERATORS = [("random_bytes", gen_random_bytes), ("truncated_json", gen_truncated), ("huge", gen_huge),

@@ -2,7 +2,9 @@
 """Security, against a service this script starts (ADMIN_TOKEN set):
 
 1. POST /api/v1/cache/clear is refused (401) without a token, with a wrong X-Admin-Token and
-   with a wrong Bearer token, and accepted with the right one.
+   with a wrong Bearer token, and accepted with the right one. The service runs with API_KEY set:
+   both inference endpoints refuse (401) a request without it, with a wrong one or one character
+   short, and serve it with the key in X-API-Key or as a Bearer token; health stays open.
 2. A unique marker sent in user_input (use_cache true, then false, and once in the history and
    system prompt) appears in no line of the server's output (run.sh's stdout and stderr, captured
    to a file), nor in any log file the java process holds open (Payara's server.log if any), nor in
@@ -32,8 +34,9 @@ def main():
     ap.add_argument("--out", default=common.default_out())
     args = ap.parse_args()
     token = "sec-" + uuid.uuid4().hex
+    api_key = "key-" + uuid.uuid4().hex
     log_path = os.path.join(args.out, "security-server.log")
-    svc = common.Service(args.port, log_path, admin_token=token)
+    svc = common.Service(args.port, log_path, admin_token=token, api_key=api_key)
     svc.start()
     checks, details = {}, {}
 
@@ -54,6 +57,23 @@ def main():
         v == 401 for k, v in attempts.items() if not k.startswith("right"))
     checks["clear_accepted_with_token"] = all(200 <= v < 300 for k, v in attempts.items() if k.startswith("right"))
 
+    def infer_status(path, headers):
+        body = json.dumps({"user_input": "Is the key needed?", "max_new_tokens": 4, "use_cache": False}).encode()
+        return svc.request("POST", path, body=body, headers=dict(headers, **{"Content-Type": "application/json",
+                                                                             "Accept": "text/event-stream, */*"}))[0]
+    key_attempts = {}
+    for path in ("/api/v1/inference", "/api/v1/inference/stream"):
+        for name, headers in (("no_key", {}), ("wrong_key", {"X-API-Key": "wrong"}), ("empty_key", {"X-API-Key": ""}),
+                              ("key_prefix", {"X-API-Key": api_key[:-1]}), ("wrong_bearer", {"Authorization": "Bearer x"}),
+                              ("right_x_api_key", {"X-API-Key": api_key}),
+                              ("right_bearer", {"Authorization": "Bearer " + api_key})):
+            key_attempts[path + " " + name] = infer_status(path, headers)
+    details["api_key_status"] = key_attempts
+    checks["inference_refused_without_or_wrong_key"] = all(
+        v == 401 for k, v in key_attempts.items() if " right" not in k)
+    checks["inference_served_with_key"] = all(v == 200 for k, v in key_attempts.items() if " right" in k)
+    checks["health_needs_no_key"] = svc.request("GET", "/health/ready")[0] == 200
+
     # --- 2. marker in no log line ---
     marker = "ZQXMARKER" + uuid.uuid4().hex.upper()
     statuses = []
@@ -66,10 +86,13 @@ def main():
                                                        {"role": "assistant", "content": "ok " + marker}],
                               "use_cache": True, "max_new_tokens": 16}, timeout=60)
     statuses.append(("history+system_prompt", status, None))
+    status, _, _ = svc.infer({"user_input": "Streamed %s." % marker, "use_cache": False, "max_new_tokens": 16},
+                             timeout=60, path="/api/v1/inference/stream")
+    statuses.append(("streamed", status, None))
     # a bad request carrying the marker: the 400 path must not log it either
     bad_status = svc.request("POST", "/api/v1/inference",
                              body=('{"user_input": "%s", "temperature": "%s"}' % (marker, marker)).encode(),
-                             headers={"Content-Type": "application/json"})[0]
+                             headers={"Content-Type": "application/json", "X-API-Key": api_key})[0]
     statuses.append(("bad_request", bad_status, None))
     details["marker_requests"] = statuses
     checks["marker_requests_answered"] = all(s[1] == 200 for s in statuses[:-1]) and bad_status == 400

@@ -2,7 +2,8 @@
 """Runs payara-config/deploy/nginx/nginx.conf for real, on loopback, in front of two fake nodes,
 and checks what the file promises: least-connections balancing, a node's 503 + Retry-After passed
 through untouched and not retried elsewhere, a 503 problem with Retry-After when no node answers,
-413 over the body limit, the operator locations, and unknown paths refused.
+413 over the body limit, streamed replies passed on unbuffered, the operator locations, and unknown
+paths refused.
 
 The fake nodes speak only as much HTTP as the checks need; the real service is checked by its own
 tests. Ports are picked free on 127.0.0.1; nothing else is contacted. Usage:
@@ -88,12 +89,43 @@ class FakeHandler(BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(length) or b"{}")
         with self.server.lock:
             self.server.hits += 1
+        if self.path.endswith("/stream"):
+            self.stream()
+            return
         if request.get("busy"):
             self.reply(503, {"type": "urn:therapeia:problem:queue-full", "status": 503, "node": self.server.name},
                        [("Retry-After", "7")])
             return
         time.sleep(float(request.get("hold", 0)))
         self.reply(200, {"node": self.server.name})
+
+
+    def stream(self):
+        # two server-sent events 1.5 s apart, the way a node streams a reply piece by piece
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        for piece in ("Hello", " there"):
+            self.wfile.write(b'event: token\ndata: {"text": "%s"}\n\n' % piece.encode())
+            self.wfile.flush()
+            time.sleep(1.5)
+
+
+def first_event_after(port, path):
+    """Seconds from sending a POST to path until the first server-sent event arrives."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        start = time.time()
+        sock.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      "Content-Length: 2\r\n\r\n{}" % path).encode())
+        received = b""
+        while b"event: token" not in received:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return None
+            received += chunk
+        return time.time() - start
 
 
 def call(port, method, path, body=None, timeout=15):
@@ -186,6 +218,10 @@ def main():
 
         status, _, _ = call(port, "POST", "/api/v1/inference", b"x" * (300 * 1024))
         check("a body over 256 KiB ends at the balancer with 413", status == 413, str(status))
+
+        first = first_event_after(port, "/api/v1/inference/stream")
+        check("a streamed reply's first event passes before the stream ends (no buffering)",
+              first is not None and first < 1.2, "first event after %s s; the second comes at 1.5 s" % first)
 
         status, _, payload = call(port, "GET", "/health/ready")
         check("/health/ready is proxied", status == 200 and b"/health/ready" in payload, str(status))
