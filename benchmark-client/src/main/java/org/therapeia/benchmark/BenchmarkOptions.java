@@ -23,11 +23,12 @@ import java.util.Map;
  * @param waitReady      how long to wait for {@code /health/ready} before starting; zero = do not check
  * @param clearCache     clear the response cache first (needs the admin token)
  * @param adminToken     the service's {@code admin.token}; null when not given
+ * @param apiKey         the service's {@code api.key}, sent in {@code X-API-Key}; null when not given
  * @param jsonOut        where to write the JSON report; null = none
  */
 public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency, boolean useCache,
         Integer maxNewTokens, Duration timeout, long seed, Duration waitReady, boolean clearCache, String adminToken,
-        Path jsonOut) {
+        String apiKey, Path jsonOut) {
 
     public static final String DEFAULT_URL = "http://localhost:8080";
     public static final int DEFAULT_REQUESTS = 100;
@@ -37,6 +38,8 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
     public static final int DEFAULT_WAIT_READY_SECONDS = 60;
     /** Environment variable read for the admin token when --admin-token is not given. */
     public static final String ADMIN_TOKEN_ENV = "THERAPEIA_ADMIN_TOKEN";
+    /** Environment variable read for the API key when --api-key is not given. */
+    public static final String API_KEY_ENV = "THERAPEIA_API_KEY";
 
     public static final String USAGE = """
             usage: java -jar therapeia-benchmark.jar [options] sequential --requests N [--cache on|off]
@@ -58,6 +61,7 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
               --wait-ready SECONDS   wait for /health/ready first; 0 = skip (default 60)
               --clear-cache          POST /api/v1/cache/clear first (needs the admin token)
               --admin-token TOKEN    the service's admin.token (default: $THERAPEIA_ADMIN_TOKEN)
+              --api-key KEY          the service's api.key, if it has one (default: $THERAPEIA_API_KEY)
               --json FILE            also write the report as JSON
               --help                 this text
             """;
@@ -79,6 +83,7 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
         int waitReadySeconds = DEFAULT_WAIT_READY_SECONDS;
         boolean clearCache = false;
         String adminToken = null;
+        String apiKey = null;
         Path jsonOut = null;
 
         List<String> words = new ArrayList<>(List.of(args));
@@ -134,6 +139,7 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
                         case "--seed" -> seed = parseLong(name, value);
                         case "--wait-ready" -> waitReadySeconds = nonNegativeInt(name, value);
                         case "--admin-token" -> adminToken = value;
+                        case "--api-key" -> apiKey = value;
                         case "--json" -> jsonOut = Path.of(value);
                         default -> throw new UsageException("unknown option " + name);
                     }
@@ -147,9 +153,11 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
         if (mode == Mode.SEQUENTIAL && concurrency != null && concurrency != 1) {
             throw new UsageException("--concurrency applies to the concurrent benchmark; sequential sends one at a time");
         }
-        if (adminToken == null && env != null) {
-            String fromEnv = env.get(ADMIN_TOKEN_ENV);
-            adminToken = fromEnv == null || fromEnv.isBlank() ? null : fromEnv;
+        if (adminToken == null) {
+            adminToken = fromEnvironment(env, ADMIN_TOKEN_ENV);
+        }
+        if (apiKey == null) {
+            apiKey = fromEnvironment(env, API_KEY_ENV);
         }
         if (clearCache && adminToken == null) {
             throw new UsageException("--clear-cache needs the admin token (--admin-token or $" + ADMIN_TOKEN_ENV + ")");
@@ -158,7 +166,7 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
         int c = mode == Mode.SEQUENTIAL ? 1 : concurrency == null ? DEFAULT_CONCURRENCY : concurrency;
         return new BenchmarkOptions(baseUrl(url), mode, n, c, cache == null || cache, maxNewTokens,
                 Duration.ofSeconds(timeoutSeconds), seed, Duration.ofSeconds(waitReadySeconds), clearCache, adminToken,
-                jsonOut);
+                apiKey, jsonOut);
     }
 
     /** The URL of {@code path}, relative to the base URL ("api/v1/inference", no leading slash). */
@@ -187,6 +195,11 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
         } catch (URISyntaxException e) {
             throw new UsageException("--url is not a URL: " + text);
         }
+    }
+
+    private static String fromEnvironment(Map<String, String> env, String name) {
+        String value = env == null ? null : env.get(name);
+        return value == null || value.isBlank() ? null : value;
     }
 
     private static boolean onOff(String name, String value) throws UsageException {

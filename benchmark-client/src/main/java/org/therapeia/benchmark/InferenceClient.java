@@ -31,6 +31,7 @@ public final class InferenceClient {
     static final String READY_PATH = "health/ready";
     static final String CACHE_CLEAR_PATH = "api/v1/cache/clear";
     static final String ADMIN_TOKEN_HEADER = "X-Admin-Token";
+    static final String API_KEY_HEADER = "X-API-Key";
 
     private static final JsonProvider JSON = JsonProvider.provider();
 
@@ -39,12 +40,14 @@ public final class InferenceClient {
     private final URI ready;
     private final URI cacheClear;
     private final Duration timeout;
+    private final String apiKey;
 
     public InferenceClient(BenchmarkOptions options) {
-        this(options.url(), options.timeout());
+        this(options.url(), options.timeout(), options.apiKey());
     }
 
-    public InferenceClient(URI baseUrl, Duration timeout) {
+    /** @param apiKey sent in {@code X-API-Key} with every inference request; null for a service without one */
+    public InferenceClient(URI baseUrl, Duration timeout, String apiKey) {
         // HTTP/1.1: the service speaks it, and the default (h2c upgrade) adds a round of headers
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
@@ -55,17 +58,21 @@ public final class InferenceClient {
         this.ready = baseUrl.resolve(READY_PATH);
         this.cacheClear = baseUrl.resolve(CACHE_CLEAR_PATH);
         this.timeout = timeout;
+        this.apiKey = apiKey;
     }
 
     /** Sends one {@code POST /api/v1/inference} and waits for the whole reply. */
     public RequestOutcome infer(RequestInput input, boolean useCache, Integer maxNewTokens) {
-        HttpRequest request = HttpRequest.newBuilder(inference)
+        HttpRequest.Builder builder = HttpRequest.newBuilder(inference)
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(requestBody(input, useCache, maxNewTokens),
-                        StandardCharsets.UTF_8))
-                .build();
+                        StandardCharsets.UTF_8));
+        if (apiKey != null) {
+            builder.header(API_KEY_HEADER, apiKey);
+        }
+        HttpRequest request = builder.build();
         long start = System.nanoTime();
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));

@@ -119,6 +119,20 @@ class BenchmarkEndToEndTest {
     }
 
     @Test
+    void sendsTheApiKeyWhenGivenAndCountsThe401sWithout() throws IOException {
+        try (FakeTherapeiaService service = new FakeTherapeiaService(0, 0)) {
+            service.requireApiKey();
+            Run refused = run(Map.of(), "sequential", "--url", service.url().toString(), "--requests", "5");
+            assertTrue(refused.out().contains("401"), refused.out());
+            assertEquals(0, service.inference.get());
+            Run served = run(Map.of(BenchmarkOptions.API_KEY_ENV, FakeTherapeiaService.API_KEY), "sequential", "--url",
+                    service.url().toString(), "--requests", "5");
+            assertEquals(0, served.exit(), served.err());
+            assertEquals(5, service.inference.get());
+        }
+    }
+
+    @Test
     void cacheOffNeverHits() throws IOException {
         try (FakeTherapeiaService service = new FakeTherapeiaService(0, 0)) {
             Run run = run(Map.of(), "concurrent", "--url", service.url().toString(), "--requests", "30",

@@ -91,6 +91,15 @@ class BenchmarkOptionsTest {
     }
 
     @Test
+    void apiKeyFromOptionOrEnvironment() throws UsageException {
+        assertNull(parse("sequential").apiKey());
+        assertEquals("k", BenchmarkOptions.parse(new String[] {"sequential"},
+                Map.of(BenchmarkOptions.API_KEY_ENV, "k")).apiKey());
+        assertEquals("x", BenchmarkOptions.parse(new String[] {"sequential", "--api-key", "x"},
+                Map.of(BenchmarkOptions.API_KEY_ENV, "k")).apiKey());
+    }
+
+    @Test
     void helpReturnsNull() throws UsageException {
         assertNull(parse("--help"));
         assertNull(parse("concurrent", "-h"));

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FakeTherapeiaService implements AutoCloseable {
 
     static final String ADMIN_TOKEN = "test-admin-token";
+    static final String API_KEY = "test-api-key";
     static final int TOKENS = 12;
     static final double GENERATION_SECONDS = 0.004;
 
@@ -37,6 +38,7 @@ final class FakeTherapeiaService implements AutoCloseable {
     private final int failEvery;
     private final AtomicInteger readyPolls = new AtomicInteger();
     private final int notReadyPolls;
+    private volatile boolean requireApiKey;
 
     final AtomicInteger inference = new AtomicInteger();
     final AtomicInteger hits = new AtomicInteger();
@@ -55,6 +57,11 @@ final class FakeTherapeiaService implements AutoCloseable {
         server.start();
     }
 
+    /** From now on, inference requests without {@link #API_KEY} in X-API-Key are 401, as with api.key set. */
+    void requireApiKey() {
+        requireApiKey = true;
+    }
+
     URI url() {
         return URI.create("http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort());
     }
@@ -66,6 +73,10 @@ final class FakeTherapeiaService implements AutoCloseable {
             return;
         }
         String body = read(exchange.getRequestBody());
+        if (requireApiKey && !API_KEY.equals(exchange.getRequestHeaders().getFirst("X-API-Key"))) {
+            send(exchange, 401, "{\"type\":\"unauthorized\",\"status\":401}", null);
+            return;
+        }
         int n = inference.incrementAndGet();
         if (failEvery > 0 && n % failEvery == 0) {
             refused.incrementAndGet();
