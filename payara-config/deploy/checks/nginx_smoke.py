@@ -46,6 +46,7 @@ class FakeNode(ThreadingHTTPServer):
         self.hits = 0
         self.down = False
         self.lock = threading.Lock()
+        self.stream_aborted = threading.Event()
         super().__init__(("127.0.0.1", 0), FakeHandler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -101,20 +102,25 @@ class FakeHandler(BaseHTTPRequestHandler):
 
 
     def stream(self):
-        # two server-sent events 1.5 s apart, the way a node streams a reply piece by piece
+        # server-sent events the way a node streams a reply: the first piece, a pause of 1.5 s,
+        # then a piece every 0.2 s for 4 s; a write that fails is what tells a node its client left
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
-        for piece in ("Hello", " there"):
-            self.wfile.write(b'event: token\ndata: {"text": "%s"}\n\n' % piece.encode())
-            self.wfile.flush()
-            time.sleep(1.5)
+        try:
+            for i in range(21):
+                self.wfile.write(b'event: token\ndata: {"text": "piece %d"}\n\n' % i)
+                self.wfile.flush()
+                time.sleep(1.5 if i == 0 else 0.2)
+        except OSError:
+            self.server.stream_aborted.set()
 
 
 def first_event_after(port, path):
-    """Seconds from sending a POST to path until the first server-sent event arrives."""
+    """Seconds from sending a POST to path until the first server-sent event arrives; the client
+    hangs up right after it."""
     with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
         start = time.time()
         sock.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -220,8 +226,11 @@ def main():
         check("a body over 256 KiB ends at the balancer with 413", status == 413, str(status))
 
         first = first_event_after(port, "/api/v1/inference/stream")
-        check("a streamed reply's first event passes before the stream ends (no buffering)",
+        check("a streamed reply's first event passes before the next one is written (no buffering)",
               first is not None and first < 1.2, "first event after %s s; the second comes at 1.5 s" % first)
+        aborted = any(node.stream_aborted.wait(timeout=6) for node in (a, b))
+        check("a client that hangs up mid-stream makes the node's next write fail (nginx closes upstream)",
+              aborted, "the node wrote the whole stream")
 
         status, _, payload = call(port, "GET", "/health/ready")
         check("/health/ready is proxied", status == 200 and b"/health/ready" in payload, str(status))

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.json.JsonObject;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -33,9 +34,9 @@ class ApiKeyIT extends RunningService {
         assertRefused(keyless.post(Api.INFERENCE, REQUEST));
         assertRefused(keyless.post("api/v1/inference/stream", REQUEST, Map.of("Accept", "text/event-stream")));
         String key = ServerFiles.apiKey();
-        for (Map<String, String> wrong : new Map[] {Map.of("X-API-Key", "wrong"), Map.of("X-API-Key", ""),
+        for (Map<String, String> wrong : List.of(Map.of("X-API-Key", "wrong"), Map.of("X-API-Key", ""),
                 Map.of("X-API-Key", key.substring(0, key.length() - 1)), Map.of("Authorization", "Bearer wrong"),
-                Map.of("Authorization", "Basic " + key)}) {
+                Map.of("Authorization", "Basic " + key))) {
             assertRefused(keyless.post(Api.INFERENCE, REQUEST, wrong));
         }
     }

@@ -26,7 +26,8 @@ import org.therapeia.metrics.ServiceMetrics;
  * {@code POST /api/v1/inference/stream}: the same request as {@code /api/v1/inference}, answered
  * as server-sent events while the model writes (see {@link ReplyEvents}). A request refused before
  * generation starts (bad input, not ready, queue full, prompt too long) gets the same problem
- * response as the plain endpoint, not a stream. A client that disconnects frees its engine slot.
+ * response as the plain endpoint, not a stream. A client that disconnects frees its engine slot
+ * (noticed at the first write after it left, once its request is in the engine).
  */
 @Path("inference/stream")
 @RequestScoped
@@ -51,7 +52,7 @@ public class InferenceStreamResource {
     @Operation(summary = "Generate a therapeutic reply, streamed",
             description = "Server-sent events: 'token' events ({\"text\": ...}) as the reply is written, then "
                     + "'done' with the response object of /api/v1/inference, or 'error' with a problem. "
-                    + "The token texts concatenate to the done event's response.")
+                    + "The token texts concatenate to the done event's response, which is authoritative.")
     @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = InferenceRequest.class)))
     @APIResponse(responseCode = "200", description = "The event stream",

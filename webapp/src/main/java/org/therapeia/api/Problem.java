@@ -7,7 +7,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * An RFC 7807 problem body ({@code application/problem+json}). {@code field} names the request
- * field at fault when there is one. Details never quote what the user or the model wrote.
+ * field (or header) at fault when there is one. Details never quote what the user or the model wrote.
  */
 @Schema(name = "Problem", description = "RFC 7807 problem details.")
 @JsonbPropertyOrder({"type", "title", "status", "detail", "field"})
@@ -16,7 +16,7 @@ public record Problem(
         @JsonbProperty("title") String title,
         @JsonbProperty("status") int status,
         @JsonbProperty("detail") String detail,
-        @Schema(description = "The request field at fault, if any.", nullable = true)
+        @Schema(description = "The request field (or header, e.g. X-API-Key) at fault, if any.", nullable = true)
         @JsonbProperty("field") String field) {
 
     public static final String MEDIA_TYPE = "application/problem+json";

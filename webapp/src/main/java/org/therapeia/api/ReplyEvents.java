@@ -16,14 +16,16 @@ import org.therapeia.metrics.ServiceMetrics;
 
 /**
  * One streamed reply as server-sent events: {@code token} events ({@link TextPiece}) while the
- * model writes (and empty comment lines for tokens that add no text yet), then one {@code done} event (the {@link InferenceResponse} of the plain endpoint)
- * or one {@code error} event (a {@link Problem}, e.g. the 504 of a generation over its time), then
- * the end of the stream.
+ * model writes (and an empty comment line when a batch of tokens adds no text yet), then one
+ * {@code done} event (the {@link InferenceResponse} of the plain endpoint) or one {@code error}
+ * event (a {@link Problem}, e.g. the 504 of a generation over its time), then the end of the
+ * stream.
  *
  * <p>A write that fails, or a sink found closed, means the client has gone: the generation is
  * cancelled, which frees its engine slot at the engine thread's next turn. A suspended plain
  * request cannot tell this (the container reports nothing until it writes the reply); a stream
- * writes after every few tokens and so finds out within a step or two.
+ * writes as the tokens come and so finds out within a step or two of its first token (a client
+ * that leaves while its request waits for a slot is noticed once it has been admitted).
  */
 final class ReplyEvents {
 
@@ -58,18 +60,19 @@ final class ReplyEvents {
 
     /** Sends the done or error event and ends the stream; a cancelled generation just ends it. */
     void finish(InferenceResponse reply, Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-        CompletionStage<?> last;
-        if (cause instanceof CancellationException) {
-            last = CompletableFuture.completedFuture(null);
-        } else if (cause != null) {
-            Problem problem = (Problem) problems.apply(cause).getEntity();
-            last = send(event("error", Problem.class, problem));
-        } else {
-            last = send(event("done", InferenceResponse.class, reply));
+        CompletionStage<?> last = CompletableFuture.completedFuture(null);
+        try {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (cause != null && !(cause instanceof CancellationException)) {
+                Problem problem = (Problem) problems.apply(cause).getEntity();
+                last = send(event("error", Problem.class, problem));
+            } else if (cause == null) {
+                last = send(event("done", InferenceResponse.class, reply));
+            }
+        } finally {
+            last.whenComplete((ignored, e) -> sink.close());
         }
-        last.whenComplete((ignored, e) -> sink.close());
     }
 
     private <T> OutboundSseEvent event(String name, Class<T> type, T data) {
@@ -84,7 +87,14 @@ final class ReplyEvents {
             clientGone();
             return CompletableFuture.completedFuture(null);
         }
-        return sink.send(event).whenComplete((ignored, failure) -> {
+        CompletionStage<?> sent;
+        try {
+            sent = sink.send(event);
+        } catch (IllegalStateException closedMeanwhile) {
+            clientGone();
+            return CompletableFuture.completedFuture(null);
+        }
+        return sent.whenComplete((ignored, failure) -> {
             if (failure != null) {
                 clientGone();
             }

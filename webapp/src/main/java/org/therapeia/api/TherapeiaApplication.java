@@ -16,7 +16,8 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
                 + "/health/live, /health/started. Prometheus metrics: /metrics."),
         components = @Components(securitySchemes = @SecurityScheme(
                 securitySchemeName = TherapeiaApplication.API_KEY_SCHEME, type = SecuritySchemeType.APIKEY,
-                in = SecuritySchemeIn.HEADER, apiKeyName = ApiKeyFilter.HEADER, description = "Required by the inference endpoints only when api.key is set "
+                in = SecuritySchemeIn.HEADER, apiKeyName = ApiKeyFilter.HEADER,
+                description = "Required by the inference endpoints only when api.key is set "
                         + "(also accepted as Authorization: Bearer).")))
 public class TherapeiaApplication extends Application {
 

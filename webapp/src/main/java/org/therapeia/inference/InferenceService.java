@@ -7,6 +7,7 @@ import jakarta.inject.Inject;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ThreadLocalRandom;
@@ -69,7 +70,7 @@ public class InferenceService {
      * Answers {@code request} as {@link #infer(InferenceRequest, long)} does, and hands the reply's
      * text to {@code pieces} as it is generated (a cached reply in one piece); the pieces, heard in
      * order and never two at once, concatenate to the final {@code response} (some may be empty:
-     * tokens that added no text yet). Cancelling the
+     * tokens that added no text yet; see {@link StreamingDecoder} for the rare exception). Cancelling the
      * returned future gives the generation up: it leaves the queue or the engine at the engine
      * thread's next turn, and nothing is cached.
      *
@@ -108,8 +109,17 @@ public class InferenceService {
                 : new StreamingDecoder(model.tokenizer()::decode, pieces, executor());
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
                 config.requestTimeout(), decoder == null ? TokenListener.NONE : decoder);
-        CompletableFuture<InferenceResponse> reply = generation.thenApplyAsync(
-                g -> complete(g, prompt, model, cacheKey, arrivalNanos, decoder), executor());
+        // handleAsync, not thenApplyAsync: a failed generation must also leave the engine thread
+        // before anyone hears of it (a failure skips thenApplyAsync's executor)
+        CompletableFuture<InferenceResponse> reply = generation.handleAsync((g, failure) -> {
+            if (failure != null) {
+                if (decoder != null) {
+                    decoder.stop(); // no piece may follow the failure
+                }
+                throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+            }
+            return complete(g, prompt, model, cacheKey, arrivalNanos, decoder);
+        }, executor());
         reply.whenComplete((r, failure) -> {
             if (reply.isCancelled()) {
                 generation.cancel(false);
@@ -132,7 +142,7 @@ public class InferenceService {
         long latency = System.nanoTime() - arrivalNanos;
         tracker.record(latency);
         metrics.requestCompleted(latency, false);
-        metrics.generated(g.tokens().length, g.generationNanos());
+        metrics.generationSpeed(g.tokens().length, g.generationNanos());
         return new InferenceResponse(text, latency / NANOS, false, g.tokens().length,
                 new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.firstTokenNanos() / NANOS,
                         g.queueNanos() / NANOS, prompt.historyMessages(), finishReason, model.modelId()));

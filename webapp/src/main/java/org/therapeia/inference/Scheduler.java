@@ -324,7 +324,7 @@ public final class Scheduler implements AutoCloseable {
         final Duration timeout;
         final CompletableFuture<Generation> future = new CompletableFuture<>();
         final IntList tokens = new IntList();
-        TokenListener listener;
+        TokenListener tokenListener;
         long sequenceId = -1;
         long admittedNanos;
         long firstTokenNanos;
@@ -336,16 +336,16 @@ public final class Scheduler implements AutoCloseable {
             this.submittedNanos = submittedNanos;
             this.deadlineNanos = deadlineNanos;
             this.timeout = timeout;
-            this.listener = listener;
+            this.tokenListener = listener;
         }
 
         /** Passes a token on; a listener that throws is dropped so that it cannot stop the engine thread. */
         void hear(int token) {
             try {
-                listener.onToken(token);
+                tokenListener.onToken(token);
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "a token listener failed and was dropped: " + e.getClass().getName());
-                listener = TokenListener.NONE;
+                tokenListener = TokenListener.NONE;
             }
         }
 

@@ -87,6 +87,11 @@ final class StreamingDecoder implements TokenListener {
         }
     }
 
+    /** Ends the stream without a final text (the generation failed): drains that run later send nothing. */
+    synchronized void stop() {
+        finished = true;
+    }
+
     /** Sends what {@code text} adds to what was sent; false when it adds nothing. */
     private boolean send(String text) {
         if (diverged || text.length() <= sent.length()) {

@@ -100,7 +100,8 @@ public class ServiceMetrics implements SchedulerListener {
         (cacheHit ? latencyHit : latencyMiss).update(TimeUnit.NANOSECONDS.toMillis(nanos));
     }
 
-    public void generated(int tokens, long generationNanos) {
+    /** A completed generation's tokens per second (its tokens are counted step by step in {@link #onStep}). */
+    public void generationSpeed(int tokens, long generationNanos) {
         if (generationNanos > 0) {
             tokensPerSecond.update(Math.round(tokens * 1e9 / generationNanos));
         }

@@ -75,7 +75,7 @@ class InferenceServiceTest {
         }
 
         @Override
-        public void generated(int tokens, long generationNanos) {
+        public void generationSpeed(int tokens, long generationNanos) {
         }
 
         @Override
