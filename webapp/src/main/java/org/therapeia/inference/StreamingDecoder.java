@@ -15,7 +15,10 @@ import java.util.function.Function;
  * <p>The engine thread only queues each token ({@link #onToken}); decoding and delivery run on
  * {@code executor}, one drain at a time, so the engine never waits for the tokenizer or a socket.
  * Each drain decodes every token so far (a token may complete a character or a word only in
- * context) and hands on what is new. The pieces concatenate to exactly the final reply, which is
+ * context, and decoding the whole keeps the pieces consistent with the final decode) and hands on
+ * what is new: quadratic in the reply's length, but a decode of a thousand tokens takes about
+ * 0.1 ms in the Rust tokenizer (75 us measured through its Python binding), so a 1000-token reply
+ * costs some 40 ms of decoding in all, spread over its generation and off the engine thread. The pieces concatenate to exactly the final reply, which is
  * stripped: whitespace at either end is held back, and so is a trailing U+FFFD (a character whose
  * bytes have not all arrived). Should a longer decode ever not extend what was sent (a tokenizer
  * clean-up rule across the boundary), nothing more is sent; the final reply stays authoritative.
