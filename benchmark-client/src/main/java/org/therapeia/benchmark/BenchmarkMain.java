@@ -62,12 +62,14 @@ public final class BenchmarkMain {
         List<RequestInput> inputs = new MessagePicker(options.seed()).next(options.requests());
         err.printf("%s benchmark: %d requests%s to %s%n", options.mode().word(), options.requests(),
                 options.mode() == Mode.CONCURRENT ? " at concurrency " + options.concurrency() : "",
-                options.endpoint(InferenceClient.INFERENCE_PATH));
+                options.endpoint(options.stream() ? InferenceClient.STREAM_PATH : InferenceClient.INFERENCE_PATH));
         Instant startedAt = Instant.now();
         BenchmarkRunner.RunResult result;
         try {
             result = BenchmarkRunner.run(inputs, options.concurrency(),
-                    input -> client.infer(input, options.useCache(), options.maxNewTokens()),
+                    input -> options.stream()
+                            ? client.inferStreamed(input, options.useCache(), options.maxNewTokens())
+                            : client.infer(input, options.useCache(), options.maxNewTokens()),
                     new Progress(err, options.requests(), interactive));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -24,11 +24,12 @@ import java.util.Map;
  * @param clearCache     clear the response cache first (needs the admin token)
  * @param adminToken     the service's {@code admin.token}; null when not given
  * @param apiKey         the service's {@code api.key}, sent in {@code X-API-Key}; null when not given
+ * @param stream         send to {@code /api/v1/inference/stream} and measure the time to the first piece
  * @param jsonOut        where to write the JSON report; null = none
  */
 public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency, boolean useCache,
         Integer maxNewTokens, Duration timeout, long seed, Duration waitReady, boolean clearCache, String adminToken,
-        String apiKey, Path jsonOut) {
+        String apiKey, boolean stream, Path jsonOut) {
 
     public static final String DEFAULT_URL = "http://localhost:8080";
     public static final int DEFAULT_REQUESTS = 100;
@@ -62,6 +63,7 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
               --clear-cache          POST /api/v1/cache/clear first (needs the admin token)
               --admin-token TOKEN    the service's admin.token (default: $THERAPEIA_ADMIN_TOKEN)
               --api-key KEY          the service's api.key, if it has one (default: $THERAPEIA_API_KEY)
+              --stream               use the streaming endpoint and report the time to the first piece
               --json FILE            also write the report as JSON
               --help                 this text
             """;
@@ -82,6 +84,7 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
         long seed = DEFAULT_SEED;
         int waitReadySeconds = DEFAULT_WAIT_READY_SECONDS;
         boolean clearCache = false;
+        boolean stream = false;
         String adminToken = null;
         String apiKey = null;
         Path jsonOut = null;
@@ -114,11 +117,15 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
                 case "--help" -> {
                     return null;
                 }
-                case "--clear-cache" -> {
+                case "--clear-cache", "--stream" -> {
                     if (inlineValue != null) {
-                        throw new UsageException("--clear-cache takes no value");
+                        throw new UsageException(name + " takes no value");
                     }
-                    clearCache = true;
+                    if (name.equals("--stream")) {
+                        stream = true;
+                    } else {
+                        clearCache = true;
+                    }
                 }
                 default -> {
                     String value;
@@ -166,7 +173,7 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
         int c = mode == Mode.SEQUENTIAL ? 1 : concurrency == null ? DEFAULT_CONCURRENCY : concurrency;
         return new BenchmarkOptions(baseUrl(url), mode, n, c, cache == null || cache, maxNewTokens,
                 Duration.ofSeconds(timeoutSeconds), seed, Duration.ofSeconds(waitReadySeconds), clearCache, adminToken,
-                apiKey, jsonOut);
+                apiKey, stream, jsonOut);
     }
 
     /** The URL of {@code path}, relative to the base URL ("api/v1/inference", no leading slash). */

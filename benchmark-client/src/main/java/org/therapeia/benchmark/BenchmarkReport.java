@@ -28,12 +28,14 @@ import org.HdrHistogram.Histogram;
  * @param serverOverhead   the response's latency minus generation_time, successful misses
  * @param queue            {@code metadata.queue_time} of the successful misses: the part of the overhead
  *                         spent waiting for an engine slot (grows with load; the rest does not)
+ * @param firstPiece       streamed runs: client-measured time to the first piece of text of the
+ *                         successful requests (what a person waits before the reply starts); empty otherwise
  */
 public record BenchmarkReport(Mode mode, URI url, int requests, int concurrency, boolean useCache,
         Integer maxNewTokens, long seed, double wallSeconds, int distinctInputs, long successes,
         Map<String, Long> errors, LatencySummary latency, double throughput, long cacheHits, double cacheHitRate,
         double meanTokens, LatencySummary generation, LatencySummary clientOverhead, LatencySummary serverOverhead,
-        LatencySummary queue) {
+        LatencySummary queue, LatencySummary firstPiece) {
 
     /** The seed's target: P95 latency under 2 seconds. */
     public static final double SLA_P95_SECONDS = 2.0;
@@ -69,6 +71,7 @@ public record BenchmarkReport(Mode mode, URI url, int requests, int concurrency,
         Histogram clientOverhead = LatencySummary.newHistogram();
         Histogram serverOverhead = LatencySummary.newHistogram();
         Histogram queue = LatencySummary.newHistogram();
+        Histogram firstPiece = LatencySummary.newHistogram();
         Map<String, Long> errors = new TreeMap<>();
         long successes = 0;
         long hits = 0;
@@ -81,6 +84,9 @@ public record BenchmarkReport(Mode mode, URI url, int requests, int concurrency,
             successes++;
             tokens += outcome.tokensGenerated();
             latency.recordValue(Math.max(0, outcome.latencyNanos()));
+            if (outcome.firstPieceNanos() > 0) {
+                firstPiece.recordValue(outcome.firstPieceNanos());
+            }
             if (outcome.cacheHit()) {
                 hits++;
                 continue;
@@ -103,7 +109,7 @@ public record BenchmarkReport(Mode mode, URI url, int requests, int concurrency,
                 hits, successes > 0 ? (double) hits / successes : 0,
                 successes > 0 ? (double) tokens / successes : 0,
                 LatencySummary.of(generation), LatencySummary.of(clientOverhead), LatencySummary.of(serverOverhead),
-                LatencySummary.of(queue));
+                LatencySummary.of(queue), LatencySummary.of(firstPiece));
     }
 
     private static long secondsToNanos(double seconds) {

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringReader;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.stream.Stream;
 
 /**
  * Talks to one Therapeia service over HTTP/1.1 ({@link HttpClient}): inference requests, the
@@ -28,6 +30,7 @@ import java.time.Duration;
 public final class InferenceClient {
 
     static final String INFERENCE_PATH = "api/v1/inference";
+    static final String STREAM_PATH = "api/v1/inference/stream";
     static final String READY_PATH = "health/ready";
     static final String CACHE_CLEAR_PATH = "api/v1/cache/clear";
     static final String ADMIN_TOKEN_HEADER = "X-Admin-Token";
@@ -37,6 +40,7 @@ public final class InferenceClient {
 
     private final HttpClient http;
     private final URI inference;
+    private final URI stream;
     private final URI ready;
     private final URI cacheClear;
     private final Duration timeout;
@@ -55,6 +59,7 @@ public final class InferenceClient {
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
         this.inference = baseUrl.resolve(INFERENCE_PATH);
+        this.stream = baseUrl.resolve(STREAM_PATH);
         this.ready = baseUrl.resolve(READY_PATH);
         this.cacheClear = baseUrl.resolve(CACHE_CLEAR_PATH);
         this.timeout = timeout;
@@ -63,16 +68,7 @@ public final class InferenceClient {
 
     /** Sends one {@code POST /api/v1/inference} and waits for the whole reply. */
     public RequestOutcome infer(RequestInput input, boolean useCache, Integer maxNewTokens) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(inference)
-                .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(requestBody(input, useCache, maxNewTokens),
-                        StandardCharsets.UTF_8));
-        if (apiKey != null) {
-            builder.header(API_KEY_HEADER, apiKey);
-        }
-        HttpRequest request = builder.build();
+        HttpRequest request = post(inference, "application/json", input, useCache, maxNewTokens);
         long start = System.nanoTime();
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
@@ -89,6 +85,53 @@ public final class InferenceClient {
             Thread.currentThread().interrupt();
             return RequestOutcome.failed(0, RequestOutcome.CLIENT_ERROR, System.nanoTime() - start);
         }
+    }
+
+    /**
+     * Sends one {@code POST /api/v1/inference/stream} and reads its server-sent events as they
+     * come: the first {@code token} event's arrival is the time to the first piece, the
+     * {@code done} event's data the reply (read as {@link #parseResponse} reads the plain one's).
+     */
+    public RequestOutcome inferStreamed(RequestInput input, boolean useCache, Integer maxNewTokens) {
+        HttpRequest request = post(stream, "text/event-stream", input, useCache, maxNewTokens);
+        long start = System.nanoTime();
+        try {
+            HttpResponse<Stream<String>> response = http.send(request,
+                    HttpResponse.BodyHandlers.ofLines());
+            try (Stream<String> lines = response.body()) {
+                if (response.statusCode() != 200) {
+                    return RequestOutcome.httpError(response.statusCode(), System.nanoTime() - start);
+                }
+                StreamedReply reply = StreamedReply.read(lines.iterator(), start);
+                long latency = System.nanoTime() - start;
+                if (reply.done() == null) {
+                    return RequestOutcome.failed(200, reply.error() != null ? "stream_error_" + reply.error()
+                            : RequestOutcome.INVALID_RESPONSE, latency);
+                }
+                RequestOutcome outcome = parseResponse(reply.done(), latency);
+                return reply.firstPieceNanos() > 0 ? outcome.withFirstPiece(reply.firstPieceNanos()) : outcome;
+            }
+        } catch (HttpTimeoutException e) {
+            return RequestOutcome.failed(0, RequestOutcome.TIMEOUT, System.nanoTime() - start);
+        } catch (IOException | UncheckedIOException e) {
+            return RequestOutcome.failed(0, RequestOutcome.CONNECTION, System.nanoTime() - start);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return RequestOutcome.failed(0, RequestOutcome.CLIENT_ERROR, System.nanoTime() - start);
+        }
+    }
+
+    private HttpRequest post(URI uri, String accept, RequestInput input, boolean useCache, Integer maxNewTokens) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", accept)
+                .POST(HttpRequest.BodyPublishers.ofString(requestBody(input, useCache, maxNewTokens),
+                        StandardCharsets.UTF_8));
+        if (apiKey != null) {
+            builder.header(API_KEY_HEADER, apiKey);
+        }
+        return builder.build();
     }
 
     /**

@@ -58,6 +58,7 @@ public final class ReportJson {
         json.write("throughput", r.throughput());
         json.write("request_rate", r.requestRate());
         summary(json, "latency", r.latency());
+        summary(json, "time_to_first_piece", r.firstPiece());
         json.write("cache_hits", r.cacheHits());
         json.write("cache_hit_rate", r.cacheHitRate());
         json.write("mean_tokens_generated", r.meanTokens());

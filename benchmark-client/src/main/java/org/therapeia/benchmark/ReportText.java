@@ -32,6 +32,11 @@ public final class ReportText {
         } else {
             line(out, "Latency (s):      no successful request");
         }
+        LatencySummary f = r.firstPiece();
+        if (f.count() > 0) {
+            line(out, "First piece (s):  P50 %.3f   P95 %.3f   P99 %.3f   (time to the first token event, %d replies)",
+                    f.p50(), f.p95(), f.p99(), f.count());
+        }
         line(out, "Errors:           %s", errors(r.errors()));
         line(out, "Cache hit rate:   %.1f%% (%d of %d successful)", 100 * r.cacheHitRate(), r.cacheHits(),
                 r.successes());

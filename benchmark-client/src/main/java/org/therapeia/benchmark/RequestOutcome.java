@@ -13,9 +13,11 @@ package org.therapeia.benchmark;
  * @param generationTime       the response's {@code metadata.generation_time} (seconds in the engine; 0 on a hit)
  * @param queueTime            the response's {@code metadata.queue_time} (seconds waiting for an engine slot;
  *                             0 when absent)
+ * @param firstPieceNanos      streamed requests: from sending the request to the first piece of text
+ *                             (the first {@code token} event), measured here; 0 otherwise
  */
 public record RequestOutcome(int status, String failure, long latencyNanos, boolean cacheHit, int tokensGenerated,
-        double serverLatency, double generationTime, double queueTime) {
+        double serverLatency, double generationTime, double queueTime, long firstPieceNanos) {
 
     public static final String TIMEOUT = "timeout";
     public static final String CONNECTION = "connection";
@@ -32,17 +34,23 @@ public record RequestOutcome(int status, String failure, long latencyNanos, bool
     public static RequestOutcome success(long latencyNanos, boolean cacheHit, int tokensGenerated,
             double serverLatency, double generationTime, double queueTime) {
         return new RequestOutcome(200, null, latencyNanos, cacheHit, tokensGenerated, serverLatency, generationTime,
-                queueTime);
+                queueTime, 0);
+    }
+
+    /** This outcome of a streamed request whose first piece of text came after {@code nanos}. */
+    public RequestOutcome withFirstPiece(long nanos) {
+        return new RequestOutcome(status, failure, latencyNanos, cacheHit, tokensGenerated, serverLatency,
+                generationTime, queueTime, nanos);
     }
 
     /** Any other HTTP status. */
     public static RequestOutcome httpError(int status, long latencyNanos) {
-        return new RequestOutcome(status, null, latencyNanos, false, 0, 0, 0, 0);
+        return new RequestOutcome(status, null, latencyNanos, false, 0, 0, 0, 0, 0);
     }
 
     /** No usable response: {@code failure} says why. */
     public static RequestOutcome failed(int status, String failure, long latencyNanos) {
-        return new RequestOutcome(status, failure, latencyNanos, false, 0, 0, 0, 0);
+        return new RequestOutcome(status, failure, latencyNanos, false, 0, 0, 0, 0, 0);
     }
 
     public boolean success() {

@@ -133,6 +133,20 @@ class BenchmarkEndToEndTest {
     }
 
     @Test
+    void streamedRunReportsTheTimeToTheFirstPiece() throws IOException {
+        Path json = tmp.resolve("streamed.json");
+        try (FakeTherapeiaService service = new FakeTherapeiaService(0, 0)) {
+            Run run = run(Map.of(), "concurrent", "--url", service.url().toString(), "--requests", "12",
+                    "--concurrency", "3", "--stream", "--json", json.toString());
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(12, service.streamed.get());
+            assertTrue(run.out().contains("First piece (s):"), run.out());
+            assertTrue(run.out().contains("Succeeded:        12 of 12"), run.out());
+            assertEquals(12, readJson(json).getJsonObject("time_to_first_piece").getInt("count"));
+        }
+    }
+
+    @Test
     void cacheOffNeverHits() throws IOException {
         try (FakeTherapeiaService service = new FakeTherapeiaService(0, 0)) {
             Run run = run(Map.of(), "concurrent", "--url", service.url().toString(), "--requests", "30",

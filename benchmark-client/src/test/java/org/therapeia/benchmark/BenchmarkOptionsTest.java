@@ -100,6 +100,13 @@ class BenchmarkOptionsTest {
     }
 
     @Test
+    void streamIsAFlag() throws UsageException {
+        assertFalse(parse("sequential").stream());
+        assertTrue(parse("concurrent", "--stream").stream());
+        assertThrows(UsageException.class, () -> parse("sequential", "--stream=yes"));
+    }
+
+    @Test
     void helpReturnsNull() throws UsageException {
         assertNull(parse("--help"));
         assertNull(parse("concurrent", "-h"));

@@ -41,6 +41,7 @@ final class FakeTherapeiaService implements AutoCloseable {
     private volatile boolean requireApiKey;
 
     final AtomicInteger inference = new AtomicInteger();
+    final AtomicInteger streamed = new AtomicInteger();
     final AtomicInteger hits = new AtomicInteger();
     final AtomicInteger refused = new AtomicInteger();
     final AtomicInteger clears = new AtomicInteger();
@@ -52,6 +53,7 @@ final class FakeTherapeiaService implements AutoCloseable {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         server.setExecutor(executor);
         server.createContext("/api/v1/inference", this::infer);
+        server.createContext("/api/v1/inference/stream", this::stream);
         server.createContext("/api/v1/cache/clear", this::clear);
         server.createContext("/health/ready", this::ready);
         server.start();
@@ -104,6 +106,22 @@ final class FakeTherapeiaService implements AutoCloseable {
                 + "\"tokens_generated\":%d,\"metadata\":{\"generation_time\":%s,\"input_tokens\":30,\"queue_time\":0.001}}", latency, hit,
                 TOKENS, hit ? "0" : Double.toString(GENERATION_SECONDS));
         send(exchange, 200, reply, null);
+    }
+
+    /** Two token events, then a done event with the plain endpoint's reply. */
+    private void stream(HttpExchange exchange) throws IOException {
+        read(exchange.getRequestBody());
+        inference.incrementAndGet();
+        streamed.incrementAndGet();
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+        exchange.sendResponseHeaders(200, 0);
+        try (OutputStream out = exchange.getResponseBody()) {
+            String events = ":\n\nevent: token\ndata: {\"text\":\"I hear\"}\n\nevent: token\ndata: {\"text\":\" you.\"}\n\n"
+                    + "event: done\ndata: {\"response\":\"I hear you.\",\"latency\":0.004,\"cache_hit\":false,"
+                    + "\"tokens_generated\":" + TOKENS + ",\"metadata\":{\"generation_time\":" + GENERATION_SECONDS
+                    + ",\"queue_time\":0.001}}\n\n";
+            out.write(events.getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     private void clear(HttpExchange exchange) throws IOException {
