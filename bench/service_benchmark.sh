@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the seed's benchmark (benchmark-client) against a freshly started service on this machine:
-# sequential N requests with the cache off, then concurrent N at concurrency C, and stops the
-# service it started. A benchmark, not a test: it prints the client's reports and writes JSON.
+# sequential N requests with the cache off, then concurrent N at concurrency C, then the same
+# concurrent run streamed with the cache off (time to the first piece), and stops the service it
+# started. A benchmark, not a test: it prints the client's reports and writes JSON.
 #
 #   bench/service_benchmark.sh [MODEL_DIR]      (default: the project's default model)
 #   REQUESTS=100 CONCURRENCY=10 MAX_NEW_TOKENS=64 PORT=18190 OUT=target/service-bench bench/service_benchmark.sh
@@ -27,3 +28,4 @@ if [[ -n "${MAX_NEW_TOKENS:-}" ]]; then CLIENT_ARGS+=(--max-new-tokens "$MAX_NEW
 echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; model: ${MODEL_PATH:-default}"
 java -jar "$CLIENT" "${CLIENT_ARGS[@]}" --json "$OUT/sequential-cache-off.json" sequential --requests "$REQUESTS" --cache off
 java -jar "$CLIENT" "${CLIENT_ARGS[@]}" --clear-cache --json "$OUT/concurrent.json" concurrent --requests "$REQUESTS" --concurrency "$CONCURRENCY"
+java -jar "$CLIENT" "${CLIENT_ARGS[@]}" --json "$OUT/concurrent-streamed.json" concurrent --requests "$REQUESTS" --concurrency "$CONCURRENCY" --cache off --stream
