@@ -23,7 +23,8 @@
 #   HAZELCAST_CONFIG      (hazelcast-* modes) [$THERAPEIA_HOME/cluster/hazelcast-<tcpip|kubernetes>.xml]
 #   PREBOOT_COMMANDS      optional asadmin command file run before boot (--prebootcommandfile)
 #   POSTBOOT_COMMANDS     optional asadmin command file run after boot (--postbootcommandfile)
-#   JAVA_OPTS             [-Xmx2g] JVM options (the engine's memory is native, outside the heap)
+#   JAVA_OPTS             [-Xms2g -Xmx2g -XX:+AlwaysPreTouch] JVM options (the engine's memory is
+#                         native, outside the heap; a fixed, pre-touched heap keeps resident memory flat)
 #   PAYARA_ARGS           extra Payara Micro options, appended
 #   DRY_RUN               [0] 1 = print the command line instead of running it
 # The service's own settings (MODEL_PATH, DEVICE, CACHE_SIZE, ADMIN_TOKEN...) are read by the
@@ -131,7 +132,7 @@ if [[ -n "${POSTBOOT_COMMANDS:-}" ]]; then
   micro_args+=(--postbootcommandfile "$POSTBOOT_COMMANDS")
 fi
 
-read -r -a extra_java <<< "${JAVA_OPTS:--Xmx2g}"
+read -r -a extra_java <<< "${JAVA_OPTS:--Xms2g -Xmx2g -XX:+AlwaysPreTouch}"
 read -r -a extra_micro <<< "${PAYARA_ARGS:-}"
 command=(java "${extra_java[@]}" "${java_args[@]}" -jar "$micro_jar" "${micro_args[@]}" "${extra_micro[@]}")
 
