@@ -68,7 +68,8 @@ public class InferenceStreamResource {
         long arrival = System.nanoTime();
         InferenceRequest request = reader.read(body);
         ExceptionMapper<Throwable> mapper = providers.getExceptionMapper(Throwable.class);
-        ReplyEvents events = new ReplyEvents(sink, sse, mapper::toResponse, metrics);
+        ReplyEvents events = new ReplyEvents(sink, sse, failure -> (Problem) mapper.toResponse(failure).getEntity(),
+                metrics);
         CompletableFuture<InferenceResponse> reply = service.infer(request, arrival, events::text);
         events.cancelsOnDisconnect(reply);
         reply.whenComplete(events::finish);

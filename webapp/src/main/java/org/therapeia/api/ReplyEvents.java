@@ -1,7 +1,6 @@
 package org.therapeia.api;
 
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
@@ -31,13 +30,13 @@ final class ReplyEvents {
 
     private final SseEventSink sink;
     private final Sse sse;
-    private final Function<Throwable, Response> problems;
+    private final Function<Throwable, Problem> problems;
     private final ServiceMetrics metrics;
     private final AtomicBoolean gone = new AtomicBoolean();
     private volatile Future<?> generation;
 
-    /** @param problems maps a failure to its problem response (the application's exception mapper) */
-    ReplyEvents(SseEventSink sink, Sse sse, Function<Throwable, Response> problems, ServiceMetrics metrics) {
+    /** @param problems maps a failure to its problem (as the application's exception mapper does) */
+    ReplyEvents(SseEventSink sink, Sse sse, Function<Throwable, Problem> problems, ServiceMetrics metrics) {
         this.sink = sink;
         this.sse = sse;
         this.problems = problems;
@@ -65,8 +64,7 @@ final class ReplyEvents {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
             if (cause != null && !(cause instanceof CancellationException)) {
-                Problem problem = (Problem) problems.apply(cause).getEntity();
-                last = send(event("error", Problem.class, problem));
+                last = send(event("error", Problem.class, problems.apply(cause)));
             } else if (cause == null) {
                 last = send(event("done", InferenceResponse.class, reply));
             }
