@@ -14,7 +14,6 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.therapeia.cache.ResponseCache;
 import org.therapeia.config.InferenceConfig;
-import org.therapeia.metrics.ServiceMetrics;
 
 /** {@code POST /api/v1/cache/clear}: an operator action, refused (401) without the admin token. */
 @Path("cache")
@@ -29,9 +28,6 @@ public class CacheResource {
     @Inject
     InferenceConfig config;
 
-    @Inject
-    ServiceMetrics metrics;
-
     @POST
     @Path("clear")
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
@@ -42,11 +38,8 @@ public class CacheResource {
     public Response clear(@HeaderParam(TOKEN_HEADER) String token,
                           @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
         if (!SharedSecret.matches(config.adminToken(), token, authorization)) {
-            metrics.error("unauthorized");
-            Problem p = Problem.of("unauthorized", "Unauthorized", 401,
+            throw new UnauthorizedException(
                     "cache clear requires the admin token (X-Admin-Token or Authorization: Bearer)", null);
-            return Response.status(401).type(Problem.MEDIA_TYPE_TYPE).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
-                    .entity(p).build();
         }
         long before = cache.size();
         cache.clear();

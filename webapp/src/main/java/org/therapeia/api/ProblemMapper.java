@@ -2,6 +2,7 @@ package org.therapeia.api;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
@@ -19,7 +20,7 @@ import org.therapeia.metrics.ServiceMetrics;
 
 /**
  * Every failure to an RFC 7807 problem ({@code application/problem+json}), counted by kind:
- * bad input 400 naming the field; not ready, queue full or shutting down 503 with Retry-After;
+ * bad input 400 naming the field; a missing secret 401 with {@code WWW-Authenticate}; not ready, queue full or shutting down 503 with Retry-After;
  * a generation over its time 504; anything else 500 with no detail. Only exception class names
  * are logged, never a message that could hold user text.
  */
@@ -37,6 +38,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         if (e instanceof InvalidRequestException invalid) {
             return problem("invalid_request", Problem.of("invalid-request", "Invalid request", 400,
                     invalid.getMessage(), invalid.field()));
+        }
+        if (e instanceof UnauthorizedException unauthorized) {
+            return Response.fromResponse(problem("unauthorized", Problem.of("unauthorized", "Unauthorized", 401,
+                    e.getMessage(), unauthorized.field())))
+                    .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"therapeia\"").build();
         }
         if (e instanceof PromptTooLongException) {
             return problem("prompt_too_long", Problem.of("prompt-too-long", "Prompt too long", 400, e.getMessage(),

@@ -28,6 +28,8 @@ import org.therapeia.metrics.ServiceMetrics;
  */
 final class ReplyEvents {
 
+    private static final CompletionStage<?> NOTHING_TO_WAIT_FOR = CompletableFuture.completedFuture(null);
+
     private final SseEventSink sink;
     private final Sse sse;
     private final Function<Throwable, Problem> problems;
@@ -59,7 +61,7 @@ final class ReplyEvents {
 
     /** Sends the done or error event and ends the stream; a cancelled generation just ends it. */
     void finish(InferenceResponse reply, Throwable failure) {
-        CompletionStage<?> last = CompletableFuture.completedFuture(null);
+        CompletionStage<?> last = NOTHING_TO_WAIT_FOR;
         try {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
@@ -79,18 +81,18 @@ final class ReplyEvents {
 
     private CompletionStage<?> send(OutboundSseEvent event) {
         if (gone.get()) {
-            return CompletableFuture.completedFuture(null);
+            return NOTHING_TO_WAIT_FOR;
         }
         if (sink.isClosed()) {
             clientGone();
-            return CompletableFuture.completedFuture(null);
+            return NOTHING_TO_WAIT_FOR;
         }
         CompletionStage<?> sent;
         try {
             sent = sink.send(event);
         } catch (IllegalStateException closedMeanwhile) {
             clientGone();
-            return CompletableFuture.completedFuture(null);
+            return NOTHING_TO_WAIT_FOR;
         }
         return sent.whenComplete((ignored, failure) -> {
             if (failure != null) {
