@@ -31,6 +31,12 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class.getName());
 
+    /** A body that is not JSON, by its Content-Type (also sent by the servlet filter that checks the header). */
+    public static final String UNSUPPORTED_MEDIA_TYPE_KIND = "unsupported_media_type";
+    public static final Problem UNSUPPORTED_MEDIA_TYPE = Problem.of("unsupported-media-type",
+            "Unsupported Media Type", 415, "the request body must be JSON: send Content-Type: application/json",
+            "Content-Type");
+
     @Inject
     ServiceMetrics metrics;
 
@@ -81,8 +87,7 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         }
         if (e instanceof NotSupportedException) {
             // JAX-RS refuses a Content-Type that no @Consumes accepts before the resource runs
-            return problem("unsupported_media_type", Problem.of("unsupported-media-type", "Unsupported Media Type",
-                    415, "the request body must be JSON: send Content-Type: application/json", "Content-Type"));
+            return problem(UNSUPPORTED_MEDIA_TYPE_KIND, UNSUPPORTED_MEDIA_TYPE);
         }
         if (e instanceof WebApplicationException web) {
             int status = web.getResponse().getStatus();
