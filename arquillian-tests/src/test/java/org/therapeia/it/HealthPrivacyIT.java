@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -64,7 +65,7 @@ class HealthPrivacyIT extends RunningService {
             }
         }
         byte[] weights = Files.readAllBytes(ServerFiles.model().resolve("model.safetensors"));
-        Files.write(model.resolve("model.safetensors"), java.util.Arrays.copyOf(weights, 64));
+        Files.write(model.resolve("model.safetensors"), Arrays.copyOf(weights, 64));
 
         try (PayaraMicroNode node = PayaraMicroNode.start("health-privacy", dir, List.of("-Dmodel.path=" + model))) {
             node.await("health/started", r -> r.status() == 503 && r.body().contains("FAILED"), FAILURE_LIMIT);
