@@ -11,11 +11,17 @@ import jakarta.json.JsonReader;
 import jakarta.json.JsonString;
 import jakarta.json.JsonStructure;
 import jakarta.json.JsonValue;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -52,7 +58,7 @@ public class InferenceRequestReader {
             throw new InvalidRequestException("body", "the request body is empty; send a JSON object");
         }
         JsonObject json;
-        try (JsonReader reader = Json.createReader(new ByteArrayInputStream(body))) {
+        try (JsonReader reader = Json.createReader(new StringReader(utf8(body)))) {
             JsonStructure structure = reader.read();
             if (!(structure instanceof JsonObject)) {
                 throw new InvalidRequestException("body", "the request body must be a JSON object");
@@ -123,6 +129,33 @@ public class InferenceRequestReader {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the request body", e);
         }
+    }
+
+    /**
+     * The body as text. JSON between systems is UTF-8 (RFC 8259); a decoder that replaced bad bytes
+     * would let a malformed, overlong or surrogate sequence reach the tokenizer as U+FFFD, so a byte
+     * that is not UTF-8 refuses the request instead, naming its offset (never the bytes). A leading
+     * byte order mark is ignored, as RFC 8259 allows.
+     */
+    private static String utf8(byte[] body) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(body);
+        CharBuffer out = CharBuffer.allocate(body.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isUnderflow()) {
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            throw new InvalidRequestException("body",
+                    "the request body is not valid UTF-8 (at byte " + in.position() + ")");
+        }
+        out.flip();
+        if (out.hasRemaining() && out.charAt(0) == '\uFEFF') {
+            out.position(1);
+        }
+        return out.toString();
     }
 
     private List<ChatMessage> history(JsonObject json) {

@@ -160,7 +160,7 @@ public class ModelRuntime {
         return state;
     }
 
-    /** Why loading failed (names the file or setting), or null. */
+    /** Why loading failed (names the file or setting), or null: for the log and tests, never for health data. */
     public String failure() {
         return failure;
     }

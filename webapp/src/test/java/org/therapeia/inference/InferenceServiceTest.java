@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -20,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.therapeia.NativePrerequisites;
 import org.therapeia.TestConfig;
 import org.therapeia.api.ChatMessage;
 import org.therapeia.api.InferenceRequest;
@@ -97,11 +95,9 @@ class InferenceServiceTest {
 
     @BeforeAll
     static void start() {
-        String lib = System.getProperty("therapeia.native.library");
+        NativePrerequisites.engineLibrary();
+        NativePrerequisites.defaultModel();
         String model = System.getProperty("therapeia.test.model");
-        assumeTrue(lib != null && Files.isRegularFile(Path.of(lib)), "the native engine is not built");
-        assumeTrue(model != null && Files.isRegularFile(Path.of(model, "model.safetensors")),
-                "the default model is not built (scripts/make-default-model.py)");
         config = TestConfig.inference(Map.of("MODEL_PATH", model, "WARMUP_REQUESTS", "3", "BATCH_SIZE", "4",
                 "MAX_NEW_TOKENS", "24", "MAX_CONTEXT_LENGTH", "512", "ENGINE_THREADS", "1"));
         NoMetrics metrics = new NoMetrics();

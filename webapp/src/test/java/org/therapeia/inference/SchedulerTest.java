@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,6 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.therapeia.Fixtures;
+import org.therapeia.NativePrerequisites;
 import org.therapeia.engine.Engine;
 import org.therapeia.engine.EngineException;
 import org.therapeia.engine.EngineOptions;
@@ -41,9 +39,7 @@ class SchedulerTest {
 
     @BeforeAll
     static void nativeLibraryBuilt() {
-        String lib = System.getProperty("therapeia.native.library");
-        assumeTrue(lib != null && Files.isRegularFile(Path.of(lib)),
-                "the native engine is not built (native/target/cmake/libtherapeia_jni.so)");
+        NativePrerequisites.engineLibrary();
     }
 
     @BeforeEach
