@@ -66,6 +66,10 @@ public class InferenceRequestReader {
             throw new InvalidRequestException("body", "the request body is not valid JSON: " + position(e));
         } catch (InvalidRequestException e) {
             throw e;
+        } catch (NumberFormatException | UnsupportedOperationException e) {
+            // Parsson refuses a number longer than 1100 characters, or with an exponent beyond 32 bits
+            throw new InvalidRequestException("body",
+                    "the request body is not valid JSON: a number is too long or its exponent too large");
         } catch (RuntimeException e) {
             // Payara's parser refuses nesting deeper than its limit (1000) with a plain
             // RuntimeException rather than a JsonException: still the client's bad body, not a 500.
