@@ -82,7 +82,7 @@ public class InferenceConfig {
         device = string(config, "device");
         dtype = string(config, "dtype");
         batchSize = integer(config, "batch_size", v -> v >= 1, "at least 1");
-        engineThreads = integer(config, "engine.threads", v -> v >= 0, "0 (all cores) or more");
+        engineThreads = integer(config, "engine.threads", v -> v >= 0, "0 (the CPUs the process may use) or more");
         useCache = config.getValue("use_cache", Boolean.class);
         useFlashAttention = config.getValue("use_flash_attention", Boolean.class);
         compileModel = config.getValue("compile_model", Boolean.class);
@@ -178,7 +178,7 @@ public class InferenceConfig {
         return batchSize;
     }
 
-    /** Intra-op threads of the engine thread; 0 = all available cores. */
+    /** Intra-op threads of the engine thread; 0 = the CPUs the process may use (affinity, cgroup quota). */
     public int engineThreads() {
         return engineThreads;
     }
