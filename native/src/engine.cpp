@@ -4,7 +4,6 @@
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
-
 #include <c10/util/Exception.h>
 
 #include <algorithm>
