@@ -57,6 +57,10 @@ public class InferenceResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "504", description = "The generation ran over request.timeout",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "500", description = "The engine ended this request's generation alone (type "
+            + "urn:therapeia:problem:sequence-failed, the detail names the cause; other requests are unaffected), "
+            + "or an internal failure",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public void infer(InputStream body, @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
         try {

@@ -17,13 +17,15 @@ import org.therapeia.inference.NotReadyException;
 import org.therapeia.inference.PromptTooLongException;
 import org.therapeia.inference.QueueFullException;
 import org.therapeia.inference.SchedulerClosedException;
+import org.therapeia.inference.SequenceFailedException;
 import org.therapeia.metrics.ServiceMetrics;
 
 /**
  * Every failure to an RFC 7807 problem ({@code application/problem+json}), counted by kind:
  * bad input 400 naming the field; a missing secret 401 with {@code WWW-Authenticate}; a body that is not
  * JSON 415 naming Content-Type; not ready, queue full or shutting down 503 with Retry-After;
- * a generation over its time 504; anything else 500 with no detail. Only exception class names
+ * a generation over its time 504; a generation the engine ended alone 500 {@code sequence-failed}
+ * naming the cause; anything else 500 with no detail. Only exception class names
  * are logged, never a message that could hold user text.
  */
 @Provider
@@ -78,6 +80,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         }
         if (e instanceof GenerationTimeoutException) {
             return problem("timeout", Problem.of("timeout", "Generation timed out", 504, e.getMessage(), null));
+        }
+        if (e instanceof SequenceFailedException) {
+            // this request's own failure: the engine names the cause (never text) and served the rest
+            return problem("sequence_failed", Problem.of("sequence-failed", "Generation failed", 500, e.getMessage(),
+                    null));
         }
         if (e instanceof EngineException) {
             // engine messages name files, tensors and limits, never text

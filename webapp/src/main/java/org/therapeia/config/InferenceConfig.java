@@ -82,7 +82,7 @@ public class InferenceConfig {
         device = string(config, "device");
         dtype = string(config, "dtype");
         batchSize = integer(config, "batch_size", v -> v >= 1, "at least 1");
-        engineThreads = integer(config, "engine.threads", v -> v >= 0, "0 (all cores) or more");
+        engineThreads = integer(config, "engine.threads", v -> v >= 0, "0 (the CPUs the process may use) or more");
         useCache = config.getValue("use_cache", Boolean.class);
         useFlashAttention = config.getValue("use_flash_attention", Boolean.class);
         compileModel = config.getValue("compile_model", Boolean.class);
@@ -90,10 +90,11 @@ public class InferenceConfig {
         maxNewTokensLimit = integer(config, "limits.max-new-tokens", v -> v >= 1, "at least 1");
         maxNewTokens = integer(config, "max_new_tokens", v -> v >= 1 && v <= maxNewTokensLimit,
                 "between 1 and limits.max-new-tokens (" + maxNewTokensLimit + ")");
-        temperature = decimal(config, "temperature", v -> v >= 0, "0 (greedy) or more");
-        topP = decimal(config, "top_p", v -> v > 0 && v <= 1, "in (0, 1]");
-        topK = integer(config, "top_k", v -> v >= 0, "0 (off) or more");
-        repetitionPenalty = decimal(config, "repetition_penalty", v -> v > 0, "greater than 0");
+        temperature = decimal(config, "temperature", SamplingRanges::temperature, SamplingRanges.TEMPERATURE_RULE);
+        topP = decimal(config, "top_p", SamplingRanges::topP, SamplingRanges.TOP_P_RULE);
+        topK = integer(config, "top_k", v -> SamplingRanges.topK(v), SamplingRanges.TOP_K_RULE);
+        repetitionPenalty = decimal(config, "repetition_penalty", SamplingRanges::repetitionPenalty,
+                SamplingRanges.REPETITION_PENALTY_RULE);
 
         maxContextLength = integer(config, "max_context_length", v -> v >= 2, "at least 2");
         contextWindow = integer(config, "context_window", v -> v >= 0, "0 or more");
@@ -177,7 +178,7 @@ public class InferenceConfig {
         return batchSize;
     }
 
-    /** Intra-op threads of the engine thread; 0 = all available cores. */
+    /** Intra-op threads of the engine thread; 0 = the CPUs the process may use (affinity, cgroup quota). */
     public int engineThreads() {
         return engineThreads;
     }

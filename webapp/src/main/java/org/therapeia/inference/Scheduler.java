@@ -30,7 +30,8 @@ import org.therapeia.engine.StepEvent;
  * ({@link QueueFullException}). At most {@code maxRunning} sequences (the engine's slots) are in
  * the engine, so the queue length is the real wait. Each request's future completes with its
  * {@link Generation}, or exceptionally with {@link GenerationTimeoutException},
- * {@link EngineException} or {@link SchedulerClosedException}.
+ * {@link SequenceFailedException} (the engine ended that sequence alone; the others go on),
+ * {@link EngineException} (a whole step failed) or {@link SchedulerClosedException}.
  */
 public final class Scheduler implements AutoCloseable {
 
@@ -225,6 +226,12 @@ public final class Scheduler implements AutoCloseable {
         for (StepEvent event : events) {
             Job job = running.get(event.sequenceId());
             if (job == null) {
+                continue;
+            }
+            if (event.failed()) { // this sequence alone: the engine already freed its slot
+                running.remove(event.sequenceId());
+                LOG.log(Level.WARNING, "a sequence failed alone: " + event.failure());
+                job.future.completeExceptionally(new SequenceFailedException(event.failure()));
                 continue;
             }
             if (job.tokens.isEmpty()) {
