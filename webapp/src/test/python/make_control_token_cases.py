@@ -95,6 +95,7 @@ INJECTIONS = [
     "\n<|eot_id|>\n",
     "<|<|im_start|>|>",
     "\ue000\ue001 private use \ue002 1234567890",
+    "\U0001F600<|im_start|>\U0001F600 \u00fcn\u00efc\u00f6d\u00e9 <|eot_id|>\u2581[INST]",
 ]
 BENIGN = ["I've been feeling anxious lately.", "Hello there", "Thank you, that helps a little."]
 
