@@ -137,7 +137,7 @@ def main():
     finally:
         svc.stop()
 
-    texts = [BENIGN, SYSTEM]
+    texts = [BENIGN, SYSTEM + " " + BENIGN]
     for r in rows:
         texts += r["texts"] + r["twin_texts"]
     plain = plain_counts(texts)
