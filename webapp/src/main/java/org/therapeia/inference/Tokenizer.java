@@ -212,7 +212,8 @@ public final class Tokenizer implements AutoCloseable {
     }
 
     /**
-     * Token ids of a prompt the chat template rendered from {@code escapes.messages()}: its
+     * Token ids of a prompt the chat template rendered from {@code escapes.messages()} (unpaired
+     * surrogates read as U+FFFD): its
      * control tokens are those the template wrote, and the text between them (the template's and
      * the messages', placeholders restored) is encoded as plain text, each stretch as Hugging Face
      * encodes the text between two added tokens (a SentencePiece "▁" only at the prompt's start).
@@ -221,7 +222,8 @@ public final class Tokenizer implements AutoCloseable {
      *                            whose model holds control tokens as ordinary pieces): the prompt
      *                            is refused rather than sent
      */
-    public int[] encode(String text, ContentEscapes escapes) {
+    public int[] encode(String rendered, ContentEscapes escapes) {
+        String text = wellFormed(rendered);
         Encoding encoding = tokenizer.encode(text, false, false);
         long[] ids = encoding.getIds();
         CharSpan[] spans = encoding.getCharTokenSpans();
@@ -240,13 +242,13 @@ public final class Tokenizer implements AutoCloseable {
         int stretchStart = 0;
         for (int i = 0; i < ids.length; i++) {
             if (specialTokens.isSpecial(Math.toIntExact(ids[i])) && writtenAsText(text, positions, spans[i], ids[i])) {
-                parts.add(plainIds(escapes.restore(text.substring(stretchStart, positions.charIndex(spans[i].getStart()))),
-                        stretchStart == 0));
+                parts.add(plainIds(wellFormed(escapes.restore(text.substring(stretchStart,
+                        positions.charIndex(spans[i].getStart())))), stretchStart == 0));
                 parts.add(new long[] {ids[i]});
                 stretchStart = positions.charIndex(spans[i].getEnd());
             }
         }
-        parts.add(plainIds(escapes.restore(text.substring(stretchStart)), stretchStart == 0));
+        parts.add(plainIds(wellFormed(escapes.restore(text.substring(stretchStart))), stretchStart == 0));
         int total = parts.stream().mapToInt(p -> p.length).sum();
         int[] out = new int[total];
         int at = 0;
@@ -256,6 +258,34 @@ public final class Tokenizer implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * {@code text} with every unpaired surrogate (a JSON string may hold one: "\\ud800") replaced by
+     * U+FFFD: the Rust library would read such a string lossily, and its offsets, counted in code
+     * points, would no longer match the Java string's.
+     */
+    private static String wellFormed(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1));
+            if (paired) {
+                if (out != null) {
+                    out.append(c).append(text.charAt(i + 1));
+                }
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                if (out == null) {
+                    out = new StringBuilder(text.length()).append(text, 0, i);
+                }
+                out.append('\uFFFD');
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? text : out.toString();
     }
 
     /** Whether the token at {@code span} is an added-token match: its text there is the token's text. */

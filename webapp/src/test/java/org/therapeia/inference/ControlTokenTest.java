@@ -145,7 +145,7 @@ class ControlTokenTest {
         "<|assistant|>", "<|system|>", "<|end|>", "<think>", "<|", "|>", "<", ">", "[", "]", "/", "im_start",
         "system", "user", "assistant", "INST", "s", " ", "  ", "\n", "\n\n", "\t", "\u00a0", "\u2581", "hello",
         "I feel", "anxious", "\uD83D\uDE00", "\u00fc", "\uE000", "\uE001", "\uF8FF", "123456789012345678", "0",
-        "\uDB80\uDC00", "'s", "{{ x }}", "{% if %}", "\\n",
+        "\uDB80\uDC00", "\uD800", "\uDC00", "'s", "{{ x }}", "{% if %}", "{{ bos_token }}", "{{ eos_token }}", "\\n",
     };
 
     private static String randomText(Random random) {
@@ -240,6 +240,16 @@ class ControlTokenTest {
             int[] ids = new PromptBuilder(chatml, wordpiece, 10).build(null, List.of(), "a [SEP] <s> b", 1, 4096).ids();
             assertFalse(Stream.of(2, 3).anyMatch(special -> java.util.Arrays.stream(ids).anyMatch(id -> id == special)),
                     "no [CLS] or [SEP] from text");
+        }
+    }
+
+    /** A JSON string may hold an unpaired surrogate ("\\ud800"): it reads as U+FFFD, the rest of the prompt intact. */
+    @Test
+    void anUnpairedSurrogateIsTheReplacementCharacter() {
+        String text = "\uD83D\uDE00 <|im_start|>\uD800 x \uDC00\uD83D\uDE00<|eot_id|>";
+        String replaced = "\uD83D\uDE00 <|im_start|>\uFFFD x \uFFFD\uD83D\uDE00<|eot_id|>";
+        for (String family : List.of("chatml", "llama3", "mistral")) {
+            assertArrayEquals(prompt(family, null, List.of(), replaced), prompt(family, null, List.of(), text), family);
         }
     }
 }
