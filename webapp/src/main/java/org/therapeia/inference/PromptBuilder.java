@@ -93,8 +93,8 @@ public final class PromptBuilder {
             if (!hasSystem || !e.raisedByTemplate()) {
                 throw e;
             }
-            text = template.render(withSystemInFirstUserTurn(escaped.get(0).content(), escaped.subList(1, escaped.size())),
-                    true);
+            text = template.render(
+                    withSystemInFirstUserTurn(escaped.get(0).content(), escaped.subList(1, escaped.size())), true);
         }
         return tokenizer.encode(text, escapes);
     }

@@ -4,6 +4,7 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import jakarta.json.Json;
+import jakarta.json.JsonArray;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import java.io.ByteArrayInputStream;
@@ -122,8 +123,7 @@ public final class Tokenizer implements AutoCloseable {
             SpecialTokens specialTokens = new SpecialTokens(specialIds, added);
             long sentinelId = onlyId(plain, sentinel, tokenizerJson);
             long unkId = json.unkId() >= 0 ? json.unkId()
-                    : json.unkToken() != null && specialIds.containsKey(json.unkToken()) ? specialIds.get(json.unkToken())
-                    : -1;
+                    : specialIds.getOrDefault(json.unkToken() == null ? "" : json.unkToken(), -1);
             return new Tokenizer(model, plain, specialTokens, stand, sentinel, sentinelId, unkId);
         } catch (IOException | RuntimeException e) {
             if (model != null) {
@@ -164,10 +164,11 @@ public final class Tokenizer implements AutoCloseable {
      * a file that marks one normalised (matched after the normaliser, so {@code <S>} could become
      * {@code <s>}) gets it matched as written.
      */
-    private static jakarta.json.JsonArray specialsMatchedAsWritten(TokenizerJson json) {
+    private static JsonArray specialsMatchedAsWritten(TokenizerJson json) {
         JsonArrayBuilder out = Json.createArrayBuilder();
         for (JsonObject t : json.addedTokens()) {
-            out.add(t.getBoolean("special", false) ? Json.createObjectBuilder(t).add("normalized", false) : Json.createObjectBuilder(t));
+            out.add(t.getBoolean("special", false) ? Json.createObjectBuilder(t).add("normalized", false)
+                    : Json.createObjectBuilder(t));
         }
         return out.build();
     }
@@ -179,7 +180,7 @@ public final class Tokenizer implements AutoCloseable {
      * stand-in no text contains ({@code stand-N}, which takes the same id), one inside it is
      * dropped. Then the sentinel ({@code stand} alone). None is a prefix of another.
      */
-    private static jakarta.json.JsonArray withoutSpecials(TokenizerJson json, String stand) {
+    private static JsonArray withoutSpecials(TokenizerJson json, String stand) {
         JsonArrayBuilder out = Json.createArrayBuilder();
         int index = 0;
         for (JsonObject t : json.addedTokens()) {

@@ -118,7 +118,8 @@ final class TokenizerJson {
                         for (JsonParser.Event e = parser.next(); e != JsonParser.Event.END_ARRAY; e = parser.next()) {
                             // [piece, score]
                             if (e == JsonParser.Event.START_ARRAY) {
-                                if (parser.next() == JsonParser.Event.VALUE_STRING && contents.contains(parser.getString())) {
+                                if (parser.next() == JsonParser.Event.VALUE_STRING
+                                        && contents.contains(parser.getString())) {
                                     found.add(parser.getString());
                                 }
                                 parser.skipArray();
@@ -152,7 +153,7 @@ final class TokenizerJson {
         return addedTokens;
     }
 
-    /** Whether the model's vocabulary holds {@code content} (then an added token of that text takes the vocabulary's id). */
+    /** Whether the model's vocabulary holds {@code content}: an added token of that text takes the vocabulary's id. */
     boolean inModelVocab(String content) {
         return model.inVocab().contains(content);
     }
@@ -162,7 +163,7 @@ final class TokenizerJson {
         return model.unkToken();
     }
 
-    /** The id of the model's token for unknown text where the model names it by id (Unigram's {@code unk_id}), or -1. */
+    /** The id of the model's token for unknown text where the model gives an id (Unigram's {@code unk_id}), or -1. */
     int unkId() {
         return model.unkId();
     }
@@ -171,7 +172,8 @@ final class TokenizerJson {
     String withAddedTokens(JsonArray replacement) {
         if (addedStart < 0) {
             int brace = text.indexOf('{');
-            return text.substring(0, brace + 1) + "\"" + ADDED_TOKENS + "\":" + replacement + "," + text.substring(brace + 1);
+            return text.substring(0, brace + 1) + "\"" + ADDED_TOKENS + "\":" + replacement + ","
+                    + text.substring(brace + 1);
         }
         return text.substring(0, addedStart) + replacement.toString() + text.substring(addedEnd);
     }
