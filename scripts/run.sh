@@ -19,7 +19,8 @@
 #   CLUSTER_MEMBERS   host:port,host:port,... of Payara Micro members sharing the response cache
 #                     (Hazelcast TCP/IP discovery; without it: --nocluster, never multicast);
 #                     with CLUSTER_NAME (default therapeia) and CLUSTER_INTERFACES (the local
-#                     addresses Hazelcast may bind, e.g. 10.0.0.5). Needs CACHE_SECRET: the
+#                     addresses Hazelcast may bind, e.g. 10.0.0.5) and CLUSTER_PORT (the member
+#                     port, default Payara's 6900, counting up when taken). Needs CACHE_SECRET: the
 #                     response cache's secret (cache.secret), the same on every member, at least
 #                     32 characters; passed to the WAR through the environment
 #   JAVA_OPTS         extra JVM options (e.g. -Xmx4g)
@@ -98,6 +99,9 @@ if [[ -n "${CLUSTER_MEMBERS:-}" ]]; then
   fi
   export CACHE_SECRET
   MICRO+=(--clustername "${CLUSTER_NAME:-therapeia}" --clustermode "tcpip:$CLUSTER_MEMBERS")
+  if [[ -n "${CLUSTER_PORT:-}" ]]; then
+    MICRO+=(--startport "$CLUSTER_PORT")
+  fi
   if [[ -n "${CLUSTER_INTERFACES:-}" ]]; then
     MICRO+=(--interfaces "$CLUSTER_INTERFACES")
     JVM+=(-Dhazelcast.socket.bind.any=false)

@@ -15,14 +15,15 @@ import javax.cache.CacheManager;
  *
  * <p>Clustered means any of: more than one member now; a discovery mechanism enabled (TCP/IP,
  * multicast, Kubernetes, AWS, GCP, Azure, Eureka, or Hazelcast's auto-detection where it is in
- * effect); a JCache provider that is not Hazelcast's member (nothing can be told about it). What
- * Payara Micro does with each option, measured on 6.2025.10: {@code --nocluster} leaves every
- * mechanism off (only Payara's domain discovery strategy is configured, which finds nothing
+ * effect); a JCache provider that is not Hazelcast's member, or a member that cannot be asked
+ * (nothing can be told then). Payara Micro 6.2025.10, measured here: {@code --nocluster} leaves
+ * every mechanism off (only Payara's domain discovery strategy is configured, which finds nothing
  * outside Payara Server), so the node reads as standalone; {@code --clustermode tcpip:...} turns
- * TCP/IP on, {@code kubernetes:...} Kubernetes, no option at all multicast, and a
- * {@code --hzconfigfile} whatever its {@code join} says. On Payara Server, whose deployment
- * groups use that domain discovery, a cluster is recognised by a second member present when the
- * cache opens: set {@code cache.secret} on every instance there.
+ * TCP/IP on. By Payara's documentation (not run here: no Kubernetes, and multicast would join
+ * strangers' servers) {@code kubernetes:...} turns Kubernetes discovery on and no option at all
+ * multicast; a {@code --hzconfigfile} gives whatever its {@code join} says. On Payara Server,
+ * whose deployment groups use that domain discovery, a cluster is recognised only by a second
+ * member present when the cache opens: set {@code cache.secret} on every instance there.
  */
 final class DataGrid {
 
