@@ -165,7 +165,7 @@ public class InferenceConfig {
         return modelPath;
     }
 
-    /** The model's name in responses and cache keys: {@code model.id}, else the folder's name. */
+    /** The model's name in responses: {@code model.id}, else the folder's name (cache keys use its fingerprint). */
     public String modelId() {
         return modelId.orElseGet(() -> {
             Path name = modelPath.toAbsolutePath().normalize().getFileName();
