@@ -33,42 +33,55 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Two real Payara Micro nodes share one response cache (issue 5, DESIGN.md section 7). A plain
- * JUnit 5 test run by failsafe, not an Arquillian one: Arquillian's Payara Micro container runs
- * one server with {@code --nocluster}, and this test needs two clustered ones, which it starts and
- * stops itself as operating system processes ({@code java -jar payara-micro.jar}).
+ * Two real Payara Micro nodes share one response cache (issue 5, DESIGN.md section 7), which
+ * trusts no entry it did not seal (issue 10). A plain JUnit 5 test run by failsafe, not an
+ * Arquillian one: Arquillian's Payara Micro container runs one server with {@code --nocluster},
+ * and this test needs clustered ones, which it starts and stops itself as operating system
+ * processes ({@code java -jar payara-micro.jar}).
  *
  * <p>The nodes, A and B, run the same WAR file as the other integration tests, the engine and
- * tokenizer jars through {@code --addlibs}, the default model, and the admin token. They form a
- * Hazelcast cluster on the loopback address only, never by multicast: a cluster name unique to
- * the run, {@code --clustermode tcpip:} naming both members' ports, {@code --interfaces 127.0.0.1}
- * and {@code -Dhazelcast.socket.bind.any=false}; their HTTP listeners bind 127.0.0.1 as well
- * (payara-config/pre-boot-commands.asadmin with {@code HOST=127.0.0.1}). Every port is a free one
- * picked by the test. The nodes' console output (Payara's log included) goes to
- * {@code target/it/cluster/node-a.log} and {@code node-b.log}.
+ * tokenizer jars through {@code --addlibs}, the default model, the admin token, a
+ * {@code CACHE_SECRET} (in their environment, as the launchers pass it) and {@code cache.size}
+ * {@value #CACHE_SIZE}. They form a Hazelcast cluster on the loopback address only, never by
+ * multicast: a cluster name unique to the run, {@code --clustermode tcpip:} naming both members'
+ * ports, {@code --interfaces 127.0.0.1} and {@code -Dhazelcast.socket.bind.any=false}; their HTTP
+ * listeners bind 127.0.0.1 as well (payara-config/pre-boot-commands.asadmin with
+ * {@code HOST=127.0.0.1}). Node C is configured the same way for a cluster of its own, without a
+ * cache secret. Every port is a free one picked by the test. The nodes' console output (Payara's
+ * log included) goes to {@code target/it/cluster/node-a.log}, {@code node-b.log} and
+ * {@code node-c.log}.
  *
- * <p>The three properties, in this order:
+ * <p>The six properties, in this order:
  * <ol>
+ *   <li>C, clustered without a cache secret, refuses the cache: readiness DOWN (the
+ *       {@code response-cache} check, mode {@code REFUSED}), nothing cached; then C stops;</li>
  *   <li>a reply computed through A (a miss there) is a cache hit through B, with the same reply;</li>
  *   <li>a cache clear through B (with the admin token) makes the next request through A a miss;</li>
+ *   <li>entries forged through Hazelcast itself ({@link CacheForger}: a client that knows only the
+ *       cluster name) under the keys the service uses are misses, never the forged text, and each
+ *       is counted in {@code therapeia_cache_rejected_total}: a made-up MAC, plain text, and a
+ *       genuine sealed value moved to another request's key;</li>
+ *   <li>a full cache keeps caching: {@value #CACHE_SIZE} + 16 distinct replies through A and B in
+ *       turn are each a hit through the other node, the cluster then holds {@value #CACHE_SIZE}
+ *       entries, the least recently used went first;</li>
  *   <li>no cached entry is lost when A dies: entries are put through A, A's process is killed
  *       ({@code SIGKILL}: no graceful shutdown that could hand its partitions over), and each entry
  *       is then a hit through B, with the same reply. This holds because the response cache, a
- *       JCache created through the standard API, gets Hazelcast's default cache configuration:
- *       one synchronous backup, so every entry is also on the other member. Twelve entries are
+ *       JCache created through the standard API, gets Hazelcast's default backup count: one
+ *       synchronous backup, so every entry is also on the other member. Twelve entries are
  *       put: each lands in one of 271 partitions, about half of them owned by A, so the chance that
  *       none was owned by A (and the test proved nothing) is about 1 in 4000.</li>
  * </ol>
  *
  * <p>Payara Micro keeps its default, host-aware partitioning (backups on another host than their
  * primary). With both members on one host, Hazelcast splits them into two partition groups so
- * that the first backup still exists; property 3 shows that it does.
+ * that the first backup still exists; property 6 shows that it does.
  *
  * <p>With {@code -Dtherapeia.it.cluster.hzconfig=FILE} the nodes take their whole Data Grid
  * configuration from a Hazelcast file instead ({@code --hzconfigfile}, the {@code hazelcast-tcpip}
  * mode of payara-config/cluster/start-micro-node.sh), its {@code ${therapeia.cluster.*}}
  * placeholders set per node: {@code payara-config/cluster/hazelcast-tcpip.xml} passes; a copy with
- * {@code <backup-count>0</backup-count>} makes property 3 fail, which shows that the test can.
+ * {@code <backup-count>0</backup-count>} makes property 6 fail, which shows that the test can.
  *
  * <p>The processes are the test's own: started in {@link #startNodes()}, destroyed in
  * {@link #stopNodes()} whatever happened (and by a shutdown hook if the test JVM is stopped
