@@ -37,7 +37,9 @@ import org.therapeia.config.InferenceConfig;
  * <p><b>Size.</b> At most {@code cache.size} entries, cluster-wide: before a put, the cache is
  * counted (Hazelcast's {@code ICache.size()}, a count per partition, not a walk over entries)
  * and, when full, entries are evicted first: the least recently used of those this node wrote or
- * served, else any entry. So a full cache keeps caching. Hazelcast's own LRU eviction is also
+ * served, else any entry. So a full cache keeps caching. (Puts racing on several threads or
+ * nodes can pass the limit by a few for a moment; the next put evicts back down to it.)
+ * Hazelcast's own LRU eviction is also
  * configured, at {@code max(cache.size, }{@value #HAZELCAST_EVICTION_FLOOR}{@code )} entries: it
  * is enforced per partition (a limit of 1000 lets about 3500 in), so it is not the limit, only a
  * bound on memory for entries this service did not write. The size reported is such a count,
