@@ -22,6 +22,9 @@ import org.eclipse.microprofile.config.Config;
 @ApplicationScoped
 public class InferenceConfig {
 
+    /** The shortest cache.secret accepted: 32 characters. */
+    public static final int MIN_CACHE_SECRET_CHARS = 32;
+
     // model and engine
     private Path modelPath;
     private Optional<String> modelId;
@@ -50,6 +53,7 @@ public class InferenceConfig {
     private String cacheName;
     private int cacheSize;
     private Duration cacheTtl;
+    private Optional<String> cacheSecret;
 
     // serving
     private String host;
@@ -104,6 +108,13 @@ public class InferenceConfig {
         cacheName = string(config, "cache.name");
         cacheSize = integer(config, "cache.size", v -> v >= 1, "at least 1");
         cacheTtl = Duration.ofSeconds(integer(config, "cache.ttl", v -> v >= 1, "at least 1 second"));
+        cacheSecret = config.getOptionalValue("cache.secret", String.class).map(String::strip).filter(s -> !s.isEmpty());
+        if (cacheSecret.isPresent() && cacheSecret.get().length() < MIN_CACHE_SECRET_CHARS) {
+            // the value itself never goes into a message
+            throw new IllegalArgumentException("configuration property cache.secret has " + cacheSecret.get().length()
+                    + " characters; it must have at least " + MIN_CACHE_SECRET_CHARS
+                    + " (for example the output of: openssl rand -base64 32)");
+        }
 
         host = string(config, "host");
         port = integer(config, "port", v -> v >= 1 && v <= 65535, "a TCP port");
@@ -155,7 +166,7 @@ public class InferenceConfig {
         return modelPath;
     }
 
-    /** The model's name in responses and cache keys: {@code model.id}, else the folder's name. */
+    /** The model's name in responses: {@code model.id}, else the folder's name (cache keys use its fingerprint). */
     public String modelId() {
         return modelId.orElseGet(() -> {
             Path name = modelPath.toAbsolutePath().normalize().getFileName();
@@ -247,6 +258,14 @@ public class InferenceConfig {
 
     public Duration cacheTtl() {
         return cacheTtl;
+    }
+
+    /**
+     * The secret behind the response cache's keys and entry MACs, the same on every member of a
+     * cluster; required when clustered. Absent by default.
+     */
+    public Optional<String> cacheSecret() {
+        return cacheSecret;
     }
 
     /** Where the launch script binds Payara Micro; the WAR itself does not open sockets. */

@@ -88,13 +88,16 @@ public class ModelRuntime {
                         config.batchSize(), config.maxContextLength(), config.engineThreads()));
             }
             int maxContext = (int) Math.min(config.maxContextLength(), engine.stats().maxContext());
+            // read after the engine accepted the files: they are known to be well formed
+            String fingerprint = ModelFingerprint.of(config.modelPath(), config.dtype(), config.device(), maxContext);
             Scheduler scheduler = new Scheduler(engine, config.batchSize(), config.queueCapacity(), threads,
                     System::nanoTime, listener).start();
             loaded = new LoadedModel(config.modelId(), new PromptBuilder(template, tokenizer, config.contextWindow()),
-                    tokenizer, scheduler, maxContext);
+                    tokenizer, scheduler, maxContext, fingerprint);
             LOG.info(() -> "model " + config.modelId() + " (" + engine.architecture() + ", " + config.dtype() + " on "
-                    + config.device() + ") loaded in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
-                    + " ms; warming up with " + config.warmupRequests() + " requests");
+                    + config.device() + ", fingerprint " + fingerprint.substring(0, 12) + ") loaded in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms; warming up with "
+                    + config.warmupRequests() + " requests");
             state = State.WARMING_UP;
             warmUp(loaded);
             state = State.READY;

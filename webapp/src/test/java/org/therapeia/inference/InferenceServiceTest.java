@@ -22,6 +22,7 @@ import org.therapeia.TestConfig;
 import org.therapeia.api.ChatMessage;
 import org.therapeia.api.InferenceRequest;
 import org.therapeia.api.InferenceResponse;
+import org.therapeia.cache.CacheKey;
 import org.therapeia.cache.CachedReply;
 import org.therapeia.cache.ResponseCache;
 import org.therapeia.config.InferenceConfig;
@@ -43,21 +44,23 @@ class InferenceServiceTest {
 
     /** A JCache stand-in with the same contract. */
     static final class MapCache extends ResponseCache {
-        final Map<String, CachedReply> map = new HashMap<>();
+        final Map<CacheKey, CachedReply> map = new HashMap<>();
 
         @Override
-        public synchronized Optional<CachedReply> get(String key) {
+        public synchronized Optional<CachedReply> get(CacheKey key) {
             return Optional.ofNullable(map.get(key));
         }
 
         @Override
-        public synchronized void put(String key, CachedReply reply) {
+        public synchronized void put(CacheKey key, CachedReply reply) {
             map.put(key, reply);
         }
 
         @Override
-        public synchronized void clear() {
+        public synchronized long clear() {
+            long n = map.size();
             map.clear();
+            return n;
         }
 
         @Override
