@@ -127,7 +127,8 @@ final class RuleSet {
 
     private static Pattern compile(String regex, Map<String, String> macros, String source) {
         try {
-            return Pattern.compile(expand(regex, macros, source), Pattern.UNICODE_CASE | Pattern.CASE_INSENSITIVE);
+            return Pattern.compile(expand(regex, macros, source),
+                    Pattern.UNICODE_CASE | Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CHARACTER_CLASS);
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException(source + ": bad pattern: " + e.getDescription() + " in " + regex, e);
         }
