@@ -45,6 +45,15 @@ public final class ConversationAssessor {
      * @param earlierMessages the person's earlier messages, oldest first (the model's are not read)
      */
     public Assessment assess(String message, List<String> earlierMessages) {
+        return assess(message, earlierMessages, System.nanoTime() + Long.MAX_VALUE / 2);
+    }
+
+    /**
+     * As {@link #assess(String, List)}, given up past {@code deadlineNanos} ({@link System#nanoTime()}).
+     *
+     * @throws DeadlineText.Expired when the deadline passes first
+     */
+    public Assessment assess(String message, List<String> earlierMessages, long deadlineNanos) {
         List<String> recent = earlierMessages.subList(Math.max(0, earlierMessages.size() - historyTurns),
                 earlierMessages.size());
         boolean context = false;
@@ -52,7 +61,7 @@ public final class ConversationAssessor {
         List<Signal> historySignals = new ArrayList<>();
         for (int i = 0; i < recent.size(); i++) {
             int turnsAgo = recent.size() - i;
-            List<Signal> signals = detector.detect(recent.get(i), context);
+            List<Signal> signals = detector.detect(recent.get(i), context, deadlineNanos);
             context |= showsContext(signals);
             for (Signal s : signals) {
                 Level decayed = Level.of(s.level().value() - (turnsAgo - 1) / decayTurns);
@@ -63,7 +72,7 @@ public final class ConversationAssessor {
                 }
             }
         }
-        List<Signal> current = detector.detect(message, context);
+        List<Signal> current = detector.detect(message, context, deadlineNanos);
         Level currentLevel = current.stream().map(Signal::level).reduce(Level.NONE, Level::max);
         Level level = Level.max(currentLevel, historyLevel);
         boolean fromHistory = historyLevel.compareTo(currentLevel) > 0;

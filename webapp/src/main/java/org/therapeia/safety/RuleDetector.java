@@ -57,10 +57,19 @@ public final class RuleDetector {
      *                    phrasings then count at their context level
      */
     public List<Signal> detect(String message, boolean riskContext) {
+        return detect(message, riskContext, System.nanoTime() + Long.MAX_VALUE / 2);
+    }
+
+    /**
+     * The signals in one message, given up past {@code deadlineNanos} ({@link System#nanoTime()}).
+     *
+     * @throws DeadlineText.Expired when the deadline passes first
+     */
+    public List<Signal> detect(String message, boolean riskContext, long deadlineNanos) {
         String normalised = normalise(message);
         List<Signal> signals = new ArrayList<>();
         for (RuleSet set : sets) {
-            detect(set, prepare(set, normalised), riskContext, signals);
+            detect(set, prepare(set, normalised, deadlineNanos), riskContext, deadlineNanos, signals);
         }
         return signals;
     }
@@ -83,12 +92,13 @@ public final class RuleDetector {
     private record Hit(Rule rule, boolean negated, boolean past, AtRisk atRisk) {
     }
 
-    private static void detect(RuleSet set, String text, boolean riskContext, List<Signal> out) {
+    private static void detect(RuleSet set, String text, boolean riskContext, long deadlineNanos, List<Signal> out) {
         boolean laughing = set.laughter.matcher(text).find();
+        DeadlineText guarded = new DeadlineText(text, deadlineNanos);
         List<Hit> hits = new ArrayList<>();
         for (Rule rule : set.rules) {
             for (Pattern pattern : rule.patterns()) {
-                Matcher m = pattern.matcher(text);
+                Matcher m = pattern.matcher(guarded);
                 while (m.find()) {
                     Hit hit = hit(set, rule, text, m.start(), m.end());
                     if (hit != null) {
@@ -196,10 +206,10 @@ public final class RuleDetector {
     }
 
     /** The language's text-speak expanded and its idioms blanked out. */
-    private static String prepare(RuleSet set, String normalised) {
+    private static String prepare(RuleSet set, String normalised, long deadlineNanos) {
         String text = substitute(set, normalised);
         for (Pattern idiom : set.idioms) {
-            text = idiom.matcher(text).replaceAll(" ~ ");
+            text = idiom.matcher(new DeadlineText(text, deadlineNanos)).replaceAll(" ~ ");
         }
         return text;
     }
