@@ -39,7 +39,7 @@ public class SafetyMetrics {
     }
 
     @PostConstruct
-    void register() {
+    public void register() {
         referrals = registry.counter(meta("therapeia_safety_referrals",
                 "Replies that carried crisis resources (referral notifications)"));
         replaced = registry.counter(meta("therapeia_safety_replies_replaced",
@@ -55,7 +55,7 @@ public class SafetyMetrics {
     }
 
     /** One request's signal: per category at its level, and in the yearly aggregate. */
-    void signal(Level level, Category category) {
+    public void signal(Level level, Category category) {
         String levelTag = Integer.toString(level.value());
         counter("therapeia_safety_signals", "Requests with a crisis signal, by level and category",
                 new Tag("level", levelTag), new Tag("category", category.id())).inc();
@@ -63,26 +63,26 @@ public class SafetyMetrics {
                 new Tag("year", year()), new Tag("level", levelTag), new Tag("category", category.id())).inc();
     }
 
-    void referral() {
+    public void referral() {
         referrals.inc();
         counter("therapeia_safety_referrals_by_year",
                 "Replies that carried crisis resources, per calendar year (UTC)", new Tag("year", year())).inc();
     }
 
-    void replaced() {
+    public void replaced() {
         replaced.inc();
     }
 
-    void detectorError() {
+    public void detectorError() {
         detectorErrors.inc();
     }
 
-    void detection(long nanos) {
+    public void detection(long nanos) {
         detectorMicros.update(TimeUnit.NANOSECONDS.toMicros(nanos));
     }
 
     /** A webhook delivery's outcome: delivered or failed (after its retries). */
-    void webhook(String outcome) {
+    public void webhook(String outcome) {
         counter("therapeia_safety_webhook", "Operator webhook deliveries by outcome",
                 new Tag("outcome", outcome)).inc();
     }

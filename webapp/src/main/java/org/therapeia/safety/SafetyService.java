@@ -50,7 +50,7 @@ public class SafetyService {
     }
 
     @PostConstruct
-    void start() {
+    public void start() {
         assessor = new ConversationAssessor(new RuleDetector(config.ruleLanguages()), config.historyTurns(),
                 config.decayTurns());
         directory = new ResourceDirectory(config.resourceLocales(), config.defaultLocale(), config.fallbackLocale());
