@@ -108,7 +108,7 @@ public class InferenceService {
             tracker.cacheLookup(hit.isPresent());
             metrics.cacheLookup(hit.isPresent());
             if (hit.isPresent()) {
-                if (out != null) {
+                if (out != null && !(prefix.isEmpty() && hit.get().response().isEmpty())) {
                     out.accept(hit.get().response());
                 }
                 safety.replied(screening, false, true, model.modelId());
@@ -154,7 +154,9 @@ public class InferenceService {
                 && (guard != null ? guard.finish(text) : safety.mentionsMethod(text));
         String suffix = safety.suffix(screening);
         if (pieces != null) {
-            pieces.accept(""); // the prefix, should the model have written nothing
+            if (!safety.prefix(screening).isEmpty()) {
+                pieces.accept(""); // sends the prefix, should the model have written nothing
+            }
             if (replaced) {
                 pieces.accept("\n\n" + safety.fallback()); // a replaced reply ends with the fallback
             }
