@@ -68,12 +68,19 @@ class SafetyIT extends RunningService {
                     "category=\"suicide\""));
             assertEquals(referralsBefore + 3, metric("therapeia_safety_referrals_total"));
 
-            String event = hooks.poll(30, TimeUnit.SECONDS);
-            assertTrue(event != null, "the webhook received the event");
-            JsonObject json = Json.createReader(new StringReader(event)).readObject();
-            assertEquals("crisis_signal", json.getString("event"));
-            assertEquals(3, json.getInt("level"));
-            assertFalse(event.contains(marker) || event.contains("pills"), "the event carries no text: " + event);
+            // the level 3 event (another test's level 4 event may arrive too: its retries reach this server)
+            JsonObject json = null;
+            for (String event = hooks.poll(30, TimeUnit.SECONDS); event != null && json == null;
+                 event = json == null ? hooks.poll(30, TimeUnit.SECONDS) : null) {
+                assertFalse(event.contains(marker) || event.contains("pills"), "the event carries no text: " + event);
+                JsonObject e = Json.createReader(new StringReader(event)).readObject();
+                assertEquals("crisis_signal", e.getString("event"));
+                if (e.getInt("level") == 3) {
+                    json = e;
+                }
+            }
+            assertTrue(json != null, "the webhook received the level 3 event");
+            assertTrue(json.getJsonArray("categories").toString().contains("suicide"));
 
             // a benign message still caches
             JsonObject benign = Api.object("user_input", "Can we work on my self-esteem today " + marker + "?",
@@ -108,12 +115,14 @@ class SafetyIT extends RunningService {
         HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
                 .send(post, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         assertEquals(200, r.statusCode(), r::body);
-        String body = r.body();
+        String body = r.body().replace("event: ", "event:");
         int firstToken = body.indexOf("event:token");
         assertTrue(firstToken >= 0, body);
         String firstData = body.substring(firstToken, body.indexOf("\n\n", firstToken));
         assertTrue(firstData.contains("please call 999"), "emergency number first, in the stream: " + firstData);
-        assertTrue(body.contains("\"safety\":{\"level\":4"), "the done event carries metadata.safety");
+        int done = body.indexOf("event:done");
+        assertTrue(done >= 0 && body.indexOf("\"label\":\"imminent\"", done) > 0,
+                "the done event carries metadata.safety: " + body.substring(Math.max(0, done)));
     }
 
     @Test
