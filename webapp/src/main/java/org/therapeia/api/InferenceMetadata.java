@@ -3,6 +3,7 @@ package org.therapeia.api;
 import jakarta.json.bind.annotation.JsonbProperty;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.therapeia.safety.SafetyReport;
 
 /**
  * Details of one generation, the seed's two fields first.
@@ -15,10 +16,11 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
  * @param finishReason    {@code stop} (an end-of-sequence token) or {@code length} (max_new_tokens
  *                        or the context limit)
  * @param model           the model's id
+ * @param safety          the request's crisis-signal level and the resources the reply carries
  */
 @Schema(name = "InferenceMetadata")
 @JsonbPropertyOrder({"generation_time", "input_tokens", "time_to_first_token", "queue_time", "history_messages",
-        "finish_reason", "model"})
+        "finish_reason", "model", "safety"})
 public record InferenceMetadata(
         @Schema(name = "generation_time", description = "Seconds spent generating (0 on a cache hit).")
         @JsonbProperty("generation_time") double generationTime,
@@ -34,5 +36,13 @@ public record InferenceMetadata(
                 enumeration = {"stop", "length"})
         @JsonbProperty("finish_reason") String finishReason,
         @Schema(description = "The model's id.")
-        @JsonbProperty("model") String model) {
+        @JsonbProperty("model") String model,
+        @Schema(description = "Crisis-signal level of the request and the crisis resources the reply carries.")
+        @JsonbProperty("safety") SafetyReport safety) {
+
+    /** Metadata without a safety report (for callers that build one outside the safety layer). */
+    public InferenceMetadata(double generationTime, int inputTokens, double timeToFirstToken, double queueTime,
+                             int historyMessages, String finishReason, String model) {
+        this(generationTime, inputTokens, timeToFirstToken, queueTime, historyMessages, finishReason, model, null);
+    }
 }

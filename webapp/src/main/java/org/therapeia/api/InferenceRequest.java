@@ -47,9 +47,26 @@ public record InferenceRequest(
         @Schema(description = "Sampling seed, " + SamplingRanges.SEED_RULE
                 + ": the same seed and input give the same reply.", nullable = true, type = SchemaType.INTEGER,
                 format = "int64")
-        @JsonbProperty("seed") Long seed) {
+        @JsonbProperty("seed") Long seed,
+        @Schema(description = "The person's locale (BCP 47, e.g. en-GB): picks the crisis resources; "
+                + "default: Accept-Language, else safety.resources.default-locale.", nullable = true)
+        @JsonbProperty("locale") String locale) {
 
     public InferenceRequest {
         conversationHistory = conversationHistory == null ? List.of() : List.copyOf(conversationHistory);
+    }
+
+    /** A request without a locale. */
+    public InferenceRequest(String userInput, List<ChatMessage> conversationHistory, String systemPrompt,
+                            boolean useCache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
+                            Double repetitionPenalty, Long seed) {
+        this(userInput, conversationHistory, systemPrompt, useCache, maxNewTokens, temperature, topP, topK,
+                repetitionPenalty, seed, null);
+    }
+
+    /** This request with {@code fallback} (an Accept-Language header) as its locale when it names none. */
+    public InferenceRequest withDefaultLocale(String fallback) {
+        return locale != null || fallback == null ? this : new InferenceRequest(userInput, conversationHistory,
+                systemPrompt, useCache, maxNewTokens, temperature, topP, topK, repetitionPenalty, seed, fallback);
     }
 }

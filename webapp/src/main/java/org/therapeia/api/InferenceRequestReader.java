@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.function.DoublePredicate;
 import java.util.function.LongPredicate;
 import org.therapeia.config.InferenceConfig;
@@ -40,6 +41,8 @@ import org.therapeia.config.SamplingRanges;
 public class InferenceRequestReader {
 
     private static final Set<String> HISTORY_ROLES = Set.of(ChatMessage.USER, ChatMessage.ASSISTANT);
+    /** A BCP 47 language tag, short enough to log-proof: {@code en}, {@code en-GB}, {@code fr-CA}. */
+    static final Pattern LOCALE = Pattern.compile("[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}");
 
     private InferenceConfig config;
 
@@ -49,6 +52,18 @@ public class InferenceRequestReader {
     @Inject
     public InferenceRequestReader(InferenceConfig config) {
         this.config = config;
+    }
+
+    /**
+     * The first language of an {@code Accept-Language} header ({@code en-GB,en;q=0.8}: en-GB), or
+     * null when there is none or it is not a language tag (a header is not the body: no 400).
+     */
+    public static String preferredLocale(String acceptLanguage) {
+        if (acceptLanguage == null || acceptLanguage.length() > 256) {
+            return null;
+        }
+        String first = acceptLanguage.split(",", 2)[0].split(";", 2)[0].strip();
+        return LOCALE.matcher(first).matches() ? first : null;
     }
 
     /** Reads at most {@code limits.body-bytes} from {@code body} and validates what it finds. */
@@ -106,10 +121,14 @@ public class InferenceRequestReader {
         Double repetitionPenalty = optionalDecimal(json, "repetition_penalty", SamplingRanges.REPETITION_PENALTY_RULE,
                 SamplingRanges::repetitionPenalty);
         Long seed = optionalIntegral(json, "seed", SamplingRanges.SEED_RULE, v -> true);
+        String locale = optionalText(json, "locale");
+        if (locale != null && !LOCALE.matcher(locale).matches()) {
+            throw new InvalidRequestException("locale", "locale must be a language tag such as en-US");
+        }
 
         return new InferenceRequest(userInput, history, systemPrompt, useCache == null || useCache,
                 maxNewTokens == null ? null : maxNewTokens.intValue(), temperature, topP,
-                topK == null ? null : topK.intValue(), repetitionPenalty, seed);
+                topK == null ? null : topK.intValue(), repetitionPenalty, seed, locale);
     }
 
     private byte[] readLimited(InputStream body) {

@@ -3,11 +3,13 @@ package org.therapeia.api;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.container.AsyncResponse;
 import jakarta.ws.rs.container.Suspended;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import java.io.InputStream;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -61,10 +63,12 @@ public class InferenceResource {
             + "urn:therapeia:problem:sequence-failed, the detail names the cause; other requests are unaffected), "
             + "or an internal failure",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public void infer(InputStream body, @Suspended AsyncResponse response) {
+    public void infer(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
+                      @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
         try {
-            InferenceRequest request = reader.read(body);
+            InferenceRequest request = reader.read(body)
+                    .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage));
             service.infer(request, arrival).whenComplete((reply, failure) -> {
                 if (failure != null) {
                     response.resume(failure);

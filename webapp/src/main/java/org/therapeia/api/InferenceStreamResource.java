@@ -3,10 +3,12 @@ package org.therapeia.api;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Providers;
@@ -69,9 +71,11 @@ public class InferenceStreamResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "Not ready, or the queue is full (see Retry-After)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public void stream(InputStream body, @Context SseEventSink sink, @Context Sse sse) {
+    public void stream(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
+                       @Context SseEventSink sink, @Context Sse sse) {
         long arrival = System.nanoTime();
-        InferenceRequest request = reader.read(body);
+        InferenceRequest request = reader.read(body)
+                .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage));
         ExceptionMapper<Throwable> mapper = providers.getExceptionMapper(Throwable.class);
         ReplyEvents events = new ReplyEvents(sink, sse, failure -> (Problem) mapper.toResponse(failure).getEntity(),
                 metrics);

@@ -23,6 +23,9 @@ import org.therapeia.config.InferenceConfig;
 import org.therapeia.engine.SamplingParams;
 import org.therapeia.metrics.LatencyTracker;
 import org.therapeia.metrics.ServiceMetrics;
+import org.therapeia.safety.GuardedPieces;
+import org.therapeia.safety.SafetyService;
+import org.therapeia.safety.Screening;
 
 /**
  * One inference, end to end: response cache, chat template and tokenizer (the prompt), the
@@ -42,14 +45,16 @@ public class InferenceService {
     private ResponseCache cache;
     private LatencyTracker tracker;
     private ServiceMetrics metrics;
+    private SafetyService safety;
 
     protected InferenceService() {
     }
 
     @Inject
     public InferenceService(InferenceConfig config, ModelRuntime runtime, ResponseCache cache, LatencyTracker tracker,
-                            ServiceMetrics metrics) {
+                            ServiceMetrics metrics, SafetyService safety) {
         this.config = config;
+        this.safety = safety;
         this.runtime = runtime;
         this.cache = cache;
         this.tracker = tracker;
@@ -79,13 +84,21 @@ public class InferenceService {
     public CompletableFuture<InferenceResponse> infer(InferenceRequest request, long arrivalNanos,
                                                       Consumer<String> pieces) {
         LoadedModel model = runtime.ready();
-        String systemPrompt = request.systemPrompt() != null ? request.systemPrompt() : config.defaultSystemPrompt();
+        String basePrompt = request.systemPrompt() != null ? request.systemPrompt() : config.defaultSystemPrompt();
         List<ChatMessage> history = request.conversationHistory();
+        // safety first: graded before the cache and the model (level >= 2: no cache, resources, addendum)
+        Screening screening = safety.screen(request.userInput(), history.stream()
+                .filter(m -> ChatMessage.USER.equals(m.role())).map(ChatMessage::content).toList(),
+                request.locale(), history.isEmpty());
+        String systemPrompt = safety.systemPrompt(screening, basePrompt);
+        String prefix = safety.prefix(screening);
+        // resources (level 3 and 4) and the disclosure arrive before the first token, in the same stream
+        Consumer<String> out = pieces == null ? null : new PrefixedPieces(prefix, pieces);
         List<ChatMessage> window = history.subList(Math.max(0, history.size() - config.contextWindow()),
                 history.size());
         SamplingParams params = samplingParams(request);
 
-        boolean useCache = config.enableResponseCache() && request.useCache();
+        boolean useCache = config.enableResponseCache() && request.useCache() && safety.cacheAllowed(screening);
         CacheKey key = null;
         if (useCache) {
             // without a seed a sampled reply is as good as any other: one entry for all of them
@@ -95,18 +108,20 @@ public class InferenceService {
             tracker.cacheLookup(hit.isPresent());
             metrics.cacheLookup(hit.isPresent());
             if (hit.isPresent()) {
-                if (pieces != null && !hit.get().response().isEmpty()) {
-                    pieces.accept(hit.get().response());
+                if (out != null && !(prefix.isEmpty() && hit.get().response().isEmpty())) {
+                    out.accept(hit.get().response());
                 }
-                return CompletableFuture.completedFuture(fromCache(hit.get(), model, arrivalNanos));
+                safety.replied(screening, false, true, model.modelId());
+                return CompletableFuture.completedFuture(fromCache(hit.get(), model, arrivalNanos, screening, prefix));
             }
         }
 
         Prompt prompt = model.promptBuilder().build(systemPrompt, window, request.userInput(), params.maxNewTokens(),
                 model.maxContext());
         CacheKey cacheKey = key;
-        StreamingDecoder decoder = pieces == null ? null
-                : new StreamingDecoder(model.tokenizer()::decode, pieces, executor());
+        GuardedPieces guard = out != null && safety.checksOutput(screening) ? safety.guard(out) : null;
+        StreamingDecoder decoder = out == null ? null
+                : new StreamingDecoder(model.tokenizer()::decode, guard != null ? guard : out, executor());
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
                 config.requestTimeout(), decoder == null ? TokenListener.NONE : decoder);
         // handleAsync, not thenApplyAsync: a failed generation must also leave the engine thread
@@ -118,7 +133,7 @@ public class InferenceService {
                 }
                 throw failure instanceof CompletionException c ? c : new CompletionException(failure);
             }
-            return complete(g, prompt, model, cacheKey, arrivalNanos, decoder);
+            return complete(g, prompt, model, cacheKey, arrivalNanos, decoder, screening, guard, out);
         }, executor());
         reply.whenComplete((r, failure) -> {
             if (reply.isCancelled()) {
@@ -129,11 +144,28 @@ public class InferenceService {
     }
 
     private InferenceResponse complete(Generation g, Prompt prompt, LoadedModel model, CacheKey cacheKey,
-                                       long arrivalNanos, StreamingDecoder decoder) {
+                                       long arrivalNanos, StreamingDecoder decoder, Screening screening,
+                                       GuardedPieces guard, Consumer<String> pieces) {
         String text = model.tokenizer().decode(g.tokens()).strip();
         if (decoder != null) {
             decoder.finish(text);
         }
+        boolean replaced = safety.checksOutput(screening)
+                && (guard != null ? guard.finish(text) : safety.mentionsMethod(text));
+        String suffix = safety.suffix(screening);
+        if (pieces != null) {
+            if (!safety.prefix(screening).isEmpty()) {
+                pieces.accept(""); // sends the prefix, should the model have written nothing
+            }
+            if (replaced) {
+                pieces.accept("\n\n" + safety.fallback()); // a replaced reply ends with the fallback
+            }
+            if (!suffix.isEmpty()) {
+                pieces.accept(suffix);
+            }
+        }
+        safety.replied(screening, replaced, false, model.modelId());
+        String reply = safety.prefix(screening) + (replaced ? safety.fallback() : text) + suffix;
         String finishReason = g.stoppedByEos() ? "stop" : "length";
         if (cacheKey != null) {
             cache.put(cacheKey, new CachedReply(text, g.tokens().length, prompt.ids().length, prompt.historyMessages(),
@@ -143,18 +175,20 @@ public class InferenceService {
         tracker.record(latency);
         metrics.requestCompleted(latency, false);
         metrics.generationSpeed(g.tokens().length, g.generationNanos());
-        return new InferenceResponse(text, latency / NANOS, false, g.tokens().length,
+        return new InferenceResponse(reply, latency / NANOS, false, g.tokens().length,
                 new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.firstTokenNanos() / NANOS,
-                        g.queueNanos() / NANOS, prompt.historyMessages(), finishReason, model.modelId()));
+                        g.queueNanos() / NANOS, prompt.historyMessages(), finishReason, model.modelId(),
+                        safety.report(screening)));
     }
 
-    private InferenceResponse fromCache(CachedReply reply, LoadedModel model, long arrivalNanos) {
+    private InferenceResponse fromCache(CachedReply reply, LoadedModel model, long arrivalNanos, Screening screening,
+                                        String prefix) {
         long latency = System.nanoTime() - arrivalNanos;
         tracker.record(latency);
         metrics.requestCompleted(latency, true);
-        return new InferenceResponse(reply.response(), latency / NANOS, true, reply.tokensGenerated(),
+        return new InferenceResponse(prefix + reply.response(), latency / NANOS, true, reply.tokensGenerated(),
                 new InferenceMetadata(0.0, reply.inputTokens(), 0.0, 0.0, reply.historyMessages(),
-                        reply.finishReason(), model.modelId()));
+                        reply.finishReason(), model.modelId(), safety.report(screening)));
     }
 
     /** The request's overrides over the configured defaults; a sampled request without a seed gets a random one. */

@@ -1,0 +1,247 @@
+package org.therapeia.safety;
+
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The built-in detector: rules kept as data ({@link RuleSet}), no model, no network. Every
+ * message is read with the rules of every configured language (a person may write in another
+ * language than their locale's).
+ *
+ * <p>For each rule that matches, the context decides what the match means: a negation just
+ * before it in the same clause ("I'm not suicidal") or a sentence about the remote past ("years
+ * ago I ...", unless something says it is back) makes it distress at most; a nearer third-person
+ * subject ("my friend says she wants to die") makes it concern for someone else (risk, or
+ * imminent when it is happening now); a topic, story or quotation frame ("an essay on suicide
+ * prevention") drops it, except for method-seeking; idioms and hyperbole ("this homework is
+ * killing me") are blanked out before matching; laughter ("kms lol") turns flippant phrasings
+ * into distress. Method-adjacent phrasings count only where the message or the conversation
+ * already shows distress or a recent loss.
+ */
+public final class RuleDetector {
+
+    private static final Pattern LEET = Pattern.compile("(?<=\\p{L})[0134@$](?=\\p{L})");
+    private static final Pattern ELONGATED = Pattern.compile("(\\p{L})\\1{2,}");
+    private static final Pattern SPACES = Pattern.compile("[ \\t\\u00a0]+");
+    private static final Pattern SENTENCE_END = Pattern.compile("[.!?\\n]+");
+    private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}']+");
+    private static final String VOWELS = "aeiouyáéíóúàèìòùâêîôûäëïöü";
+
+    private final List<RuleSet> sets;
+    private final String version;
+
+    /** @param languages rule files to load: {@code safety/rules-<language>.json} each */
+    public RuleDetector(List<String> languages) {
+        List<RuleSet> loaded = new ArrayList<>();
+        for (String language : languages) {
+            loaded.add(RuleSet.load(language.strip()));
+        }
+        this.sets = List.copyOf(loaded);
+        this.version = sets.stream().map(s -> s.language + "@" + s.version).collect(Collectors.joining(","));
+    }
+
+    /** The rule files' languages and versions, for the audit: {@code en@2026-12-04.1,es@...}. */
+    public String version() {
+        return version;
+    }
+
+    /**
+     * The signals in one message.
+     *
+     * @param riskContext the conversation already shows distress or a stressor; method-adjacent
+     *                    phrasings then count at their context level
+     */
+    public List<Signal> detect(String message, boolean riskContext) {
+        return detect(message, riskContext, System.nanoTime() + Long.MAX_VALUE / 2);
+    }
+
+    /**
+     * The signals in one message, given up past {@code deadlineNanos} ({@link System#nanoTime()}).
+     *
+     * @throws DeadlineText.Expired when the deadline passes first
+     */
+    public List<Signal> detect(String message, boolean riskContext, long deadlineNanos) {
+        String normalised = normalise(message);
+        List<Signal> signals = new ArrayList<>();
+        for (RuleSet set : sets) {
+            detect(set, prepare(set, normalised, deadlineNanos), riskContext, deadlineNanos, signals);
+        }
+        return signals;
+    }
+
+    /** Whether a model's reply gives method, dose or lethality details (the output check). */
+    public boolean mentionsMethod(String reply) {
+        String normalised = normalise(reply);
+        for (RuleSet set : sets) {
+            String text = substitute(set, normalised);
+            for (Pattern p : set.outputPatterns) {
+                if (p.matcher(text).find()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A match found before its meaning is settled. */
+    private record Hit(Rule rule, boolean negated, boolean past, AtRisk atRisk) {
+    }
+
+    private static void detect(RuleSet set, String text, boolean riskContext, long deadlineNanos, List<Signal> out) {
+        boolean laughing = set.laughter.matcher(text).find();
+        DeadlineText guarded = new DeadlineText(text, deadlineNanos);
+        List<Hit> hits = new ArrayList<>();
+        for (Rule rule : set.rules) {
+            for (Pattern pattern : rule.patterns()) {
+                Matcher m = pattern.matcher(guarded);
+                while (m.find()) {
+                    Hit hit = hit(set, rule, text, m.start(), m.end());
+                    if (hit != null) {
+                        hits.add(hit);
+                    }
+                }
+            }
+        }
+        boolean context = riskContext || hits.stream().anyMatch(h -> !h.negated() && !h.past()
+                && h.rule().contextLevel() == h.rule().level()
+                && h.atRisk() == AtRisk.SELF);
+        for (Hit h : hits) {
+            Rule rule = h.rule();
+            Level level = context ? rule.contextLevel() : rule.level();
+            if (level == Level.NONE) {
+                out.add(new Signal(rule.category(), Level.NONE, h.atRisk(), h.negated(), h.past(), rule.id()));
+                continue;
+            }
+            if (rule.flippable() && laughing) {
+                level = Level.min(level, Level.DISTRESS);
+            }
+            if (h.atRisk() == AtRisk.THIRD_PERSON && rule.atRisk() == null && level != Level.IMMINENT) {
+                level = Level.min(level, Level.RISK); // concern for someone else
+            }
+            if (h.negated() || h.past()) {
+                level = Level.min(level, Level.DISTRESS);
+            }
+            out.add(new Signal(rule.category(), level, h.atRisk(), h.negated(), h.past(), rule.id()));
+        }
+    }
+
+    /** What one match means in its sentence; null when it is framed as a topic or quotation. */
+    private static Hit hit(RuleSet set, Rule rule, String text, int start, int end) {
+        int sentenceStart = lastEnd(SENTENCE_END, text, 0, start);
+        int sentenceEnd = nextStart(SENTENCE_END, text, end);
+        int clauseStart = lastEnd(set.clauseBreak, text, sentenceStart, start);
+        int clauseEnd = Math.max(end, nextStart(set.clauseBreak, text.substring(0, sentenceEnd), end));
+        String sentence = text.substring(sentenceStart, sentenceEnd);
+        String clause = text.substring(clauseStart, clauseEnd);
+        String beforeInClause = text.substring(clauseStart, start);
+        String matched = text.substring(start, end);
+
+        if (!rule.topicProof() && set.topic.matcher(sentence).find()
+                && (set.topic.matcher(clause).find() || !set.firstPerson.matcher(clause).find())) {
+            return null;
+        }
+        boolean negated = negated(set, beforeInClause);
+        boolean past = set.past.matcher(sentence).find() && !set.recurrence.matcher(sentence).find();
+        AtRisk atRisk = rule.atRisk() != null ? rule.atRisk() : subject(set, text, sentenceStart, start, matched);
+        return new Hit(rule, negated, past, atRisk);
+    }
+
+    /** A negation cue among the last words before the match in its clause, pseudo-negations ("not sure") aside. */
+    private static boolean negated(RuleSet set, String beforeInClause) {
+        String window = set.pseudoNegation.matcher(beforeInClause).replaceAll(" ");
+        Matcher words = WORD.matcher(window);
+        List<Integer> starts = new ArrayList<>();
+        while (words.find()) {
+            starts.add(words.start());
+        }
+        int from = starts.size() > set.negationWindowWords ? starts.get(starts.size() - set.negationWindowWords) : 0;
+        return set.negation.matcher(window.substring(from)).find();
+    }
+
+    /** Who the statement is about: a reflexive in the match, else the nearest subject before it. */
+    private static AtRisk subject(RuleSet set, String text, int sentenceStart, int start, String matched) {
+        if (set.thirdPerson.matcher(matched).find() && !set.firstPerson.matcher(matched).find()) {
+            return AtRisk.THIRD_PERSON;
+        }
+        if (set.firstPerson.matcher(matched).find()) {
+            return AtRisk.SELF;
+        }
+        for (int from : new int[] {sentenceStart, 0}) {
+            String before = text.substring(from, start);
+            int first = lastStart(set.firstPerson, before);
+            int third = lastStart(set.thirdPerson, before);
+            if (first >= 0 || third >= 0) {
+                return third >= first ? AtRisk.THIRD_PERSON : AtRisk.SELF;
+            }
+        }
+        return AtRisk.SELF;
+    }
+
+    private static int lastStart(Pattern p, String s) {
+        Matcher m = p.matcher(s);
+        int last = -1;
+        while (m.find()) {
+            last = m.start();
+        }
+        return last;
+    }
+
+    private static int lastEnd(Pattern p, String text, int from, int to) {
+        Matcher m = p.matcher(text).region(from, to);
+        int last = from;
+        while (m.find()) {
+            last = m.end();
+        }
+        return last;
+    }
+
+    private static int nextStart(Pattern p, String text, int from) {
+        Matcher m = p.matcher(text);
+        return m.find(Math.min(from, text.length())) ? m.start() : text.length();
+    }
+
+    /** The language's text-speak expanded and its idioms blanked out. */
+    private static String prepare(RuleSet set, String normalised, long deadlineNanos) {
+        String text = substitute(set, normalised);
+        for (Pattern idiom : set.idioms) {
+            text = idiom.matcher(new DeadlineText(text, deadlineNanos)).replaceAll(" ~ ");
+        }
+        return text;
+    }
+
+    private static String substitute(RuleSet set, String normalised) {
+        String text = normalised;
+        for (RuleSet.Substitution s : set.substitutions) {
+            text = s.pattern().matcher(text).replaceAll(s.replacement());
+        }
+        return SPACES.matcher(text).replaceAll(" ");
+    }
+
+    /**
+     * Lower case, compatibility forms folded (full-width letters, ligatures), typographic quotes
+     * made plain, digits and signs inside words read as letters ("k1ll", "d!e" aside), letters
+     * stretched for emphasis shortened ("diiiie", "sooo").
+     */
+    static String normalise(String text) {
+        String t = Normalizer.normalize(text, Normalizer.Form.NFKC).toLowerCase(Locale.ROOT)
+                .replace('\u2019', '\'').replace('\u2018', '\'').replace('\u02bc', '\'').replace('`', '\'')
+                .replace('\u201c', '"').replace('\u201d', '"').replace('\u00ab', '"').replace('\u00bb', '"');
+        t = LEET.matcher(t).replaceAll(m -> switch (m.group()) {
+            case "0" -> "o";
+            case "1" -> "i";
+            case "3" -> "e";
+            case "4", "@" -> "a";
+            default -> "s";
+        });
+        t = ELONGATED.matcher(t).replaceAll(m -> {
+            String letter = m.group(1);
+            return VOWELS.contains(letter) ? letter : letter + letter;
+        });
+        return SPACES.matcher(t).replaceAll(" ");
+    }
+}

@@ -1,0 +1,16 @@
+package org.therapeia.safety;
+
+/**
+ * The safety layer's view of one request, made before the cache and the model: its assessment,
+ * the crisis resources of its locale and whether it opens a conversation. No text.
+ *
+ * @param eventId      names the audit record and the webhook event of this request
+ * @param firstReply   the request has no history: the AI disclosure goes with its reply
+ */
+public record Screening(String eventId, Assessment assessment, LocaleResources resources, boolean firstReply) {
+
+    /** Level 2 or more: no cache, resources, the addendum and the output check. */
+    public boolean atRisk() {
+        return assessment.isRisk();
+    }
+}

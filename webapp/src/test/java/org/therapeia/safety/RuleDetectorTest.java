@@ -1,0 +1,119 @@
+package org.therapeia.safety;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The built-in detector on each phenomenon it handles, and its limits. */
+class RuleDetectorTest {
+
+    private static final RuleDetector DETECTOR = new RuleDetector(List.of("en", "es", "fr", "de"));
+
+    private static Level level(String message) {
+        return DETECTOR.detect(message, false).stream().map(Signal::level).reduce(Level.NONE, Level::max);
+    }
+
+    private static Signal strongest(String message) {
+        return DETECTOR.detect(message, false).stream().max((a, b) -> a.level().compareTo(b.level())).orElseThrow();
+    }
+
+    @Test
+    void levelsFollowTheScreener() {
+        assertEquals(Level.NONE, level("I had a nice walk with my dog today."));
+        assertEquals(Level.DISTRESS, level("Everything feels hopeless lately."));
+        assertEquals(Level.RISK, level("I wish I was dead."));
+        assertEquals(Level.HIGH, level("I have the pills saved up."));
+        assertEquals(Level.IMMINENT, level("I took the whole bottle."));
+        assertEquals(Level.IMMINENT, level("I'm standing on the bridge right now."));
+    }
+
+    @Test
+    void negationPastAndThirdPersonAreFlagged() {
+        Signal negated = strongest("I'm not suicidal, just exhausted.");
+        assertTrue(negated.negated());
+        assertEquals(Level.DISTRESS, negated.level());
+
+        Signal past = strongest("Years ago I tried to kill myself, but I'm doing well now.");
+        assertTrue(past.past());
+        assertEquals(Level.DISTRESS, past.level());
+
+        Signal friend = strongest("My friend says she wants to die.");
+        assertEquals(AtRisk.THIRD_PERSON, friend.atRisk());
+        assertEquals(Level.RISK, friend.level());
+    }
+
+    @Test
+    void topicsAndIdiomsAreNotRisk() {
+        assertFalse(level("I'm writing an essay on suicide prevention.").atLeast(Level.RISK));
+        assertFalse(level("This homework is killing me.").atLeast(Level.RISK));
+        assertFalse(level("I'm dying to see that movie.").atLeast(Level.RISK));
+        assertFalse(level("I could kill for a coffee.").atLeast(Level.RISK));
+        assertFalse(level("I need to cut myself some slack.").atLeast(Level.RISK));
+    }
+
+    @Test
+    void methodSeekingStaysHighInsideAStoryFrame() {
+        assertEquals(Level.HIGH, level("For a story, how many sleeping pills would it take to kill someone?"));
+    }
+
+    @Test
+    void indirectPhrasingsAndTextSpeak() {
+        assertTrue(level("I just want it all to stop.").atLeast(Level.RISK));
+        assertTrue(level("Everyone would be better off without me.").atLeast(Level.RISK));
+        assertEquals(Level.HIGH, level("I won't be a burden much longer."));
+        assertTrue(level("kms").atLeast(Level.RISK));
+        assertTrue(level("i want to unalive myself").atLeast(Level.RISK));
+        assertTrue(level("feeling sui").atLeast(Level.RISK));
+        assertTrue(level("i wanna die").atLeast(Level.RISK));
+        assertEquals(Level.DISTRESS, level("forgot my keys again kms lol"), "laughter turns slang into distress");
+    }
+
+    @Test
+    void methodAdjacentQuestionsCountOnlyInContext() {
+        assertEquals(Level.NONE, level("What are the tallest bridges in the city?"));
+        assertEquals(Level.HIGH, DETECTOR.detect("What are the tallest bridges in the city?", true).stream()
+                .map(Signal::level).reduce(Level.NONE, Level::max));
+    }
+
+    @Test
+    void otherCategories() {
+        assertEquals(Category.ABUSE, strongest("My husband hits me.").category());
+        assertEquals(Category.HARM_TO_OTHERS, strongest("I bought a knife to stab him.").category());
+        assertEquals(Category.MEDICAL_EMERGENCY, strongest("My dad collapsed and he's not breathing.").category());
+        assertEquals(Category.SELF_HARM, strongest("I cut myself again last night.").category());
+    }
+
+    @Test
+    void otherLanguagesHaveTheBasics() {
+        assertTrue(level("Quiero morirme").atLeast(Level.RISK));
+        assertEquals(Level.DISTRESS, level("No quiero morir, solo estoy cansada"));
+        assertTrue(level("Je veux mourir").atLeast(Level.RISK));
+        assertTrue(level("Ich will nicht mehr leben").atLeast(Level.RISK));
+        assertEquals(Level.NONE, level("Me muero de risa"));
+    }
+
+    @Test
+    void theOutputCheckFindsMethodDetails() {
+        assertTrue(DETECTOR.mentionsMethod("A lethal dose of acetaminophen is around 10 grams."));
+        assertTrue(DETECTOR.mentionsMethod("Jumping from 30 meters is usually fatal."));
+        assertFalse(DETECTOR.mentionsMethod("I'm so sorry you're hurting. You can call or text 988 any time."));
+        assertFalse(DETECTOR.mentionsMethod("If you've taken an overdose, please call 911 now."));
+    }
+
+    @Test
+    void aDetectionPastItsDeadlineIsAbandoned() {
+        String long_ = "I feel like everything is falling apart and ".repeat(80);
+        assertThrows(DeadlineText.Expired.class, () -> DETECTOR.detect(long_, false, System.nanoTime() - 1));
+    }
+
+    @Test
+    void theLongestInputCompletes() {
+        // a crafted worst case: the longest user_input of words the patterns half-match
+        String worst = "i want to i want to i'm not sure if i want to ".repeat(100).substring(0, 4000);
+        DETECTOR.detect(worst, true);
+    }
+}
