@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the reliability checks in order, each against a service it starts itself through
-# scripts/run.sh (127.0.0.1, ports 18290-18293, default model unless MODEL_PATH is set) and stops.
+# scripts/run.sh (127.0.0.1, ports 18290-18297, default model unless MODEL_PATH is set) and stops.
 # Results (JSON) and each server's captured output go to OUT (default target/reliability).
 #
 #   reliability/run-all.sh                 # overload runs 5 minutes (plus ~30 s warm-up)
@@ -28,5 +28,8 @@ JAVA_OPTS="${OVERLOAD_JAVA_OPTS--Xms1g -Xmx1g -XX:+AlwaysPreTouch}" run overload
 run faults
 run fuzz --count "${FUZZ_COUNT:-10000}"
 run security
+run poisoned
+run control_tokens
+run forged_cache
 echo "== $failed check(s) failed; results in $OUT"
 exit "$failed"
