@@ -47,9 +47,30 @@ public record InferenceRequest(
         @Schema(description = "Sampling seed, " + SamplingRanges.SEED_RULE
                 + ": the same seed and input give the same reply.", nullable = true, type = SchemaType.INTEGER,
                 format = "int64")
-        @JsonbProperty("seed") Long seed) {
+        @JsonbProperty("seed") Long seed,
+        @Schema(name = "frequency_penalty", description = "OpenAI's frequency penalty over the reply's own tokens; "
+                + "must be " + SamplingRanges.PENALTY_RULE + "; else 400.", nullable = true,
+                minimum = SamplingRanges.PENALTY_MIN, maximum = SamplingRanges.PENALTY_MAX)
+        @JsonbProperty("frequency_penalty") Double frequencyPenalty,
+        @Schema(name = "presence_penalty", description = "OpenAI's presence penalty over the reply's own tokens; "
+                + "must be " + SamplingRanges.PENALTY_RULE + "; else 400.", nullable = true,
+                minimum = SamplingRanges.PENALTY_MIN, maximum = SamplingRanges.PENALTY_MAX)
+        @JsonbProperty("presence_penalty") Double presencePenalty,
+        @Schema(description = "Stop strings: the reply ends before the first one it would contain; "
+                + SamplingRanges.STOP_RULE + "; else 400.", nullable = true, type = SchemaType.ARRAY,
+                implementation = String.class)
+        @JsonbProperty("stop") List<String> stop) {
 
     public InferenceRequest {
         conversationHistory = conversationHistory == null ? List.of() : List.copyOf(conversationHistory);
+        stop = stop == null ? List.of() : List.copyOf(stop);
+    }
+
+    /** Without penalties and stop strings. */
+    public InferenceRequest(String userInput, List<ChatMessage> conversationHistory, String systemPrompt,
+                            boolean useCache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
+                            Double repetitionPenalty, Long seed) {
+        this(userInput, conversationHistory, systemPrompt, useCache, maxNewTokens, temperature, topP, topK,
+                repetitionPenalty, seed, null, null, List.of());
     }
 }

@@ -4,6 +4,7 @@ import jakarta.annotation.Resource;
 import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -90,7 +91,7 @@ public class InferenceService {
         if (useCache) {
             // without a seed a sampled reply is as good as any other: one entry for all of them
             SamplingParams keyParams = request.seed() == null ? withSeed(params, -1) : params;
-            key = CacheKey.of(model.modelId(), systemPrompt, window, request.userInput(), keyParams);
+            key = CacheKey.of(model.modelId(), systemPrompt, window, request.userInput(), keyParams, request.stop());
             Optional<CachedReply> hit = cache.get(key);
             tracker.cacheLookup(hit.isPresent());
             metrics.cacheLookup(hit.isPresent());
@@ -102,11 +103,14 @@ public class InferenceService {
             }
         }
 
-        Prompt prompt = model.promptBuilder().build(systemPrompt, window, request.userInput(), params.maxNewTokens(),
+        // the whole history: the builder keeps the last context_window messages, starting at a user turn
+        Prompt prompt = model.promptBuilder().build(systemPrompt, history, request.userInput(), params.maxNewTokens(),
                 model.maxContext());
         String cacheKey = key;
-        StreamingDecoder decoder = pieces == null ? null
-                : new StreamingDecoder(model.tokenizer()::decode, pieces, executor());
+        StopStrings stops = new StopStrings(request.stop());
+        StreamingDecoder decoder = pieces == null && stops.isEmpty() ? null
+                : new StreamingDecoder(model.tokenizer()::decode, pieces == null ? piece -> { } : pieces, executor(),
+                        stops);
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
                 config.requestTimeout(), decoder == null ? TokenListener.NONE : decoder);
         // handleAsync, not thenApplyAsync: a failed generation must also leave the engine thread
@@ -118,7 +122,7 @@ public class InferenceService {
                 }
                 throw failure instanceof CompletionException c ? c : new CompletionException(failure);
             }
-            return complete(g, prompt, model, cacheKey, arrivalNanos, decoder);
+            return complete(g, prompt, model, cacheKey, arrivalNanos, decoder, stops);
         }, executor());
         reply.whenComplete((r, failure) -> {
             if (reply.isCancelled()) {
@@ -129,23 +133,47 @@ public class InferenceService {
     }
 
     private InferenceResponse complete(Generation g, Prompt prompt, LoadedModel model, String cacheKey,
-                                       long arrivalNanos, StreamingDecoder decoder) {
-        String text = model.tokenizer().decode(g.tokens()).strip();
+                                       long arrivalNanos, StreamingDecoder decoder, StopStrings stops) {
+        int[] tokens = g.tokens();
+        String decoded = model.tokenizer().decode(tokens);
+        String finishReason = g.stoppedByEos() ? "stop" : "length";
+        if (stops.firstMatch(decoded) >= 0) {
+            tokens = tokensToStop(tokens, decoder.tokensAtStop(), stops, model.tokenizer());
+            decoded = model.tokenizer().decode(tokens);
+            decoded = decoded.substring(0, Math.max(0, stops.firstMatch(decoded)));
+            finishReason = "stop";
+        }
+        String text = decoded.strip();
         if (decoder != null) {
             decoder.finish(text);
         }
-        String finishReason = g.stoppedByEos() ? "stop" : "length";
         if (cacheKey != null) {
-            cache.put(cacheKey, new CachedReply(text, g.tokens().length, prompt.ids().length, prompt.historyMessages(),
+            cache.put(cacheKey, new CachedReply(text, tokens.length, prompt.ids().length, prompt.historyMessages(),
                     finishReason));
         }
         long latency = System.nanoTime() - arrivalNanos;
         tracker.record(latency);
         metrics.requestCompleted(latency, false);
         metrics.generationSpeed(g.tokens().length, g.generationNanos());
-        return new InferenceResponse(text, latency / NANOS, false, g.tokens().length,
+        return new InferenceResponse(text, latency / NANOS, false, tokens.length,
                 new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.firstTokenNanos() / NANOS,
                         g.queueNanos() / NANOS, prompt.historyMessages(), finishReason, model.modelId()));
+    }
+
+    /**
+     * The fewest leading tokens whose text holds a stop string (what the reply used; the engine may
+     * have produced a few more before the scheduler ended it), searched down from where the
+     * streaming decoder first saw one.
+     */
+    static int[] tokensToStop(int[] tokens, int seenAt, StopStrings stops, Tokenizer tokenizer) {
+        int k = tokens.length;
+        if (seenAt > 0 && seenAt < k && stops.firstMatch(tokenizer.decode(Arrays.copyOf(tokens, seenAt))) >= 0) {
+            k = seenAt;
+        }
+        while (k > 1 && stops.firstMatch(tokenizer.decode(Arrays.copyOf(tokens, k - 1))) >= 0) {
+            k--;
+        }
+        return Arrays.copyOf(tokens, k);
     }
 
     private InferenceResponse fromCache(CachedReply reply, LoadedModel model, long arrivalNanos) {
@@ -167,11 +195,13 @@ public class InferenceService {
                 r.topK() != null ? r.topK() : config.topK(),
                 r.topP() != null ? r.topP() : config.topP(),
                 r.repetitionPenalty() != null ? r.repetitionPenalty() : config.repetitionPenalty(),
+                r.frequencyPenalty() != null ? r.frequencyPenalty() : 0.0,
+                r.presencePenalty() != null ? r.presencePenalty() : 0.0,
                 seed);
     }
 
     private static SamplingParams withSeed(SamplingParams p, long seed) {
-        return new SamplingParams(p.maxNewTokens(), p.temperature(), p.topK(), p.topP(), p.repetitionPenalty(), seed);
+        return p.withSeed(seed);
     }
 
     /** Completions leave the engine thread at once: decoding and the cache write run here. */
