@@ -13,6 +13,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.therapeia.api.ChatMessage;
 import org.therapeia.api.InferenceMetadata;
 import org.therapeia.api.InferenceRequest;
@@ -138,7 +139,7 @@ public class InferenceService {
         String decoded = model.tokenizer().decode(tokens);
         String finishReason = g.stoppedByEos() ? "stop" : "length";
         if (stops.firstMatch(decoded) >= 0) {
-            tokens = tokensToStop(tokens, decoder.tokensAtStop(), stops, model.tokenizer());
+            tokens = tokensToStop(tokens, decoder.tokensAtStop(), stops, model.tokenizer()::decode);
             decoded = model.tokenizer().decode(tokens);
             decoded = decoded.substring(0, Math.max(0, stops.firstMatch(decoded)));
             finishReason = "stop";
@@ -165,12 +166,12 @@ public class InferenceService {
      * have produced a few more before the scheduler ended it), searched down from where the
      * streaming decoder first saw one.
      */
-    static int[] tokensToStop(int[] tokens, int seenAt, StopStrings stops, Tokenizer tokenizer) {
+    static int[] tokensToStop(int[] tokens, int seenAt, StopStrings stops, Function<int[], String> decode) {
         int k = tokens.length;
-        if (seenAt > 0 && seenAt < k && stops.firstMatch(tokenizer.decode(Arrays.copyOf(tokens, seenAt))) >= 0) {
+        if (seenAt > 0 && seenAt < k && stops.firstMatch(decode.apply(Arrays.copyOf(tokens, seenAt))) >= 0) {
             k = seenAt;
         }
-        while (k > 1 && stops.firstMatch(tokenizer.decode(Arrays.copyOf(tokens, k - 1))) >= 0) {
+        while (k > 1 && stops.firstMatch(decode.apply(Arrays.copyOf(tokens, k - 1))) >= 0) {
             k--;
         }
         return Arrays.copyOf(tokens, k);

@@ -184,4 +184,51 @@ class InferenceServiceTest {
         assertThrows(PromptTooLongException.class,
                 () -> service.infer(request(huge, false, 0.0, null), System.nanoTime()));
     }
+
+    private static InferenceRequest withStop(String input, List<String> stop) {
+        return new InferenceRequest(input, List.of(), null, false, 24, 0.0, null, null, null, null, null, null, stop);
+    }
+
+    @Test
+    void aStopStringEndsTheReplyBeforeItAndCountsTheTokensUpToIt() throws Exception {
+        InferenceResponse free = infer(withStop("Say something long.", List.of()));
+        assertTrue(free.response().length() > 4, "the default model writes a reply to cut");
+        String stop = free.response().substring(free.response().length() / 2, free.response().length() / 2 + 2);
+        InferenceResponse stopped = infer(withStop("Say something long.", List.of(stop)));
+        String expected = free.response().substring(0, free.response().indexOf(stop)).strip();
+        assertEquals(expected, stopped.response());
+        assertEquals("stop", stopped.metadata().finishReason());
+        assertTrue(stopped.tokensGenerated() <= free.tokensGenerated());
+
+        List<String> pieces = new CopyOnWriteArrayList<>();
+        InferenceResponse streamed = service.infer(withStop("Say something long.", List.of(stop)), System.nanoTime(),
+                pieces::add).get(60, TimeUnit.SECONDS);
+        assertEquals(expected, streamed.response());
+        assertEquals(expected, String.join("", pieces), "no piece of the stop string, nor anything after it");
+        assertEquals(stopped.tokensGenerated(), streamed.tokensGenerated());
+    }
+
+    @Test
+    void penaltiesChangeTheGreedyReplyAndZeroPenaltiesDoNot() throws Exception {
+        InferenceRequest plain = new InferenceRequest("Repeat after me.", List.of(), null, false, 24, 0.0, null, null,
+                1.0, null, 0.0, 0.0, List.of());
+        InferenceRequest none = new InferenceRequest("Repeat after me.", List.of(), null, false, 24, 0.0, null, null,
+                1.0, null);
+        assertEquals(infer(none).response(), infer(plain).response());
+        InferenceRequest penalised = new InferenceRequest("Repeat after me.", List.of(), null, false, 24, 0.0, null,
+                null, 1.0, null, 2.0, 2.0, List.of());
+        InferenceResponse a = infer(penalised);
+        assertEquals(a.response(), infer(penalised).response(), "deterministic");
+    }
+
+    @Test
+    void anOddHistoryLongerThanTheWindowKeepsAWindowThatStartsAtAUserTurn() throws Exception {
+        List<ChatMessage> history = new java.util.ArrayList<>();
+        for (int i = 0; i < config.contextWindow() + 1; i++) {
+            history.add(new ChatMessage(i % 2 == 0 ? "user" : "assistant", "turn " + i));
+        }
+        InferenceResponse r = infer(new InferenceRequest("and now?", history, null, false, 4, 0.0, null, null, null,
+                null));
+        assertEquals(config.contextWindow() - 1, r.metadata().historyMessages());
+    }
 }

@@ -120,11 +120,14 @@ public class ChatCompletionReader {
         if (!streamed) {
             throw new InvalidRequestException("stream_options", "stream_options is allowed only with stream: true");
         }
-        Boolean include = optionalBoolean(options.asJsonObject(), "include_usage");
-        if (include == null && options.asJsonObject().containsKey("include_usage")) {
+        JsonValue include = options.asJsonObject().get("include_usage");
+        if (include == null || include.getValueType() == JsonValue.ValueType.NULL) {
             return false;
         }
-        return include != null && include;
+        if (include.getValueType() != JsonValue.ValueType.TRUE && include.getValueType() != JsonValue.ValueType.FALSE) {
+            throw wrongType("stream_options.include_usage", "true or false");
+        }
+        return include.getValueType() == JsonValue.ValueType.TRUE;
     }
 
     /** Well-known fields whose feature the service does not offer: refused by name. */
