@@ -73,21 +73,21 @@ class PromptBuilderTest {
     }
 
     /**
-     * The seed's bug: an odd-length history longer than the window, cut before the builder saw it,
+     * The seed's bug: a history longer than an odd window, cut before the builder saw it,
      * started with an assistant turn and templates that require alternation refused it. Given the
      * whole history (as InferenceService now passes it), the kept window starts at a user turn.
      */
     @Test
     void aWindowOverAnOddHistoryStartsAtAUserTurnForAlternationTemplates() {
         for (ChatTemplate template : List.of(llama2, mistral)) {
-            PromptBuilder builder = new PromptBuilder(template, tokenizer, 10);
-            Prompt prompt = builder.build("Be kind.", history(11), "now", 16, 4096);
-            assertEquals(9, prompt.historyMessages());
-            List<ChatMessage> expected = new ArrayList<>(history(11).subList(2, 11));
+            PromptBuilder builder = new PromptBuilder(template, tokenizer, 5);
+            Prompt prompt = builder.build("Be kind.", history(12), "now", 16, 4096);
+            assertEquals(4, prompt.historyMessages());
+            List<ChatMessage> expected = new ArrayList<>(history(12).subList(8, 12));
             expected.add(new ChatMessage("user", "now"));
             assertTrue(tokens(template, expected) > 0);
-            // the last ten alone start with an assistant turn: such templates refuse them
-            List<ChatMessage> cut = new ArrayList<>(history(11).subList(1, 11));
+            // the last five alone start with an assistant turn: such templates refuse them
+            List<ChatMessage> cut = new ArrayList<>(history(12).subList(7, 12));
             cut.add(new ChatMessage("user", "now"));
             assertThrows(ChatTemplateException.class, () -> template.render(cut, true));
         }
