@@ -96,6 +96,40 @@ class OpenAiIT extends RunningService {
         assertTrue(chunks.stream().allMatch(c -> c.usage().isEmpty()), "no usage without include_usage");
     }
 
+    /**
+     * A sampled, seeded conversation whose reply has some text (the default model's greedy replies
+     * decode to little or none): the first seed from 0 that gives at least 6 characters.
+     */
+    private long seedWithText() {
+        for (long seed = 0; seed < 40; seed++) {
+            String content = client().chat().completions().create(conversation().temperature(1.0).seed(seed)
+                    .maxCompletionTokens(24).build()).choices().get(0).message().content().orElse("");
+            if (content.length() >= 6) {
+                return seed;
+            }
+        }
+        throw new AssertionError("no seed from 0 to 39 gave a reply with text");
+    }
+
+    @Test
+    void aSeededSampledReplyEqualsTheSeedApisAndStreamsTheSame() {
+        long seed = seedWithText();
+        ChatCompletionCreateParams params = conversation().temperature(1.0).seed(seed).maxCompletionTokens(24).build();
+        ChatCompletion completion = client().chat().completions().create(params);
+        String content = completion.choices().get(0).message().content().orElse("");
+        JsonObject seedApi = api.inferOk(Api.object("user_input", "I have been feeling low.", "conversation_history",
+                jakarta.json.Json.createArrayBuilder()
+                        .add(Api.object("role", "user", "content", "Hello"))
+                        .add(Api.object("role", "assistant", "content", "Hi, how can I help?")),
+                "temperature", 1.0, "seed", seed, "max_new_tokens", 24, "use_cache", false).build());
+        assertEquals(seedApi.getString("response"), content, "the same sampled reply as the seed's API");
+        StringBuilder streamed = new StringBuilder();
+        try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(params)) {
+            stream.stream().forEach(c -> c.choices().forEach(ch -> ch.delta().content().ifPresent(streamed::append)));
+        }
+        assertEquals(content, streamed.toString());
+    }
+
     @Test
     void includeUsageGivesExactlyOneUsageChunkBeforeDone() {
         ChatCompletionCreateParams params = conversation()
@@ -135,23 +169,22 @@ class OpenAiIT extends RunningService {
 
     @Test
     void aStopStringEndsTheReplyAndIsNeverStreamed() {
-        String free = client().chat().completions().create(conversation().maxCompletionTokens(24).build())
-                .choices().get(0).message().content().orElse("");
-        if (free.length() < 4) {
-            return; // nothing to cut: the check below needs text
-        }
+        long seed = seedWithText();
+        String free = client().chat().completions().create(conversation().temperature(1.0).seed(seed)
+                .maxCompletionTokens(24).build()).choices().get(0).message().content().orElse("");
         String stop = free.substring(free.length() / 2, free.length() / 2 + 2);
         String expected = free.substring(0, free.indexOf(stop)).strip();
-        ChatCompletion stopped = client().chat().completions().create(conversation().maxCompletionTokens(24)
-                .stop(stop).build());
+        ChatCompletion stopped = client().chat().completions().create(conversation().temperature(1.0).seed(seed)
+                .maxCompletionTokens(24).stop(stop).build());
         assertEquals(expected, stopped.choices().get(0).message().content().orElse(""));
         assertEquals(ChatCompletion.Choice.FinishReason.STOP, stopped.choices().get(0).finishReason());
         StringBuilder streamed = new StringBuilder();
         try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions()
-                .createStreaming(conversation().maxCompletionTokens(24).stop(stop).build())) {
+                .createStreaming(conversation().temperature(1.0).seed(seed).maxCompletionTokens(24).stop(stop)
+                        .build())) {
             stream.stream().forEach(c -> c.choices().forEach(ch -> ch.delta().content().ifPresent(streamed::append)));
         }
-        assertEquals(expected, streamed.toString());
+        assertEquals(expected, streamed.toString(), "no piece of the stop string is streamed");
     }
 
     private static JsonObject error(Api.Reply reply) {
