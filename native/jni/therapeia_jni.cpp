@@ -193,7 +193,9 @@ JNIEXPORT void JNICALL Java_org_therapeia_engine_NativeEngine_destroy(JNIEnv* en
 JNIEXPORT jlong JNICALL Java_org_therapeia_engine_NativeEngine_add(JNIEnv* env, jclass, jlong handle,
                                                                    jintArray prompt_ids, jint max_new_tokens,
                                                                    jdouble temperature, jint top_k, jdouble top_p,
-                                                                   jdouble repetition_penalty, jlong seed) {
+                                                                   jdouble repetition_penalty,
+                                                                   jdouble frequency_penalty,
+                                                                   jdouble presence_penalty, jlong seed) {
   return guarded(env, jlong{-1}, [&]() -> jlong {
     therapeia::Engine& engine = engine_of(handle);
     std::vector<int64_t> prompt = to_ids(env, prompt_ids, "promptIds");
@@ -203,6 +205,8 @@ JNIEXPORT jlong JNICALL Java_org_therapeia_engine_NativeEngine_add(JNIEnv* env, 
     params.top_k = top_k;
     params.top_p = top_p;
     params.repetition_penalty = repetition_penalty;
+    params.frequency_penalty = frequency_penalty;
+    params.presence_penalty = presence_penalty;
     params.seed = static_cast<uint64_t>(seed);
     return static_cast<jlong>(engine.add(prompt, params));
   });

@@ -151,7 +151,8 @@ StepEvent Engine::fail(Sequence& sequence, const std::string& cause) {
 StepEvent Engine::sample_or_fail(Sequence& sequence, const at::Tensor& logits) {
   int64_t token = -1;
   try {
-    token = sample_token(logits, sequence.tokens, sequence.params, sequence.generator);
+    token = sample_token(logits, sequence.tokens, static_cast<std::size_t>(sequence.prompt_length), sequence.params,
+                         sequence.generator);
   } catch (const std::exception& e) {
     return fail(sequence, std::string("sampling failed: ") + message_of(e));
   }

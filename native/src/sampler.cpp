@@ -52,6 +52,12 @@ void validate(const SamplingParams& p) {
   if (!(p.repetition_penalty > 0.0) || !std::isfinite(p.repetition_penalty)) {
     throw Error("repetition_penalty must be a finite number > 0, got " + describe(p.repetition_penalty));
   }
+  if (!(p.frequency_penalty >= -2.0 && p.frequency_penalty <= 2.0)) {
+    throw Error("frequency_penalty must be in [-2, 2], got " + describe(p.frequency_penalty));
+  }
+  if (!(p.presence_penalty >= -2.0 && p.presence_penalty <= 2.0)) {
+    throw Error("presence_penalty must be in [-2, 2], got " + describe(p.presence_penalty));
+  }
 }
 
 // RepetitionPenaltyLogitsProcessor: every id seen so far (prompt and generated) has its logit
@@ -72,6 +78,25 @@ void apply_repetition_penalty(at::Tensor& scores, const std::vector<int64_t>& pr
   // The largest float still puts such a token above every other one (tying those that overflow).
   penalised.masked_fill_(at::isposinf(penalised), std::numeric_limits<float>::max());
   scores.scatter_(0, ids, penalised);
+}
+
+// OpenAI's penalties (vLLM's apply_penalties): counted over the generated ids only. The
+// subtraction is done in float64 and clamped to float32's range: with |penalty| <= 2 and at most
+// max_context tokens it cannot overflow in practice, but a logit already at -FLT_MAX must not
+// become -inf by accident of rounding (it stays a possible, if unlikely, token).
+void apply_frequency_presence_penalty(at::Tensor& scores, const std::vector<int64_t>& previous_ids,
+                                      std::size_t prompt_length, double frequency_penalty, double presence_penalty) {
+  if ((frequency_penalty == 0.0 && presence_penalty == 0.0) || previous_ids.size() <= prompt_length) return;
+  const std::vector<int64_t> generated(previous_ids.begin() + static_cast<std::ptrdiff_t>(prompt_length),
+                                       previous_ids.end());
+  auto ids = at::tensor(generated, at::TensorOptions().dtype(at::kLong)).to(scores.device());   // [G]
+  auto counts = at::zeros({scores.size(0)}, scores.options().dtype(at::kDouble));              // [V]
+  counts.scatter_add_(0, ids, at::ones({ids.size(0)}, counts.options()));
+  auto penalty = counts * frequency_penalty + (counts > 0).to(at::kDouble) * presence_penalty;  // [V]
+  const double limit = std::numeric_limits<float>::max();
+  auto finite = at::isfinite(scores);  // -inf (filtered) stays -inf
+  auto penalised = (scores.to(at::kDouble) - penalty).clamp(-limit, limit).to(scores.scalar_type());
+  scores.copy_(at::where(finite, penalised, scores));
 }
 
 // TemperatureLogitsWarper: scores / temperature.
@@ -114,9 +139,11 @@ void apply_top_p(at::Tensor& scores, double top_p) {
 }
 
 at::Tensor process_logits(const at::Tensor& logits, const std::vector<int64_t>& previous_ids,
-                          const SamplingParams& params) {
+                          std::size_t prompt_length, const SamplingParams& params) {
   auto scores = logits.to(at::kFloat).clone();
   apply_repetition_penalty(scores, previous_ids, params.repetition_penalty);
+  apply_frequency_presence_penalty(scores, previous_ids, prompt_length, params.frequency_penalty,
+                                   params.presence_penalty);
   if (params.temperature > 0.0) {
     apply_temperature(scores, params.temperature);
     apply_top_k(scores, params.top_k);
@@ -125,10 +152,10 @@ at::Tensor process_logits(const at::Tensor& logits, const std::vector<int64_t>& 
   return scores;
 }
 
-int64_t sample_token(const at::Tensor& logits, const std::vector<int64_t>& previous_ids, const SamplingParams& params,
-                     at::Generator& generator) {
+int64_t sample_token(const at::Tensor& logits, const std::vector<int64_t>& previous_ids, std::size_t prompt_length,
+                     const SamplingParams& params, at::Generator& generator) {
   check_logits(logits);
-  auto scores = process_logits(logits, previous_ids, params);
+  auto scores = process_logits(logits, previous_ids, prompt_length, params);
   if (params.temperature == 0.0) return scores.argmax().item<int64_t>();
   auto probabilities = scores.softmax(0);  // [V]
   // at::multinomial throws on NaN, inf, negative entries or a zero sum (and a CUDA kernel would
@@ -136,7 +163,8 @@ int64_t sample_token(const at::Tensor& logits, const std::vector<int64_t>& previ
   if (!at::isfinite(probabilities).all().item<bool>() || !(probabilities.sum().item<double>() > 0.0)) {
     throw Error("the sampling distribution is not finite (temperature " + describe(params.temperature) + ", top_k " +
                 std::to_string(params.top_k) + ", top_p " + describe(params.top_p) + ", repetition_penalty " +
-                describe(params.repetition_penalty) + ")");
+                describe(params.repetition_penalty) + ", frequency_penalty " +
+                describe(params.frequency_penalty) + ", presence_penalty " + describe(params.presence_penalty) + ")");
   }
   return at::multinomial(probabilities, 1, /*replacement=*/false, generator).item<int64_t>();
 }

@@ -34,7 +34,7 @@ TEST(Sampler, ProcessorsMatchTransformersLogitsProcessors) {
     params.repetition_penalty = c.at("repetition_penalty").get<double>();
     // The reference applies the warpers whenever they are set; temperature 0 there means "off".
     if (params.temperature == 0.0) params.temperature = 1.0;
-    const auto ours = process_logits(scores_of(c.at("logits")), c.at("previous_ids").get<std::vector<int64_t>>(), params);
+    const auto ours = process_logits(scores_of(c.at("logits")), c.at("previous_ids").get<std::vector<int64_t>>(), 0, params);
     const auto expected = scores_of(c.at("expected"));
     const auto name = c.at("name").get<std::string>();
     ASSERT_EQ(ours.sizes(), expected.sizes()) << name;
@@ -47,9 +47,68 @@ TEST(Sampler, ProcessorsMatchTransformersLogitsProcessors) {
 TEST(Sampler, GreedyTakesTheArgmaxAfterTheRepetitionPenalty) {
   auto generator = at::make_generator<at::CPUGeneratorImpl>(0);
   SamplingParams greedy;
-  EXPECT_EQ(sample_token(at::tensor({0.1f, 3.0f, 2.9f}), {}, greedy, generator), 1);
+  EXPECT_EQ(sample_token(at::tensor({0.1f, 3.0f, 2.9f}), {}, 0, greedy, generator), 1);
   greedy.repetition_penalty = 2.0;
-  EXPECT_EQ(sample_token(at::tensor({0.1f, 3.0f, 2.9f}), {1}, greedy, generator), 2);
+  EXPECT_EQ(sample_token(at::tensor({0.1f, 3.0f, 2.9f}), {1}, 0, greedy, generator), 2);
+}
+
+// OpenAI's definition, computed by hand on made-up logits: mu[j] - c[j] * alpha_frequency -
+// (c[j] > 0) * alpha_presence, where c[j] counts token j among the generated tokens only.
+TEST(Sampler, FrequencyAndPresencePenaltiesFollowOpenAisDefinition) {
+  const auto logits = at::tensor({1.0f, 2.0f, 3.0f, 4.0f, -1.0f});
+  // prompt: 0, 3, 3 (ignored by these penalties); generated: 1, 2, 2, 4, 2
+  const std::vector<int64_t> previous{0, 3, 3, 1, 2, 2, 4, 2};
+  SamplingParams params;
+  params.temperature = 1.0;
+  params.frequency_penalty = 0.5;
+  params.presence_penalty = 0.25;
+  const auto scores = process_logits(logits, previous, 3, params);
+  // token 0: c 0 -> 1.0; token 1: c 1 -> 2 - 0.5 - 0.25 = 1.25; token 2: c 3 -> 3 - 1.5 - 0.25 = 1.25;
+  // token 3: c 0 (only in the prompt) -> 4.0; token 4: c 1 -> -1 - 0.5 - 0.25 = -1.75
+  const auto expected = at::tensor({1.0f, 1.25f, 1.25f, 4.0f, -1.75f});
+  EXPECT_TRUE(at::allclose(scores, expected, 0, 1e-6)) << scores;
+
+  // Negative values encourage repeats; frequency alone scales with the count.
+  params.frequency_penalty = -1.0;
+  params.presence_penalty = 0.0;
+  const auto encouraged = process_logits(logits, previous, 3, params);
+  EXPECT_TRUE(at::allclose(encouraged, at::tensor({1.0f, 3.0f, 6.0f, 4.0f, 0.0f}), 0, 1e-6)) << encouraged;
+
+  // Presence alone: the same for every generated token, however often it came.
+  params.frequency_penalty = 0.0;
+  params.presence_penalty = 2.0;
+  const auto present = process_logits(logits, previous, 3, params);
+  EXPECT_TRUE(at::allclose(present, at::tensor({1.0f, 0.0f, 1.0f, 4.0f, -3.0f}), 0, 1e-6)) << present;
+}
+
+TEST(Sampler, PenaltiesChangeTheGreedyChoiceAndLeaveThePromptAlone) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(0);
+  const auto logits = at::tensor({0.0f, 3.0f, 2.5f});
+  SamplingParams greedy;
+  greedy.presence_penalty = 1.0;
+  // token 1 only in the prompt: not penalised, still the argmax
+  EXPECT_EQ(sample_token(logits, {1, 1}, 2, greedy, generator), 1);
+  // token 1 generated once: 3 - 1 = 2 < 2.5
+  EXPECT_EQ(sample_token(logits, {1, 1}, 1, greedy, generator), 2);
+}
+
+TEST(Sampler, PenaltiesOutsideTheirRangeAreRefusedByName) {
+  SamplingParams params;
+  params.frequency_penalty = 2.5;
+  try {
+    validate(params);
+    FAIL() << "accepted frequency_penalty 2.5";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("frequency_penalty"), std::string::npos);
+  }
+  params.frequency_penalty = 0.0;
+  params.presence_penalty = std::numeric_limits<double>::quiet_NaN();
+  try {
+    validate(params);
+    FAIL() << "accepted presence_penalty NaN";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("presence_penalty"), std::string::npos);
+  }
 }
 
 TEST(Sampler, SameSeedGivesSameTokensAndOtherSeedsDiffer) {
@@ -59,7 +118,7 @@ TEST(Sampler, SameSeedGivesSameTokensAndOtherSeedsDiffer) {
   auto draw = [&](uint64_t seed) {
     auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
     std::vector<int64_t> tokens;
-    for (int i = 0; i < 20; ++i) tokens.push_back(sample_token(logits, {}, params, generator));
+    for (int i = 0; i < 20; ++i) tokens.push_back(sample_token(logits, {}, 0, params, generator));
     return tokens;
   };
   EXPECT_EQ(draw(42), draw(42));
@@ -74,7 +133,7 @@ TEST(Sampler, TopKOneAndTinyTopPAreDeterministic) {
     params.top_k = setup.first;
     params.top_p = setup.second;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(7);
-    for (int i = 0; i < 10; ++i) EXPECT_EQ(sample_token(logits, {}, params, generator), 1);
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(sample_token(logits, {}, 0, params, generator), 1);
   }
 }
 
@@ -92,10 +151,10 @@ TEST(Sampler, TemperatureNearZeroIsGreedyAndNeverOverflows) {
     SCOPED_TRACE(temperature);
     SamplingParams params;
     params.temperature = temperature;
-    const auto scores = process_logits(logits, {}, params);
+    const auto scores = process_logits(logits, {}, 0, params);
     EXPECT_FALSE(has_nan_or_positive_infinity(scores)) << scores;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(3);
-    for (int i = 0; i < 20; ++i) EXPECT_EQ(sample_token(logits, {}, params, generator), 1);
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(sample_token(logits, {}, 0, params, generator), 1);
   }
 }
 
@@ -105,7 +164,7 @@ TEST(Sampler, TemperatureNearZeroSplitsExactTiesOnly) {
   params.temperature = 1e-39;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(11);
   std::set<int64_t> drawn;
-  for (int i = 0; i < 64; ++i) drawn.insert(sample_token(logits, {}, params, generator));
+  for (int i = 0; i < 64; ++i) drawn.insert(sample_token(logits, {}, 0, params, generator));
   EXPECT_EQ(drawn, (std::set<int64_t>{1, 2}));
 }
 
@@ -114,20 +173,20 @@ TEST(Sampler, LargeLogitsOverAModerateTemperatureStayFinite) {
   const auto logits = at::tensor({3e38f, -3e38f, 1e38f, 0.0f});
   SamplingParams params;
   params.temperature = 0.5;
-  EXPECT_FALSE(has_nan_or_positive_infinity(process_logits(logits, {}, params)));
+  EXPECT_FALSE(has_nan_or_positive_infinity(process_logits(logits, {}, 0, params)));
   auto generator = at::make_generator<at::CPUGeneratorImpl>(5);
-  EXPECT_EQ(sample_token(logits, {}, params, generator), 0);
+  EXPECT_EQ(sample_token(logits, {}, 0, params, generator), 0);
 }
 
 TEST(Sampler, TemperatureFarAboveOneIsNearlyUniform) {
   const auto logits = at::tensor({1.0f, 5.0f, -3.0f, 0.5f, -std::numeric_limits<float>::infinity()});
   SamplingParams params;
   params.temperature = 1e308;
-  const auto scores = process_logits(logits, {}, params);
+  const auto scores = process_logits(logits, {}, 0, params);
   EXPECT_FALSE(has_nan_or_positive_infinity(scores)) << scores;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(9);
   std::set<int64_t> drawn;
-  for (int i = 0; i < 200; ++i) drawn.insert(sample_token(logits, {}, params, generator));
+  for (int i = 0; i < 200; ++i) drawn.insert(sample_token(logits, {}, 0, params, generator));
   EXPECT_EQ(drawn, (std::set<int64_t>{0, 1, 2, 3})) << "every finite token, never the -inf one";
 }
 
@@ -139,22 +198,22 @@ TEST(Sampler, RepetitionPenaltyNearZeroOrHugeNeverOverflows) {
     SamplingParams params;
     params.repetition_penalty = penalty;
     // token 2 was seen: divided by a tiny penalty it overtakes every other token
-    const auto scores = process_logits(logits, {2, 1}, params);
+    const auto scores = process_logits(logits, {2, 1}, 0, params);
     EXPECT_FALSE(has_nan_or_positive_infinity(scores)) << scores;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(1);
-    EXPECT_EQ(sample_token(logits, {2, 1}, params, generator), 2) << "greedy";
+    EXPECT_EQ(sample_token(logits, {2, 1}, 0, params, generator), 2) << "greedy";
     params.temperature = 0.7;
-    for (int i = 0; i < 10; ++i) EXPECT_EQ(sample_token(logits, {2, 1}, params, generator), 2) << "sampled";
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(sample_token(logits, {2, 1}, 0, params, generator), 2) << "sampled";
     params.temperature = 1e-39;
-    EXPECT_EQ(sample_token(logits, {2, 1}, params, generator), 2) << "both near 0";
+    EXPECT_EQ(sample_token(logits, {2, 1}, 0, params, generator), 2) << "both near 0";
   }
   SamplingParams huge;
   huge.repetition_penalty = 1e308;
   huge.temperature = 1.0;
-  const auto scores = process_logits(logits, {0, 1}, huge);
+  const auto scores = process_logits(logits, {0, 1}, 0, huge);
   EXPECT_FALSE(has_nan_or_positive_infinity(scores)) << scores;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(2);
-  for (int i = 0; i < 20; ++i) EXPECT_NE(sample_token(logits, {0, 1}, huge, generator), 1);
+  for (int i = 0; i < 20; ++i) EXPECT_NE(sample_token(logits, {0, 1}, 0, huge, generator), 1);
 }
 
 TEST(Sampler, TinyTopPAndHugeTopKAreSafe) {
@@ -164,7 +223,7 @@ TEST(Sampler, TinyTopPAndHugeTopKAreSafe) {
   params.top_p = std::numeric_limits<double>::denorm_min();
   params.top_k = std::numeric_limits<int64_t>::max();
   auto generator = at::make_generator<at::CPUGeneratorImpl>(4);
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(sample_token(logits, {}, params, generator), 1);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(sample_token(logits, {}, 0, params, generator), 1);
 }
 
 TEST(Sampler, NonFiniteLogitsFailTheSequenceWithAClearMessage) {
@@ -175,7 +234,7 @@ TEST(Sampler, NonFiniteLogitsFailTheSequenceWithAClearMessage) {
     params.temperature = temperature;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(0);
     try {
-      sample_token(logits, {}, params, generator);
+      sample_token(logits, {}, 0, params, generator);
       ADD_FAILURE() << "no error for " << logits;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(mention), std::string::npos) << e.what();

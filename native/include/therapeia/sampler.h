@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -9,12 +10,15 @@ namespace therapeia {
 
 // Per-request generation settings. Hugging Face semantics: temperature 0 means greedy
 // (do_sample=False), top_k 0 and top_p 1 disable those filters, repetition_penalty 1 is off.
+// frequency_penalty and presence_penalty have OpenAI's additive semantics (0 is off).
 struct SamplingParams {
   int64_t max_new_tokens = 256;
   double temperature = 0.0;
   int64_t top_k = 0;
   double top_p = 1.0;
   double repetition_penalty = 1.0;
+  double frequency_penalty = 0.0;  // in [-2, 2]
+  double presence_penalty = 0.0;   // in [-2, 2]
   uint64_t seed = 0;
   bool ignore_eos = false;  // generate exactly max_new_tokens (benchmarks)
 };
@@ -27,14 +31,19 @@ void validate(const SamplingParams& params);
 // stay free of NaN and +inf: where transformers' float32 arithmetic would overflow (a penalty or
 // temperature near 0), they compute the same distribution another way (see sampler.cpp).
 void apply_repetition_penalty(at::Tensor& scores, const std::vector<int64_t>& previous_ids, double penalty);
+// OpenAI's frequency and presence penalties over the generated tokens only (not the prompt):
+// logit[j] -= count[j] * frequency_penalty + (count[j] > 0 ? presence_penalty : 0).
+void apply_frequency_presence_penalty(at::Tensor& scores, const std::vector<int64_t>& previous_ids,
+                                      std::size_t prompt_length, double frequency_penalty, double presence_penalty);
 void apply_temperature(at::Tensor& scores, double temperature);
 void apply_top_k(at::Tensor& scores, int64_t top_k);
 void apply_top_p(at::Tensor& scores, double top_p);
 
-// All processors in transformers' order: repetition penalty, then (when sampling)
-// temperature, top-k, top-p. Returns the processed scores [V].
+// All processors in vLLM's order: repetition penalty, frequency and presence penalties, then
+// (when sampling) temperature, top-k, top-p. previous_ids holds the prompt (its first
+// prompt_length ids) and then the generated ids. Returns the processed scores [V].
 at::Tensor process_logits(const at::Tensor& logits, const std::vector<int64_t>& previous_ids,
-                          const SamplingParams& params);
+                          std::size_t prompt_length, const SamplingParams& params);
 
 // Picks the next token from logits [V]: argmax for greedy, else a draw from the processed
 // distribution with the sequence's own generator (same seed + same input = same tokens).
@@ -42,6 +51,6 @@ at::Tensor process_logits(const at::Tensor& logits, const std::vector<int64_t>& 
 // or weights), or when the distribution to draw from is not finite: a failure of this one
 // sequence, which the engine ends alone.
 int64_t sample_token(const at::Tensor& logits, const std::vector<int64_t>& previous_ids,
-                     const SamplingParams& params, at::Generator& generator);
+                     std::size_t prompt_length, const SamplingParams& params, at::Generator& generator);
 
 }  // namespace therapeia

@@ -115,8 +115,20 @@ public final class Api {
     }
 
     public Reply get(String path, String accept) {
-        return send(HttpRequest.newBuilder(base.resolve(path)).timeout(TIMEOUT).header("Accept", accept).GET()
-                .build());
+        return get(path, accept, Map.of());
+    }
+
+    public Reply get(String path, String accept, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).timeout(TIMEOUT).header("Accept", accept);
+        headers.forEach(request::header);
+        return send(request.GET().build());
+    }
+
+    /** A JSON object from text. */
+    public static JsonObject parse(String json) {
+        try (jakarta.json.JsonReader reader = Json.createReader(new java.io.StringReader(json))) {
+            return reader.readObject();
+        }
     }
 
     /** Any method, with an empty body. */
@@ -267,6 +279,8 @@ public final class Api {
                 b.add(name, v);
             } else if (value instanceof jakarta.json.JsonArrayBuilder a) {
                 b.add(name, a);
+            } else if (value instanceof jakarta.json.JsonObjectBuilder o) {
+                b.add(name, o);
             } else {
                 throw new IllegalArgumentException(name + ": " + value);
             }

@@ -59,7 +59,8 @@ public final class Engine implements AutoCloseable {
         requireArgument(params, "params");
         synchronized (lock) {
             return NativeEngine.add(live(), promptIds, params.maxNewTokens(), params.temperature(), params.topK(),
-                    params.topP(), params.repetitionPenalty(), params.seed());
+                    params.topP(), params.repetitionPenalty(), params.frequencyPenalty(), params.presencePenalty(),
+                    params.seed());
         }
     }
 

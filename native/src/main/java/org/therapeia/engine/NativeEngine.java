@@ -20,7 +20,8 @@ final class NativeEngine {
 
     /** Queues a sequence; returns its id. */
     static native long add(long handle, int[] promptIds, int maxNewTokens, double temperature, int topK,
-                           double topP, double repetitionPenalty, long seed);
+                           double topP, double repetitionPenalty, double frequencyPenalty,
+                           double presencePenalty, long seed);
 
     /** One scheduler step: one event per sequence that produced a token or failed. */
     static native StepEvent[] step(long handle);

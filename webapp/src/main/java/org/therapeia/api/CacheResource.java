@@ -16,7 +16,7 @@ import org.therapeia.cache.ResponseCache;
 import org.therapeia.config.InferenceConfig;
 
 /** {@code POST /api/v1/cache/clear}: an operator action, refused (401) without the admin token. */
-@Path("cache")
+@Path("api/v1/cache")
 @RequestScoped
 public class CacheResource {
 

@@ -48,25 +48,56 @@ public record InferenceRequest(
                 + ": the same seed and input give the same reply.", nullable = true, type = SchemaType.INTEGER,
                 format = "int64")
         @JsonbProperty("seed") Long seed,
+        @Schema(name = "frequency_penalty", description = "OpenAI's frequency penalty over the reply's own tokens; "
+                + "must be " + SamplingRanges.PENALTY_RULE + "; else 400.", nullable = true,
+                minimum = SamplingRanges.PENALTY_MIN, maximum = SamplingRanges.PENALTY_MAX)
+        @JsonbProperty("frequency_penalty") Double frequencyPenalty,
+        @Schema(name = "presence_penalty", description = "OpenAI's presence penalty over the reply's own tokens; "
+                + "must be " + SamplingRanges.PENALTY_RULE + "; else 400.", nullable = true,
+                minimum = SamplingRanges.PENALTY_MIN, maximum = SamplingRanges.PENALTY_MAX)
+        @JsonbProperty("presence_penalty") Double presencePenalty,
+        @Schema(description = "Stop strings: the reply ends before the first one it would contain; "
+                + SamplingRanges.STOP_RULE + "; else 400.", nullable = true, type = SchemaType.ARRAY,
+                implementation = String.class)
+        @JsonbProperty("stop") List<String> stop,
         @Schema(description = "The person's locale (BCP 47, e.g. en-GB): picks the crisis resources; "
                 + "default: Accept-Language, else safety.resources.default-locale.", nullable = true)
         @JsonbProperty("locale") String locale) {
 
     public InferenceRequest {
         conversationHistory = conversationHistory == null ? List.of() : List.copyOf(conversationHistory);
+        stop = stop == null ? List.of() : List.copyOf(stop);
     }
 
-    /** A request without a locale. */
+    /** Without penalties, stop strings and locale. */
     public InferenceRequest(String userInput, List<ChatMessage> conversationHistory, String systemPrompt,
                             boolean useCache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
                             Double repetitionPenalty, Long seed) {
         this(userInput, conversationHistory, systemPrompt, useCache, maxNewTokens, temperature, topP, topK,
-                repetitionPenalty, seed, null);
+                repetitionPenalty, seed, null, null, List.of(), null);
+    }
+
+    /** Without penalties and stop strings. */
+    public InferenceRequest(String userInput, List<ChatMessage> conversationHistory, String systemPrompt,
+                            boolean useCache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
+                            Double repetitionPenalty, Long seed, String locale) {
+        this(userInput, conversationHistory, systemPrompt, useCache, maxNewTokens, temperature, topP, topK,
+                repetitionPenalty, seed, null, null, List.of(), locale);
+    }
+
+    /** Without a locale. */
+    public InferenceRequest(String userInput, List<ChatMessage> conversationHistory, String systemPrompt,
+                            boolean useCache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
+                            Double repetitionPenalty, Long seed, Double frequencyPenalty, Double presencePenalty,
+                            List<String> stop) {
+        this(userInput, conversationHistory, systemPrompt, useCache, maxNewTokens, temperature, topP, topK,
+                repetitionPenalty, seed, frequencyPenalty, presencePenalty, stop, null);
     }
 
     /** This request with {@code fallback} (an Accept-Language header) as its locale when it names none. */
     public InferenceRequest withDefaultLocale(String fallback) {
         return locale != null || fallback == null ? this : new InferenceRequest(userInput, conversationHistory,
-                systemPrompt, useCache, maxNewTokens, temperature, topP, topK, repetitionPenalty, seed, fallback);
+                systemPrompt, useCache, maxNewTokens, temperature, topP, topK, repetitionPenalty, seed,
+                frequencyPenalty, presencePenalty, stop, fallback);
     }
 }

@@ -25,7 +25,7 @@ import org.therapeia.inference.InferenceService;
  * {@link InferenceService}, and answers when the generation completes, holding no request
  * thread meanwhile.
  */
-@Path("inference")
+@Path("api/v1/inference")
 @RequestScoped
 @ApiKeyRequired
 @SecurityRequirement(name = TherapeiaApplication.API_KEY_SCHEME)

@@ -32,7 +32,7 @@ import org.therapeia.metrics.ServiceMetrics;
  * response as the plain endpoint, not a stream. A client that disconnects frees its engine slot
  * (noticed at the first write after it left, once its request is in the engine).
  */
-@Path("inference/stream")
+@Path("api/v1/inference/stream")
 @RequestScoped
 @ApiKeyRequired
 @SecurityRequirement(name = TherapeiaApplication.API_KEY_SCHEME)

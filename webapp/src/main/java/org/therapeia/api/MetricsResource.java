@@ -10,7 +10,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.therapeia.metrics.MetricsReporter;
 
 /** {@code GET /api/v1/metrics}: the seed's JSON metrics (Prometheus metrics are at /metrics). */
-@Path("metrics")
+@Path("api/v1/metrics")
 @RequestScoped
 public class MetricsResource {
 

@@ -3,8 +3,10 @@ package org.therapeia.api;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
 import java.util.concurrent.CompletionException;
@@ -25,8 +27,12 @@ import org.therapeia.metrics.ServiceMetrics;
  * bad input 400 naming the field; a missing secret 401 with {@code WWW-Authenticate}; a body that is not
  * JSON 415 naming Content-Type; not ready, queue full or shutting down 503 with Retry-After;
  * a generation over its time 504; a generation the engine ended alone 500 {@code sequence-failed}
- * naming the cause; anything else 500 with no detail. Only exception class names
- * are logged, never a message that could hold user text.
+ * naming the cause; a model that is not served 404 naming {@code model}; anything else 500 with
+ * no detail. Only exception class names are logged, never a message that could hold user text.
+ *
+ * <p>This is the one place that decides status, field and headers. Under {@code /v1/} (the
+ * OpenAI-compatible API) the same decision is rendered as OpenAI's error body
+ * ({@link OpenAiError}).
  */
 @Provider
 public class ProblemMapper implements ExceptionMapper<Throwable> {
@@ -42,17 +48,32 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     @Inject
     ServiceMetrics metrics;
 
+    @Context
+    UriInfo uri;
+
     @Override
     public Response toResponse(Throwable thrown) {
+        Response problem = problemResponse(thrown);
+        return OpenAiError.isOpenAiPath(uri) ? OpenAiError.response(problem) : problem;
+    }
+
+    /** The problem response for {@code thrown}, whatever the path (streams render it themselves). */
+    public Response problemResponse(Throwable thrown) {
         Throwable e = thrown instanceof CompletionException && thrown.getCause() != null ? thrown.getCause() : thrown;
         if (e instanceof InvalidRequestException invalid) {
-            return problem("invalid_request", Problem.of("invalid-request", "Invalid request", 400,
-                    invalid.getMessage(), invalid.field()));
+            boolean unsupported = invalid instanceof UnsupportedParameterException;
+            return problem("invalid_request", Problem.of(unsupported ? "unsupported-parameter" : "invalid-request",
+                    unsupported ? "Unsupported parameter" : "Invalid request", 400, invalid.getMessage(),
+                    invalid.field()));
         }
         if (e instanceof UnauthorizedException unauthorized) {
             return Response.fromResponse(problem("unauthorized", Problem.of("unauthorized", "Unauthorized", 401,
                     e.getMessage(), unauthorized.field())))
                     .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"therapeia\"").build();
+        }
+        if (e instanceof ModelNotFoundException notFound) {
+            return problem("model_not_found", Problem.of("model-not-found", "Model not found", 404, e.getMessage(),
+                    notFound.field()));
         }
         if (e instanceof PromptTooLongException) {
             return problem("prompt_too_long", Problem.of("prompt-too-long", "Prompt too long", 400, e.getMessage(),

@@ -9,8 +9,13 @@ import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
 import org.eclipse.microprofile.openapi.annotations.info.Info;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
 
-/** The REST API under /api/v1 (MicroProfile Health and Metrics keep their own /health and /metrics). */
-@ApplicationPath("/api/v1")
+/**
+ * The REST APIs: the seed's under /api/v1 and the OpenAI-compatible one under /v1, in one
+ * application so that both share the providers (API key, exception mapping); each resource names
+ * its full path. MicroProfile Health, Metrics and OpenAPI keep their own /health, /metrics and
+ * /openapi (their servlet mappings are more specific than this application's).
+ */
+@ApplicationPath("/")
 @OpenAPIDefinition(info = @Info(title = "Therapeia", version = "0.1.0",
         description = "Low-latency inference for therapeutic conversational AI. Health: /health/ready, "
                 + "/health/live, /health/started. Prometheus metrics: /metrics."),

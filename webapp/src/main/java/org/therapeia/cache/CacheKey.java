@@ -46,6 +46,12 @@ public final class CacheKey {
      */
     public static CacheKey of(String modelFingerprint, String systemPrompt, List<ChatMessage> history,
                               String userInput, SamplingParams params) {
+        return of(modelFingerprint, systemPrompt, history, userInput, params, List.of());
+    }
+
+    /** @param stop the request's stop strings (exact: a stop string is matched as it is written) */
+    public static CacheKey of(String modelFingerprint, String systemPrompt, List<ChatMessage> history,
+                              String userInput, SamplingParams params, List<String> stop) {
         MessageDigest sha = sha256();
         field(sha, "v2");
         field(sha, modelFingerprint);
@@ -61,6 +67,12 @@ public final class CacheKey {
         field(sha, Integer.toString(params.topK()));
         field(sha, Double.toString(params.topP()));
         field(sha, Double.toString(params.repetitionPenalty()));
+        field(sha, Double.toString(params.frequencyPenalty()));
+        field(sha, Double.toString(params.presencePenalty()));
+        field(sha, Integer.toString(stop.size()));
+        for (String s : stop) {
+            field(sha, s);
+        }
         // greedy decoding ignores the seed; sampling depends on it
         field(sha, params.temperature() == 0 ? "-" : Long.toString(params.seed()));
         return new CacheKey(sha.digest());

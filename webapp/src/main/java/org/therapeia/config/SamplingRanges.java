@@ -37,6 +37,23 @@ public final class SamplingRanges {
     public static final String REPETITION_PENALTY_RULE =
             "between " + REPETITION_PENALTY_MIN + " and " + REPETITION_PENALTY_MAX + " (1 = off)";
 
+    /**
+     * Frequency and presence penalties (OpenAI's additive semantics over the generated tokens):
+     * 0 is off; OpenAI's own range.
+     */
+    public static final String PENALTY_MIN = "-2";
+    public static final String PENALTY_MAX = "2";
+    public static final String PENALTY_RULE = "between " + PENALTY_MIN + " and " + PENALTY_MAX + " (0 = off)";
+
+    /**
+     * Stop strings: OpenAI's limit of 4; each short, since the text that could still become one
+     * is held back from a stream, and every decode of the reply is searched for each of them.
+     */
+    public static final int STOP_MAX_STRINGS = 4;
+    public static final int STOP_MAX_CHARS = 100;
+    public static final String STOP_RULE = "a string or an array of at most " + STOP_MAX_STRINGS
+            + " strings, each of 1 to " + STOP_MAX_CHARS + " characters";
+
     /** Seed: any 64-bit signed integer. */
     public static final String SEED_RULE = "an integer between -9223372036854775808 and 9223372036854775807";
 
@@ -66,6 +83,16 @@ public final class SamplingRanges {
     /** Within [{@value #REPETITION_PENALTY_MIN}, {@value #REPETITION_PENALTY_MAX}]. NaN is refused. */
     public static boolean repetitionPenalty(double value) {
         return value >= PENALTY_LOW && value <= PENALTY_HIGH;
+    }
+
+    /** Within [{@value #PENALTY_MIN}, {@value #PENALTY_MAX}]. NaN is refused. */
+    public static boolean additivePenalty(double value) {
+        return value >= -2 && value <= 2;
+    }
+
+    /** Not empty, at most {@value #STOP_MAX_CHARS} characters (code points). */
+    public static boolean stopString(String value) {
+        return !value.isEmpty() && value.codePointCount(0, value.length()) <= STOP_MAX_CHARS;
     }
 
     /** Between 1 and {@code limit} (limits.max-new-tokens). */

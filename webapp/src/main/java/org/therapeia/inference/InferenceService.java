@@ -4,6 +4,7 @@ import jakarta.annotation.Resource;
 import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -12,6 +13,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.therapeia.api.ChatMessage;
 import org.therapeia.api.InferenceMetadata;
 import org.therapeia.api.InferenceRequest;
@@ -103,7 +105,7 @@ public class InferenceService {
         if (useCache) {
             // without a seed a sampled reply is as good as any other: one entry for all of them
             SamplingParams keyParams = request.seed() == null ? withSeed(params, -1) : params;
-            key = CacheKey.of(model.fingerprint(), systemPrompt, window, request.userInput(), keyParams);
+            key = CacheKey.of(model.fingerprint(), systemPrompt, window, request.userInput(), keyParams, request.stop());
             Optional<CachedReply> hit = cache.get(key);
             tracker.cacheLookup(hit.isPresent());
             metrics.cacheLookup(hit.isPresent());
@@ -116,12 +118,16 @@ public class InferenceService {
             }
         }
 
-        Prompt prompt = model.promptBuilder().build(systemPrompt, window, request.userInput(), params.maxNewTokens(),
+        // the whole history: the builder keeps the last context_window messages, starting at a user turn
+        Prompt prompt = model.promptBuilder().build(systemPrompt, history, request.userInput(), params.maxNewTokens(),
                 model.maxContext());
         CacheKey cacheKey = key;
+        StopStrings stops = new StopStrings(request.stop());
         GuardedPieces guard = out != null && safety.checksOutput(screening) ? safety.guard(out) : null;
-        StreamingDecoder decoder = out == null ? null
-                : new StreamingDecoder(model.tokenizer()::decode, guard != null ? guard : out, executor());
+        Consumer<String> sink = guard != null ? guard : out;
+        StreamingDecoder decoder = sink == null && stops.isEmpty() ? null
+                : new StreamingDecoder(model.tokenizer()::decode, sink == null ? piece -> { } : sink, executor(),
+                        stops);
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
                 config.requestTimeout(), decoder == null ? TokenListener.NONE : decoder);
         // handleAsync, not thenApplyAsync: a failed generation must also leave the engine thread
@@ -133,7 +139,7 @@ public class InferenceService {
                 }
                 throw failure instanceof CompletionException c ? c : new CompletionException(failure);
             }
-            return complete(g, prompt, model, cacheKey, arrivalNanos, decoder, screening, guard, out);
+            return complete(g, prompt, model, cacheKey, arrivalNanos, decoder, stops, screening, guard, out);
         }, executor());
         reply.whenComplete((r, failure) -> {
             if (reply.isCancelled()) {
@@ -144,9 +150,18 @@ public class InferenceService {
     }
 
     private InferenceResponse complete(Generation g, Prompt prompt, LoadedModel model, CacheKey cacheKey,
-                                       long arrivalNanos, StreamingDecoder decoder, Screening screening,
-                                       GuardedPieces guard, Consumer<String> pieces) {
-        String text = model.tokenizer().decode(g.tokens()).strip();
+                                       long arrivalNanos, StreamingDecoder decoder, StopStrings stops,
+                                       Screening screening, GuardedPieces guard, Consumer<String> pieces) {
+        int[] tokens = g.tokens();
+        String decoded = model.tokenizer().decode(tokens);
+        String finishReason = g.stoppedByEos() ? "stop" : "length";
+        if (stops.firstMatch(decoded) >= 0) {
+            tokens = tokensToStop(tokens, decoder.tokensAtStop(), stops, model.tokenizer()::decode);
+            decoded = model.tokenizer().decode(tokens);
+            decoded = decoded.substring(0, Math.max(0, stops.firstMatch(decoded)));
+            finishReason = "stop";
+        }
+        String text = decoded.strip();
         if (decoder != null) {
             decoder.finish(text);
         }
@@ -166,19 +181,34 @@ public class InferenceService {
         }
         safety.replied(screening, replaced, false, model.modelId());
         String reply = safety.prefix(screening) + (replaced ? safety.fallback() : text) + suffix;
-        String finishReason = g.stoppedByEos() ? "stop" : "length";
         if (cacheKey != null) {
-            cache.put(cacheKey, new CachedReply(text, g.tokens().length, prompt.ids().length, prompt.historyMessages(),
+            cache.put(cacheKey, new CachedReply(text, tokens.length, prompt.ids().length, prompt.historyMessages(),
                     finishReason));
         }
         long latency = System.nanoTime() - arrivalNanos;
         tracker.record(latency);
         metrics.requestCompleted(latency, false);
         metrics.generationSpeed(g.tokens().length, g.generationNanos());
-        return new InferenceResponse(reply, latency / NANOS, false, g.tokens().length,
+        return new InferenceResponse(reply, latency / NANOS, false, tokens.length,
                 new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.firstTokenNanos() / NANOS,
                         g.queueNanos() / NANOS, prompt.historyMessages(), finishReason, model.modelId(),
                         safety.report(screening)));
+    }
+
+    /**
+     * The fewest leading tokens whose text holds a stop string (what the reply used; the engine may
+     * have produced a few more before the scheduler ended it), searched down from where the
+     * streaming decoder first saw one.
+     */
+    static int[] tokensToStop(int[] tokens, int seenAt, StopStrings stops, Function<int[], String> decode) {
+        int k = tokens.length;
+        if (seenAt > 0 && seenAt < k && stops.firstMatch(decode.apply(Arrays.copyOf(tokens, seenAt))) >= 0) {
+            k = seenAt;
+        }
+        while (k > 1 && stops.firstMatch(decode.apply(Arrays.copyOf(tokens, k - 1))) >= 0) {
+            k--;
+        }
+        return Arrays.copyOf(tokens, k);
     }
 
     private InferenceResponse fromCache(CachedReply reply, LoadedModel model, long arrivalNanos, Screening screening,
@@ -201,11 +231,13 @@ public class InferenceService {
                 r.topK() != null ? r.topK() : config.topK(),
                 r.topP() != null ? r.topP() : config.topP(),
                 r.repetitionPenalty() != null ? r.repetitionPenalty() : config.repetitionPenalty(),
+                r.frequencyPenalty() != null ? r.frequencyPenalty() : 0.0,
+                r.presencePenalty() != null ? r.presencePenalty() : 0.0,
                 seed);
     }
 
     private static SamplingParams withSeed(SamplingParams p, long seed) {
-        return new SamplingParams(p.maxNewTokens(), p.temperature(), p.topK(), p.topP(), p.repetitionPenalty(), seed);
+        return p.withSeed(seed);
     }
 
     /** Completions leave the engine thread at once: decoding and the cache write run here. */

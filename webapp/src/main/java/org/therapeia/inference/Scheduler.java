@@ -280,6 +280,11 @@ public final class Scheduler implements AutoCloseable {
                 if (late) {
                     job.future.completeExceptionally(new GenerationTimeoutException(job.timeout));
                 }
+            } else if (job.tokenListener.stopRequested()) { // a stop string: complete with what it has
+                cancelInEngine(job);
+                it.remove();
+                cancelled = true;
+                job.future.complete(job.result(now, false));
             }
         }
         if (cancelled) { // the freed slots show at once, not after the next step

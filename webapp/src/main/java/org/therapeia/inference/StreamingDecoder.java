@@ -24,6 +24,11 @@ import java.util.function.Function;
  * clean-up rule across the boundary), nothing more is sent; the final reply stays authoritative.
  * A drain that adds no text (special tokens, whitespace so far) hands on an empty piece, so that
  * a streaming caller still writes and so still learns when its client has gone.
+ *
+ * <p>With stop strings, the text that could still grow into one is held back as well, so no
+ * piece of a stop string is ever sent; once one appears, the text before it is the last sent,
+ * {@link #stopRequested()} turns true (the scheduler then ends the generation) and
+ * {@link #tokensAtStop()} tells how many tokens it took.
  */
 final class StreamingDecoder implements TokenListener {
 
@@ -32,6 +37,8 @@ final class StreamingDecoder implements TokenListener {
     private final Function<int[], String> decode;
     private final Consumer<String> pieces;
     private final Executor executor;
+    private final StopStrings stops;
+    private volatile boolean stopRequested;
     private final Queue<Integer> arrived = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
 
@@ -41,6 +48,7 @@ final class StreamingDecoder implements TokenListener {
     private String sent = "";
     private boolean finished;
     private boolean diverged;
+    private int tokensAtStop = -1;
 
     /**
      * @param decode   token ids to text (the model's tokenizer, special tokens skipped)
@@ -48,9 +56,25 @@ final class StreamingDecoder implements TokenListener {
      * @param executor runs the drains
      */
     StreamingDecoder(Function<int[], String> decode, Consumer<String> pieces, Executor executor) {
+        this(decode, pieces, executor, StopStrings.NONE);
+    }
+
+    /** @param stops the request's stop strings */
+    StreamingDecoder(Function<int[], String> decode, Consumer<String> pieces, Executor executor, StopStrings stops) {
         this.decode = decode;
         this.pieces = pieces;
         this.executor = executor;
+        this.stops = stops;
+    }
+
+    @Override
+    public boolean stopRequested() {
+        return stopRequested;
+    }
+
+    /** The tokens decoded when a stop string was first seen, or -1 when none was. */
+    synchronized int tokensAtStop() {
+        return tokensAtStop;
     }
 
     @Override
@@ -74,9 +98,25 @@ final class StreamingDecoder implements TokenListener {
             }
             tokens[tokenCount++] = token;
         }
-        if (!finished && tokenCount > 0 && !send(stablePrefix(decode.apply(Arrays.copyOf(tokens, tokenCount))))) {
+        // past a stop string nothing more is sent: the tokens after it are not part of the reply
+        if (!finished && tokensAtStop < 0 && tokenCount > 0
+                && !send(stablePrefix(visible(decode.apply(Arrays.copyOf(tokens, tokenCount)))))) {
             pieces.accept(""); // tokens without new text still reach the caller: a stream's writes find a client gone
         }
+    }
+
+    /** The decoded text up to a stop string, or without what could still become one. */
+    private String visible(String decoded) {
+        if (stops.isEmpty()) {
+            return decoded;
+        }
+        int stop = stops.firstMatch(decoded);
+        if (stop >= 0) {
+            tokensAtStop = tokenCount;
+            stopRequested = true;
+            return decoded.substring(0, stop);
+        }
+        return decoded.substring(0, decoded.length() - stops.holdBack(decoded));
     }
 
     /**

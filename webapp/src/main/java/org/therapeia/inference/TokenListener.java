@@ -12,4 +12,13 @@ public interface TokenListener {
     };
 
     void onToken(int token);
+
+    /**
+     * Whether the generation should end now as if complete (a stop string has appeared in the
+     * text): the scheduler asks at each turn of its loop, on the engine thread, and ends such a
+     * sequence with the tokens it has. Must return at once.
+     */
+    default boolean stopRequested() {
+        return false;
+    }
 }

@@ -83,6 +83,13 @@ public class ServiceMetrics implements SchedulerListener {
         gauge("therapeia_kv_slots_in_use", "KV cache slots in use",
                 s -> s.stats().totalSlots() - s.stats().freeSlots());
         gauge("therapeia_kv_slots_total", "KV cache slots", s -> s.stats().totalSlots());
+        // one gauge in [0, 1] for inference gateways' KV-cache scorers (vLLM's kv_cache_usage_perc)
+        registry.gauge(meta("therapeia_kv_cache_usage_ratio", "Fraction of KV cache slots in use, 0 to 1"), runtime,
+                r -> {
+                    Scheduler s = r.schedulerOrNull();
+                    long total = s == null ? 0 : s.stats().totalSlots();
+                    return total == 0 ? 0.0 : (double) (total - s.stats().freeSlots()) / total;
+                });
         gauge("therapeia_last_batch_size", "Sequences decoded in the last engine step",
                 s -> s.stats().lastBatchSize());
         registry.gauge(meta("therapeia_cache_size", "Entries in the response cache, cluster-wide (counted)"), cache,

@@ -9,11 +9,12 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.ws.rs.core.MediaType;
 import java.io.IOException;
+import org.therapeia.api.OpenAiError;
 import org.therapeia.api.ProblemMapper;
 import org.therapeia.metrics.ServiceMetrics;
 
 /**
- * Answers 415 with a problem to a request under /api/ whose {@code Content-Type} is not one concrete
+ * Answers 415 with a problem (under /v1/, OpenAI's error body) to a request under /api/ or /v1/ whose {@code Content-Type} is not one concrete
  * media type: one that does not parse, which the JAX-RS servlet refuses with a bare 400 (Payara's
  * HTML error page) before any JAX-RS filter or exception mapper runs, and a wildcard, which JAX-RS
  * matching would take for JSON. It parses with JAX-RS's own parser, so that what passes here also
@@ -22,7 +23,7 @@ import org.therapeia.metrics.ServiceMetrics;
  * seed did). Declared asynchronous, as every filter before the inference endpoints must be: they
  * suspend their requests (AsyncResponse, server-sent events).
  */
-@WebFilter(urlPatterns = "/api/*", asyncSupported = true)
+@WebFilter(urlPatterns = {"/api/*", "/v1/*"}, asyncSupported = true)
 public class ContentTypeFilter extends HttpFilter {
 
     @Inject
@@ -37,7 +38,11 @@ public class ContentTypeFilter extends HttpFilter {
             return;
         }
         metrics.error(ProblemMapper.UNSUPPORTED_MEDIA_TYPE_KIND);
-        ServletProblems.send(response, ProblemMapper.UNSUPPORTED_MEDIA_TYPE);
+        if (request.getRequestURI().startsWith(request.getContextPath() + "/" + OpenAiError.PATH_PREFIX)) {
+            ServletProblems.sendOpenAi(response, ProblemMapper.UNSUPPORTED_MEDIA_TYPE);
+        } else {
+            ServletProblems.send(response, ProblemMapper.UNSUPPORTED_MEDIA_TYPE);
+        }
     }
 
     static boolean isConcrete(String header) {

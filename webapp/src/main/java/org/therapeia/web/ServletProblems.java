@@ -5,6 +5,7 @@ import jakarta.json.bind.JsonbBuilder;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import org.therapeia.api.OpenAiError;
 import org.therapeia.api.Problem;
 
 /** Writes a problem response from a servlet filter, where no JAX-RS exception mapper runs. */
@@ -20,5 +21,13 @@ final class ServletProblems {
         response.setContentType(Problem.MEDIA_TYPE);
         response.setCharacterEncoding(StandardCharsets.UTF_8.name());
         response.getWriter().write(JSON.toJson(problem));
+    }
+
+    /** The same decision in OpenAI's error body, for the /v1/ API. */
+    static void sendOpenAi(HttpServletResponse response, Problem problem) throws IOException {
+        response.setStatus(problem.status());
+        response.setContentType("application/json");
+        response.setCharacterEncoding(StandardCharsets.UTF_8.name());
+        response.getWriter().write(OpenAiError.body(problem).toString());
     }
 }

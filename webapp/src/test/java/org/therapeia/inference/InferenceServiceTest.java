@@ -246,4 +246,62 @@ class InferenceServiceTest {
         assertThrows(PromptTooLongException.class,
                 () -> service.infer(request(huge, false, 0.0, null), System.nanoTime()));
     }
+
+    /** Sampled with a seed (deterministic): the default model's greedy replies decode to little text. */
+    private static InferenceRequest withStop(long seed, List<String> stop) {
+        return new InferenceRequest("Say something long.", List.of(), null, false, 24, 1.0, 1.0, 0, 1.0, seed, null,
+                null, stop);
+    }
+
+    @Test
+    void aStopStringEndsTheReplyBeforeItAndCountsTheTokensUpToIt() throws Exception {
+        long seed = 0;
+        InferenceResponse free = infer(withStop(seed, List.of()));
+        while (free.response().length() < 6 && seed < 50) {
+            free = infer(withStop(++seed, List.of()));
+        }
+        assertTrue(free.response().length() >= 6, "the default model writes a reply to cut");
+        String stop = free.response().substring(free.response().length() / 2, free.response().length() / 2 + 2);
+        InferenceResponse stopped = infer(withStop(seed, List.of(stop)));
+        String expected = free.response().substring(0, free.response().indexOf(stop)).strip();
+        assertEquals(expected, stopped.response());
+        assertEquals("stop", stopped.metadata().finishReason());
+        assertTrue(stopped.tokensGenerated() <= free.tokensGenerated());
+
+        List<String> pieces = new CopyOnWriteArrayList<>();
+        InferenceResponse streamed = service.infer(withStop(seed, List.of(stop)), System.nanoTime(),
+                pieces::add).get(60, TimeUnit.SECONDS);
+        assertEquals(expected, streamed.response());
+        assertEquals(expected, String.join("", pieces), "no piece of the stop string, nor anything after it");
+        assertEquals(stopped.tokensGenerated(), streamed.tokensGenerated());
+    }
+
+    @Test
+    void penaltiesChangeTheGreedyReplyAndZeroPenaltiesDoNot() throws Exception {
+        InferenceRequest plain = new InferenceRequest("Repeat after me.", List.of(), null, false, 24, 0.0, null, null,
+                1.0, null, 0.0, 0.0, List.of());
+        InferenceRequest none = new InferenceRequest("Repeat after me.", List.of(), null, false, 24, 0.0, null, null,
+                1.0, null);
+        assertEquals(infer(none).response(), infer(plain).response());
+        InferenceRequest penalised = new InferenceRequest("Repeat after me.", List.of(), null, false, 24, 0.0, null,
+                null, 1.0, null, 2.0, 2.0, List.of());
+        InferenceResponse a = infer(penalised);
+        assertEquals(a.response(), infer(penalised).response(), "deterministic");
+    }
+
+    @Test
+    void aWindowThatWouldStartWithAssistantTurnsStartsAtAUserTurn() throws Exception {
+        // the last context_window (10) of these 11 start with two assistant turns (indexes 1 and 2)
+        List<ChatMessage> history = new java.util.ArrayList<>();
+        history.add(new ChatMessage("user", "turn 0"));
+        history.add(new ChatMessage("assistant", "turn 1"));
+        history.add(new ChatMessage("assistant", "turn 2"));
+        for (int i = 3; i < 11; i++) {
+            history.add(new ChatMessage(i % 2 == 1 ? "user" : "assistant", "turn " + i));
+        }
+        assertEquals(10, config.contextWindow());
+        InferenceResponse r = infer(new InferenceRequest("and now?", history, null, false, 4, 0.0, null, null, null,
+                null));
+        assertEquals(8, r.metadata().historyMessages());
+    }
 }

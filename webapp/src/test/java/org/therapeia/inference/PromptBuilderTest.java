@@ -20,6 +20,7 @@ class PromptBuilderTest {
     private static ChatTemplate chatml;
     private static ChatTemplate llama2;
     private static ChatTemplate gemma;
+    private static ChatTemplate mistral;
 
     @BeforeAll
     static void load() {
@@ -28,6 +29,7 @@ class PromptBuilderTest {
         chatml = new ChatTemplate(cases.getJsonObject("chatml").getString("template"), "", "<|im_end|>");
         llama2 = new ChatTemplate(cases.getJsonObject("llama2").getString("template"), "<s>", "</s>");
         gemma = new ChatTemplate(cases.getJsonObject("gemma").getString("template"), "<bos>", "<eos>");
+        mistral = new ChatTemplate(cases.getJsonObject("mistral").getString("template"), "<s>", "</s>");
     }
 
     @AfterAll
@@ -68,6 +70,27 @@ class PromptBuilderTest {
         List<ChatMessage> expected = new ArrayList<>(history(9).subList(6, 9));
         expected.add(new ChatMessage("user", "now"));
         assertArrayEquals(tokenizer.encode(chatml.render(expected, true)), prompt.ids());
+    }
+
+    /**
+     * The seed's bug: a history longer than an odd window, cut before the builder saw it,
+     * started with an assistant turn and templates that require alternation refused it. Given the
+     * whole history (as InferenceService now passes it), the kept window starts at a user turn.
+     */
+    @Test
+    void aWindowOverAnOddHistoryStartsAtAUserTurnForAlternationTemplates() {
+        for (ChatTemplate template : List.of(llama2, mistral)) {
+            PromptBuilder builder = new PromptBuilder(template, tokenizer, 5);
+            Prompt prompt = builder.build("Be kind.", history(12), "now", 16, 4096);
+            assertEquals(4, prompt.historyMessages());
+            List<ChatMessage> expected = new ArrayList<>(history(12).subList(8, 12));
+            expected.add(new ChatMessage("user", "now"));
+            assertTrue(tokens(template, expected) > 0);
+            // the last five alone start with an assistant turn: such templates refuse them
+            List<ChatMessage> cut = new ArrayList<>(history(12).subList(7, 12));
+            cut.add(new ChatMessage("user", "now"));
+            assertThrows(ChatTemplateException.class, () -> template.render(cut, true));
+        }
     }
 
     @Test
