@@ -31,7 +31,10 @@ public class EngineLivenessCheck implements HealthCheck {
             return HealthCheckResponse.named("engine-thread").up().withData("state", runtime.state().name()).build();
         }
         long sinceHeartbeat = System.nanoTime() - scheduler.heartbeatNanos();
-        boolean alive = scheduler.isThreadAlive() || runtime.state() == ModelRuntime.State.STOPPED;
+        ModelRuntime.State state = runtime.state();
+        // the engine thread ends on purpose at the end of a drain
+        boolean alive = scheduler.isThreadAlive() || state == ModelRuntime.State.DRAINING
+                || state == ModelRuntime.State.STOPPED;
         boolean stalled = scheduler.hasWork() && sinceHeartbeat > config.livenessStall().toNanos();
         return HealthCheckResponse.named("engine-thread")
                 .status(alive && !stalled)

@@ -7,6 +7,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A model's {@code tokenizer.json} through DJL's binding of the Rust {@code tokenizers} library.
@@ -15,6 +17,11 @@ import java.util.Map;
  * would double it) and never truncates: DJL's default cuts input at 512 tokens without a word, so
  * truncation, padding and a maximum length are switched off explicitly. Decoding skips special
  * tokens. Thread-safe (the Rust tokenizer is immutable); close it to free the native tokenizer.
+ *
+ * <p>Closing frees native memory that a request thread may be reading at that moment (a redeploy
+ * or SIGTERM under load), so every use holds a read lock and {@link #close()} takes the write
+ * lock: it waits for the encodes and decodes in progress, and every later one is refused with a
+ * {@link ShuttingDownException} instead of touching freed memory.
  */
 public final class Tokenizer implements AutoCloseable {
 
@@ -37,6 +44,8 @@ public final class Tokenizer implements AutoCloseable {
             "withOverflowingTokens", "false");
 
     private final HuggingFaceTokenizer tokenizer;
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private boolean closed; // guarded by lock
 
     private Tokenizer(HuggingFaceTokenizer tokenizer) {
         this.tokenizer = tokenizer;
@@ -60,8 +69,15 @@ public final class Tokenizer implements AutoCloseable {
 
     /** Token ids of {@code text}, special-token strings in it matched as special tokens. */
     public int[] encode(String text) {
-        Encoding encoding = tokenizer.encode(text, false, false);
-        long[] ids = encoding.getIds();
+        long[] ids;
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            Encoding encoding = tokenizer.encode(text, false, false);
+            ids = encoding.getIds();
+        } finally {
+            lock.readLock().unlock();
+        }
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
             out[i] = Math.toIntExact(ids[i]);
@@ -75,11 +91,32 @@ public final class Tokenizer implements AutoCloseable {
         for (int i = 0; i < ids.length; i++) {
             longs[i] = ids[i];
         }
-        return tokenizer.decode(longs, true);
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            return tokenizer.decode(longs, true);
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
+    private void ensureOpen() {
+        if (closed) {
+            throw new ShuttingDownException("the tokenizer is closed: the model is being unloaded");
+        }
+    }
+
+    /** Waits for the encodes and decodes in progress, then frees the native tokenizer. Idempotent. */
     @Override
     public void close() {
-        tokenizer.close();
+        lock.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                tokenizer.close();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 }
