@@ -31,10 +31,8 @@ public class EngineLivenessCheck implements HealthCheck {
             return HealthCheckResponse.named("engine-thread").up().withData("state", runtime.state().name()).build();
         }
         long sinceHeartbeat = System.nanoTime() - scheduler.heartbeatNanos();
-        ModelRuntime.State state = runtime.state();
-        // the engine thread ends on purpose at the end of a drain
-        boolean alive = scheduler.isThreadAlive() || state == ModelRuntime.State.DRAINING
-                || state == ModelRuntime.State.STOPPED;
+        // the engine thread ends on purpose at the end of a shutdown's drain
+        boolean alive = scheduler.isThreadAlive() || scheduler.isShuttingDown();
         boolean stalled = scheduler.hasWork() && sinceHeartbeat > config.livenessStall().toNanos();
         return HealthCheckResponse.named("engine-thread")
                 .status(alive && !stalled)

@@ -165,6 +165,11 @@ public final class Scheduler implements AutoCloseable {
         return thread.isAlive() && died == null;
     }
 
+    /** Whether {@link #shutdown(Duration)} has begun: the engine thread drains, then ends on purpose. */
+    public boolean isShuttingDown() {
+        return draining;
+    }
+
     /** What killed the engine thread, if anything did. */
     public Throwable failure() {
         return died;
@@ -181,7 +186,6 @@ public final class Scheduler implements AutoCloseable {
      *         any more, and the caller may close it; false when it is still inside an engine step
      */
     public boolean shutdown(Duration drain) {
-        accepting = false;
         long deadline = clock.getAsLong() + drain.toNanos();
         synchronized (this) {
             if (!draining || deadline - drainDeadlineNanos < 0) {
@@ -189,6 +193,7 @@ public final class Scheduler implements AutoCloseable {
             }
             draining = true;
         }
+        accepting = false; // after the drain's deadline is set: whoever is refused sees it
         if (Thread.currentThread() != thread) {
             try {
                 thread.join(drain.toMillis() + STEP_GRACE_MILLIS);
