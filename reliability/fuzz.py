@@ -5,7 +5,10 @@ bodies over limits.body-bytes), invalid UTF-8, deep nesting (up to 10,000 nested
 wrong content types, wrong methods, wrong types per field. Fails on any 5xx other than 503 with
 Retry-After, on any hang (no answer within --timeout seconds) and on a connection error (except
 a reset while sending a body over the limit after the server answered early); afterwards a valid
-request must be answered with a reply and /health/live must be UP. Prints counts by kind and
+request must be answered with a reply and /health/live must be UP. Two kinds must also get one
+exact answer: a body that is not UTF-8 (malformed, overlong, surrogate or out-of-range sequences)
+is 400 with a problem naming `body`, and a Content-Type that is not JSON (another type, one that
+does not parse, a wildcard) is 415 with a problem naming `Content-Type`. Prints counts by kind and
 status; exit status 0 when all hold.
 
     /usr/bin/python3 reliability/fuzz.py [--count 10000] [--seed 42] [--port 18292]
@@ -77,7 +80,10 @@ def gen_huge(r):
 
 
 BAD_UTF8 = [b"\xff", b"\xfe\xff", b"\xc3\x28", b"\xa0\xa1", b"\xe2\x28\xa1", b"\xf0\x28\x8c\xbc",
-            b"\xc0\xaf", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\x80"]
+            b"\xc0\xaf", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\x80",
+            # overlong NUL and slash (2, 3, 4 bytes), a lone low surrogate, a CESU-8 pair, beyond U+10FFFF
+            b"\xc0\x80", b"\xe0\x80\xaf", b"\xf0\x80\x80\xaf", b"\xed\xb0\x80", b"\xed\xa0\xbd\xed\xb8\x80",
+            b"\xf4\x90\x80\x80"]
 
 
 def gen_bad_utf8(r):
@@ -110,12 +116,35 @@ def gen_deep(r):
     return "POST", inference_path(r), "application/json", body
 
 
+JSON_TYPES = ["", "application/json; charset=latin1", "application/json; charset=utf-16"]  # "": no header
+
+
 def gen_content_type(r):
     ct = r.choice(["text/plain", "application/xml", "multipart/form-data; boundary=x",
                    "application/x-www-form-urlencoded", "application/octet-stream", "", "garbage",
-                   "application/json; charset=latin1", "application/json; charset=utf-16", "*/*"])
+                   "application/json; charset=latin1", "application/json; charset=utf-16", "*/*",
+                   "application/*", "text/plain; charset=utf-8"])
     body = dumps(valid()) if r.random() < 0.5 else b"user_input=hello"
     return "POST", inference_path(r), ct, body
+
+
+def exact_answer(kind, ctype):
+    """(status, problem field) the request must get, or None where only "no 5xx, no hang" holds."""
+    if kind == "invalid_utf8":
+        return 400, "body"
+    if kind == "content_type" and ctype not in JSON_TYPES:
+        return 415, "Content-Type"
+    return None
+
+
+def answers_exactly(expected, status, hdrs, data):
+    if status != expected[0] or not hdrs.get("content-type", "").startswith("application/problem+json"):
+        return False
+    try:
+        problem = json.loads(data)
+    except ValueError:
+        return False
+    return problem.get("status") == expected[0] and problem.get("field") == expected[1]
 
 
 def gen_method(r):
@@ -166,14 +195,20 @@ def main():
     by_kind = collections.defaultdict(collections.Counter)
     totals = collections.Counter()
     failures = []
+    inexact = []  # requests of a kind with one exact answer that got another
 
     def send(case):
         name, method, path, ctype, body = case
         headers = {"Content-Type": ctype} if ctype else {}
+        expected = exact_answer(name, ctype)
         try:
             status, hdrs, data = svc.request(method, path, body=body, headers=headers, timeout=args.timeout)
             outcome = str(status)
             bad = status >= 500 and not (status == 503 and "retry-after" in hdrs)
+            if expected and not answers_exactly(expected, status, hdrs, data):
+                with lock:
+                    inexact.append({"kind": name, "path": path, "content_type": ctype, "expected": list(expected),
+                                    "status": status, "reply": data[:200].decode("utf-8", "replace")})
         except TimeoutError:
             outcome, bad, data = "hung", True, b""
         except OSError as e:
@@ -194,13 +229,17 @@ def main():
 
     ready, live, normal_status, normal_ok = svc.healthy_after()
     failed_by_kind = collections.Counter(f["kind"] for f in failures)
+    inexact_by_kind = collections.Counter(f["kind"] for f in inexact)
     checks = {"no_5xx_no_hang": not failures, "valid_request_answered": normal_ok, "live_up": live == 200,
-              "at_least_10000": len(cases) >= 10000 or args.count < 10000}
+              "at_least_10000": len(cases) >= 10000 or args.count < 10000,
+              "invalid_utf8_is_400_naming_body": inexact_by_kind["invalid_utf8"] == 0,
+              "non_json_content_type_is_415_naming_it": inexact_by_kind["content_type"] == 0}
     result = {"check": "fuzz", "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "seed": args.seed, "requests": len(cases), "elapsed_s": round(elapsed, 1),
               "counts_by_status": dict(totals), "counts_by_kind": {k: dict(v) for k, v in by_kind.items()},
               "failures": len(failures), "failures_by_kind": dict(failed_by_kind),
               "failure_examples": failures[:3] + [f for f in failures if f["kind"] != "deep_nesting"][:10],
+              "inexact": len(inexact), "inexact_by_kind": dict(inexact_by_kind), "inexact_examples": inexact[:10],
               "after": {"ready": ready, "live": live, "valid_request_status": normal_status},
               "checks": checks, "passed": all(checks.values())}
     common.report(os.path.join(args.out, "fuzz.json"), result)

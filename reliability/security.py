@@ -9,9 +9,10 @@
    system prompt) appears in no line of the server's output (run.sh's stdout and stderr, captured
    to a file), nor in any log file the java process holds open (Payara's server.log if any), nor in
    either metrics endpoint. Read after the service stopped, so that everything was flushed.
-3. Cache keys: the response cache is keyed by CacheKey.of(...), the SHA-256 (hex) of the
-   normalised fields (webapp/src/main/java/org/therapeia/cache/CacheKey.java); this script checks
-   the source says so and that no other key type is used by ResponseCache.
+3. Cache keys: the response cache stores entries under keyed hashes, HMAC-SHA256 with the cache
+   secret over CacheKey's digest of the normalised fields (webapp/src/main/java/org/therapeia/cache/
+   CacheSecret.java), and seals each value with a MAC; this script checks the source says so. That
+   forged entries are never served is measured by reliability/forged_cache.py.
 
     /usr/bin/python3 reliability/security.py [--port 18293]
 """
@@ -132,9 +133,12 @@ def main():
     # --- 3. cache keys are hashes ---
     src = os.path.join(common.ROOT, "webapp/src/main/java/org/therapeia/cache")
     key_src = open(os.path.join(src, "CacheKey.java")).read()
+    secret_src = open(os.path.join(src, "CacheSecret.java")).read()
     cache_src = open(os.path.join(src, "ResponseCache.java")).read()
-    checks["cache_key_is_sha256"] = ('MessageDigest.getInstance("SHA-256")' in key_src
-                                     and "formatHex(sha.digest())" in key_src)
+    checks["cache_key_is_keyed_hash"] = ('MessageDigest.getInstance("SHA-256")' in key_src
+                                         and '"HmacSHA256"' in secret_src
+                                         and "secret.storedKey(key)" in cache_src
+                                         and "secret.unseal(stored" in cache_src)
     service_src = open(os.path.join(common.ROOT,
                                     "webapp/src/main/java/org/therapeia/inference/InferenceService.java")).read()
     details["cache_key_call_sites"] = [line.strip() for line in service_src.splitlines() if "CacheKey.of(" in line]

@@ -19,7 +19,10 @@
 #   CLUSTER_MEMBERS   host:port,host:port,... of Payara Micro members sharing the response cache
 #                     (Hazelcast TCP/IP discovery; without it: --nocluster, never multicast);
 #                     with CLUSTER_NAME (default therapeia) and CLUSTER_INTERFACES (the local
-#                     addresses Hazelcast may bind, e.g. 10.0.0.5)
+#                     addresses Hazelcast may bind, e.g. 10.0.0.5) and CLUSTER_PORT (the member
+#                     port, default Payara's 6900, counting up when taken). Needs CACHE_SECRET: the
+#                     response cache's secret (cache.secret), the same on every member, at least
+#                     32 characters; passed to the WAR through the environment
 #   JAVA_OPTS         extra JVM options (e.g. -Xmx4g)
 #   THERAPEIA_CACHE   where the toolchain and the default model live (~/.cache/therapeia)
 set -euo pipefail
@@ -87,7 +90,18 @@ JVM+=(${JAVA_OPTS:-})
 MICRO=(--contextroot / --port "$PORT" --prebootcommandfile "$ROOT/payara-config/pre-boot-commands.asadmin"
        --addlibs "$SERVER_LIB" --disablephonehome)
 if [[ -n "${CLUSTER_MEMBERS:-}" ]]; then
+  # anyone who reaches the Hazelcast port can write the cache: members trust only entries sealed
+  # with this secret, so a node without it stays out of the cluster (the WAR checks the length too)
+  CACHE_SECRET="${CACHE_SECRET:-}"
+  if (( ${#CACHE_SECRET} < 32 )); then
+    log "CLUSTER_MEMBERS is set: CACHE_SECRET must be set too, the same on every member, at least 32 characters (openssl rand -base64 32)"
+    exit 2
+  fi
+  export CACHE_SECRET
   MICRO+=(--clustername "${CLUSTER_NAME:-therapeia}" --clustermode "tcpip:$CLUSTER_MEMBERS")
+  if [[ -n "${CLUSTER_PORT:-}" ]]; then
+    MICRO+=(--startport "$CLUSTER_PORT")
+  fi
   if [[ -n "${CLUSTER_INTERFACES:-}" ]]; then
     MICRO+=(--interfaces "$CLUSTER_INTERFACES")
     JVM+=(-Dhazelcast.socket.bind.any=false)

@@ -111,6 +111,7 @@ int run(int argc, char** argv) {
     bool finished = false;
     while (!finished) {
       for (const auto& event : engine.step()) {
+        if (!event.failure.empty()) throw therapeia::Error("the generation failed: " + event.failure);
         generated.push_back(event.token);
         finished = event.finished;
       }

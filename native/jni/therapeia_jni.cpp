@@ -5,7 +5,8 @@
 // Rules (DESIGN.md section 5): every entry point runs inside guarded(), which turns any C++
 // exception into org.therapeia.engine.EngineException (message without the C++ backtrace); no
 // exception crosses the JNI boundary. Handles are `therapeia::Engine*` cast to jlong; the Java
-// facade serialises calls and never passes a freed handle. C++ never reads Java fields.
+// facade serialises calls and never passes a freed handle. C++ never reads Java fields; it creates
+// StepEvent objects through their constructor, resolved once in JNI_OnLoad.
 #include <jni.h>
 
 #include "org_therapeia_engine_NativeEngine.h"
@@ -29,6 +30,9 @@ constexpr jint kJniVersion = JNI_VERSION_1_8;
 
 // org.therapeia.engine.EngineException, cached in JNI_OnLoad (a global ref: valid on every thread).
 jclass g_engine_exception = nullptr;
+// org.therapeia.engine.StepEvent and its canonical constructor (long, int, boolean, String).
+jclass g_step_event = nullptr;
+jmethodID g_step_event_init = nullptr;
 
 // Thrown inside an entry point when a Java exception is already pending (e.g. an
 // OutOfMemoryError from NewLongArray): guarded() then returns without raising another.
@@ -92,6 +96,31 @@ jsize java_length(size_t n, const char* what) {
   return static_cast<jsize>(n);
 }
 
+// A new local reference, or JavaExceptionPending when the JVM could not create it.
+template <class T>
+T checked(T reference) {
+  if (reference == nullptr) throw JavaExceptionPending{};
+  return reference;
+}
+
+// The step's events as StepEvent[]. Local references are freed as the loop goes, so that a large
+// batch never fills the JVM's local reference table.
+jobjectArray to_java(JNIEnv* env, const std::vector<therapeia::StepEvent>& events) {
+  const jsize length = java_length(events.size(), "step");
+  jobjectArray array = checked(env->NewObjectArray(length, g_step_event, nullptr));
+  for (jsize i = 0; i < length; ++i) {
+    const therapeia::StepEvent& event = events[static_cast<size_t>(i)];
+    jstring failure = event.failure.empty() ? nullptr : checked(env->NewStringUTF(event.failure.c_str()));
+    jobject item = checked(env->NewObject(g_step_event, g_step_event_init, static_cast<jlong>(event.sequence_id),
+                                          static_cast<jint>(event.token), event.finished ? JNI_TRUE : JNI_FALSE,
+                                          failure));
+    env->SetObjectArrayElement(array, i, item);
+    env->DeleteLocalRef(item);
+    if (failure != nullptr) env->DeleteLocalRef(failure);
+  }
+  return array;
+}
+
 jlongArray to_java(JNIEnv* env, const std::vector<jlong>& values) {
   const jsize length = java_length(values.size(), "result");
   jlongArray array = env->NewLongArray(length);
@@ -113,7 +142,14 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void* /*reserved*/) {
   if (local == nullptr) return JNI_ERR;  // NoClassDefFoundError stays pending
   g_engine_exception = static_cast<jclass>(env->NewGlobalRef(local));
   env->DeleteLocalRef(local);
-  return g_engine_exception == nullptr ? JNI_ERR : kJniVersion;
+  if (g_engine_exception == nullptr) return JNI_ERR;
+  local = env->FindClass("org/therapeia/engine/StepEvent");
+  if (local == nullptr) return JNI_ERR;
+  g_step_event = static_cast<jclass>(env->NewGlobalRef(local));
+  env->DeleteLocalRef(local);
+  if (g_step_event == nullptr) return JNI_ERR;
+  g_step_event_init = env->GetMethodID(g_step_event, "<init>", "(JIZLjava/lang/String;)V");
+  return g_step_event_init == nullptr ? JNI_ERR : kJniVersion;  // NoSuchMethodError stays pending
 }
 
 JNIEXPORT void JNICALL JNI_OnUnload(JavaVM* vm, void* /*reserved*/) {
@@ -122,6 +158,11 @@ JNIEXPORT void JNICALL JNI_OnUnload(JavaVM* vm, void* /*reserved*/) {
   if (g_engine_exception != nullptr) {
     env->DeleteGlobalRef(g_engine_exception);
     g_engine_exception = nullptr;
+  }
+  if (g_step_event != nullptr) {
+    env->DeleteGlobalRef(g_step_event);
+    g_step_event = nullptr;
+    g_step_event_init = nullptr;
   }
 }
 
@@ -167,18 +208,8 @@ JNIEXPORT jlong JNICALL Java_org_therapeia_engine_NativeEngine_add(JNIEnv* env, 
   });
 }
 
-JNIEXPORT jlongArray JNICALL Java_org_therapeia_engine_NativeEngine_step(JNIEnv* env, jclass, jlong handle) {
-  return guarded(env, static_cast<jlongArray>(nullptr), [&] {
-    const std::vector<therapeia::StepEvent> events = engine_of(handle).step();
-    std::vector<jlong> flat;
-    flat.reserve(events.size() * 3);
-    for (const auto& event : events) {
-      flat.push_back(static_cast<jlong>(event.sequence_id));
-      flat.push_back(static_cast<jlong>(event.token));
-      flat.push_back(event.finished ? 1 : 0);
-    }
-    return to_java(env, flat);
-  });
+JNIEXPORT jobjectArray JNICALL Java_org_therapeia_engine_NativeEngine_step(JNIEnv* env, jclass, jlong handle) {
+  return guarded(env, static_cast<jobjectArray>(nullptr), [&] { return to_java(env, engine_of(handle).step()); });
 }
 
 JNIEXPORT void JNICALL Java_org_therapeia_engine_NativeEngine_cancel(JNIEnv* env, jclass, jlong handle,

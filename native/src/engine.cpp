@@ -4,10 +4,11 @@
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
+#include <c10/util/Exception.h>
 
 #include <algorithm>
-#include <thread>
 
+#include "therapeia/available_cpus.h"
 #include "therapeia/error.h"
 #include "therapeia/weights.h"
 
@@ -32,9 +33,16 @@ at::Device parse_device(const std::string& name) {
   }
 }
 
+// An exception's message, without the C++ backtrace c10::Error carries.
+std::string message_of(const std::exception& e) {
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) return c10_error->what_without_backtrace();
+  return e.what();
+}
+
 }  // namespace
 
-Engine::Engine(const EngineOptions& options) : options_(options) {
+Engine::Engine(const EngineOptions& options)
+    : options_(options), threads_(options.threads > 0 ? options.threads : available_cpus()) {
   c10::InferenceMode inference;
   use_engine_threads();
   const ModelConfig config = load_model_config(options.model_dir);
@@ -65,11 +73,9 @@ Engine::Engine(const EngineOptions& options) : options_(options) {
 // thread drives the engine, once.
 void Engine::use_engine_threads() const {
   thread_local int64_t configured = -1;
-  const int64_t wanted = options_.threads > 0 ? options_.threads
-                                              : std::max<int64_t>(1, std::thread::hardware_concurrency());
-  if (configured != wanted) {
-    at::set_num_threads(static_cast<int>(wanted));
-    configured = wanted;
+  if (configured != threads_) {
+    at::set_num_threads(static_cast<int>(threads_));
+    configured = threads_;
   }
 }
 
@@ -124,7 +130,7 @@ StepEvent Engine::accept(Sequence& sequence, int64_t token) {
   const bool finished = end_of_sequence ||
                         generated >= sequence.params.max_new_tokens ||
                         static_cast<int64_t>(sequence.tokens.size()) >= cache_->max_context();
-  StepEvent event{sequence.id, token, finished};
+  StepEvent event{sequence.id, token, finished, {}};
   if (finished) {
     cache_->release(sequence.slot);
     sequences_.erase(sequence.id);
@@ -132,19 +138,43 @@ StepEvent Engine::accept(Sequence& sequence, int64_t token) {
   return event;
 }
 
+StepEvent Engine::fail(Sequence& sequence, const std::string& cause) {
+  StepEvent event{sequence.id, -1, true, cause};
+  if (sequence.slot >= 0) {
+    cache_->clear(sequence.slot);  // its keys and values may be NaN: see KvCache::clear
+    cache_->release(sequence.slot);
+  }
+  sequences_.erase(sequence.id);
+  return event;
+}
+
+StepEvent Engine::sample_or_fail(Sequence& sequence, const at::Tensor& logits) {
+  int64_t token = -1;
+  try {
+    token = sample_token(logits, sequence.tokens, sequence.params, sequence.generator);
+  } catch (const std::exception& e) {
+    return fail(sequence, std::string("sampling failed: ") + message_of(e));
+  }
+  return accept(sequence, token);
+}
+
 int64_t Engine::prefill_chunk(Sequence& sequence, int64_t budget, std::vector<StepEvent>& events) {
   const int64_t length = std::min(budget, sequence.prompt_length - sequence.prefilled);
   const auto options = at::TensorOptions().dtype(at::kLong);
-  auto chunk = at::tensor(std::vector<int64_t>(sequence.tokens.begin() + sequence.prefilled,
-                                               sequence.tokens.begin() + sequence.prefilled + length),
-                          options)
-                   .to(model_->device());  // [length]
-  auto logits = model_->forward_sequence(chunk, sequence.prefilled, cache_.get(), sequence.slot, /*last_only=*/true);
-  sequence.prefilled += length;
-  if (sequence.prefilled == sequence.prompt_length) {
-    const int64_t token = sample_token(logits[0].cpu(), sequence.tokens, sequence.params, sequence.generator);
-    events.push_back(accept(sequence, token));
+  at::Tensor logits;
+  try {
+    auto chunk = at::tensor(std::vector<int64_t>(sequence.tokens.begin() + sequence.prefilled,
+                                                 sequence.tokens.begin() + sequence.prefilled + length),
+                            options)
+                     .to(model_->device());  // [length]
+    logits = model_->forward_sequence(chunk, sequence.prefilled, cache_.get(), sequence.slot, /*last_only=*/true);
+  } catch (const std::exception& e) {
+    // A prefill computes this one sequence, in its own slot: what it throws is its failure alone.
+    events.push_back(fail(sequence, std::string("prefill failed: ") + message_of(e)));
+    return length;
   }
+  sequence.prefilled += length;
+  if (sequence.prefilled == sequence.prompt_length) events.push_back(sample_or_fail(sequence, logits[0].cpu()));
   return length;
 }
 
@@ -188,11 +218,9 @@ std::vector<StepEvent> Engine::decode_running(const std::vector<int64_t>& ids) {
                                        at::tensor(slots, options).to(device), attend_length, *cache_)
                     .cpu();  // [B, V]
   counters_.last_batch_size = static_cast<int64_t>(ids.size());
-  for (size_t b = 0; b < ids.size(); ++b) {
-    Sequence& s = sequences_.at(ids[b]);
-    const int64_t token = sample_token(logits[b], s.tokens, s.params, s.generator);
-    events.push_back(accept(s, token));
-  }
+  // Every row of the batch is computed from its own token and its own slot only, so a row that
+  // went wrong (NaN logits) fails its sequence alone and the others sample as they would alone.
+  for (size_t b = 0; b < ids.size(); ++b) events.push_back(sample_or_fail(sequences_.at(ids[b]), logits[b]));
   return events;
 }
 

@@ -26,6 +26,13 @@ int64_t KvCache::acquire() {
 
 void KvCache::release(int64_t slot) { in_use_.at(slot) = false; }
 
+void KvCache::clear(int64_t slot) {
+  for (size_t layer = 0; layer < keys_.size(); ++layer) {
+    keys_[layer][slot].zero_();
+    values_[layer][slot].zero_();
+  }
+}
+
 int64_t KvCache::free_slots() const {
   int64_t free = 0;
   for (bool used : in_use_) free += used ? 0 : 1;

@@ -7,7 +7,9 @@
 
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -72,6 +74,32 @@ std::pair<at::ScalarType, size_t> parse_dtype(const std::string& dtype, const st
   throw Error(where + " has dtype " + dtype + ", not one of F32, F16, BF16");
 }
 
+// The shape of a header entry: a JSON array of integers, each >= 0 and small enough for int64.
+// (nlohmann would silently truncate 2.5 to 2 and wrap 2^64 - 1 to -1: every element is checked.)
+std::vector<int64_t> parse_shape(const json& value, const std::string& where) {
+  if (!value.is_array()) throw Error(where + " has a shape that is not an array");
+  std::vector<int64_t> shape;
+  for (const auto& d : value) {
+    if (!d.is_number_integer()) throw Error(where + " has a shape with a dimension that is not an integer");
+    if (!d.is_number_unsigned()) throw Error(where + " has a negative dimension");
+    if (d.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      throw Error(where + " has a dimension larger than 2^63 - 1");
+    }
+    shape.push_back(d.get<int64_t>());
+  }
+  return shape;
+}
+
+// The bytes a tensor of `shape` needs, or nothing when that count does not fit in 64 bits: a
+// header may declare [2147483648, 2147483648] of F32, whose 2^64 bytes wrap around to 0.
+std::optional<uint64_t> byte_size(const std::vector<int64_t>& shape, uint64_t element_size) {
+  uint64_t bytes = element_size;
+  for (int64_t d : shape) {
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes)) return std::nullopt;
+  }
+  return bytes;
+}
+
 // Parses and checks the header of one safetensors file:
 // [u64 little-endian header length][JSON header][data], with offsets relative to the data.
 void read_header(const std::shared_ptr<MappedFile>& file, std::map<std::string, TensorEntry>& into) {
@@ -96,29 +124,37 @@ void read_header(const std::shared_ptr<MappedFile>& file, std::map<std::string, 
     const std::string where = "tensor '" + tensor + "' in " + name;
     try {
       const auto [dtype, element_size] = parse_dtype(info.at("dtype").get<std::string>(), where);
-      TensorEntry entry{dtype, info.at("shape").get<std::vector<int64_t>>(), 0, 0, file};
-      const auto offsets = info.at("data_offsets").get<std::vector<uint64_t>>();
-      if (offsets.size() != 2 || offsets[0] > offsets[1]) throw Error(where + " has invalid data_offsets");
-      entry.begin = offsets[0];
-      entry.end = offsets[1];
-      if (entry.end > data_size) {
-        throw Error(where + " ends at byte " + std::to_string(entry.end) + ", past the end of the data (" +
+      TensorEntry entry{dtype, parse_shape(info.at("shape"), where), 0, 0, file};
+      const json& offsets = info.at("data_offsets");
+      if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+          !offsets[1].is_number_unsigned()) {
+        throw Error(where + " has invalid data_offsets: they must be two integers >= 0");
+      }
+      const uint64_t begin = offsets[0].get<uint64_t>();
+      const uint64_t end = offsets[1].get<uint64_t>();
+      if (begin > end) throw Error(where + " has invalid data_offsets: it begins after it ends");
+      if (end > data_size) {
+        throw Error(where + " ends at byte " + std::to_string(end) + ", past the end of the data (" +
                     std::to_string(data_size) + " bytes): the file is truncated or corrupt");
       }
-      size_t numel = 1;
-      for (int64_t d : entry.shape) {
-        if (d < 0) throw Error(where + " has a negative dimension");
-        numel *= static_cast<size_t>(d);
+      entry.begin = begin;
+      entry.end = end;
+      const auto needed = byte_size(entry.shape, element_size);
+      if (!needed) {
+        throw Error(where + " has shape " + shape_string(entry.shape) + ", whose size in bytes does not fit in 64 bits");
       }
-      if (numel * element_size != entry.end - entry.begin) {
+      if (*needed != entry.end - entry.begin) {
         throw Error(where + " holds " + std::to_string(entry.end - entry.begin) + " bytes but shape " +
-                    shape_string(entry.shape) + " needs " + std::to_string(numel * element_size));
+                    shape_string(entry.shape) + " needs " + std::to_string(*needed));
       }
       if (entry.begin % element_size != 0 || (8 + header_length) % element_size != 0) {
         throw Error(where + " is not aligned to its element size");
       }
       entry.begin += 8 + header_length;  // from here on, offsets into the whole file
       entry.end += 8 + header_length;
+      if (into.count(tensor) > 0) {
+        throw Error(where + " is also in " + into.at(tensor).file->path().string() + ": a tensor must be stored once");
+      }
       into[tensor] = std::move(entry);
     } catch (const json::exception& e) {
       throw Error(where + " has a malformed header entry: " + e.what());
@@ -144,7 +180,10 @@ WeightStore WeightStore::open(const std::filesystem::path& dir) {
     if (!j.contains("weight_map") || !j.at("weight_map").is_object()) {
       throw Error(index.string() + ": field 'weight_map' is missing");
     }
-    for (const auto& [tensor, shard] : j.at("weight_map").items()) shards.insert(shard.get<std::string>());
+    for (const auto& [tensor, shard] : j.at("weight_map").items()) {
+      if (!shard.is_string()) throw Error(index.string() + ": the shard of tensor '" + tensor + "' is not a file name");
+      shards.insert(shard.get<std::string>());
+    }
   } else if (std::filesystem::exists(single)) {
     shards.insert("model.safetensors");
   } else {

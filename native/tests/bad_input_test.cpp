@@ -113,6 +113,53 @@ TEST_F(BadInput, HeaderOffsetsPastTheEndOfTheFile) {
   expect_error([&] { open(dir); }, {"model.norm.weight", "past the end"});
 }
 
+// Shapes and offsets are checked with overflow-safe arithmetic: a header entry that would wrap
+// around 64 bits is refused naming the tensor, also when no model weight uses it.
+TEST_F(BadInput, HeaderShapesWhoseSizeOverflowsOrIsNotAShape) {
+  struct Case {
+    const char* name;
+    json shape;
+    json offsets;
+    std::string mention;
+  };
+  const uint64_t two_31 = 1ull << 31, two_32 = 1ull << 32;
+  const Case cases[] = {
+      // 2^31 * 2^31 * 4 bytes = 2^64: wraps to 0, matching the empty range [0, 0]
+      {"2^31 x 2^31", json::array({two_31, two_31}), json::array({0, 0}), "does not fit in 64 bits"},
+      {"2^32 x 2^32 x 2", json::array({two_32, two_32, 2}), json::array({0, 0}), "does not fit in 64 bits"},
+      {"2^62 x 1 (x 4 bytes)", json::array({1ull << 62, 1}), json::array({0, 0}), "does not fit in 64 bits"},
+      {"2^63 + 1", json::array({(1ull << 63) + 1}), json::array({0, 0}), "larger than 2^63 - 1"},
+      {"negative dimension", json::array({-1, 32}), json::array({0, 128}), "negative dimension"},
+      {"fractional dimension", json::array({2.5, 4}), json::array({0, 40}), "not an integer"},
+      {"shape not an array", json(32), json::array({0, 128}), "not an array"},
+      {"begin after end", json::array({32}), json::array({256, 128}), "begins after it ends"},
+      {"negative offset", json::array({2}), json::array({-8, 0}), "data_offsets"},
+      {"fractional offset", json::array({2}), json::array({0.5, 8.5}), "data_offsets"},
+      {"one offset", json::array({2}), json::array({0}), "data_offsets"},
+      {"end at 2^64 - 1", json::array({2}), json::array({0, UINT64_MAX}), "past the end"},
+      {"begin and end at 2^64 - 1", json::array({0}), json::array({UINT64_MAX, UINT64_MAX}), "past the end"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    for (const std::string tensor : {"model.norm.weight", "unused.extra.weight"}) {
+      const auto dir = copy_of("ferrl-tiny_llama");
+      edit_header(dir / "model.safetensors", [&](json& h) {
+        h[tensor] = {{"dtype", "F32"}, {"shape", c.shape}, {"data_offsets", c.offsets}};
+      });
+      expect_error([&] { open(dir); }, {tensor, c.mention});
+      fs::remove_all(scratch);
+    }
+  }
+}
+
+TEST_F(BadInput, TensorStoredInTwoShards) {
+  const auto dir = copy_of("ferrl-tiny_llama");
+  fs::copy_file(dir / "model.safetensors", dir / "copy.safetensors");
+  const json index{{"weight_map", {{"model.norm.weight", "model.safetensors"}, {"lm_head.weight", "copy.safetensors"}}}};
+  std::ofstream(dir / "model.safetensors.index.json") << index.dump();
+  expect_error([&] { open(dir); }, {"copy.safetensors", "stored once"});
+}
+
 TEST_F(BadInput, MissingTensor) {
   const auto dir = copy_of("ferrl-tiny_llama");
   edit_header(dir / "model.safetensors", [](json& h) { h.erase("model.layers.1.mlp.down_proj.weight"); });

@@ -6,6 +6,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <limits>
+#include <set>
 
 #include "test_support.h"
 #include "therapeia/error.h"
@@ -74,6 +75,116 @@ TEST(Sampler, TopKOneAndTinyTopPAreDeterministic) {
     params.top_p = setup.second;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(7);
     for (int i = 0; i < 10; ++i) EXPECT_EQ(sample_token(logits, {}, params, generator), 1);
+  }
+}
+
+// Extreme settings that still pass validate(): where transformers' float32 arithmetic overflows
+// (inf, then NaN from softmax, then at::multinomial throwing), the processed scores stay free of
+// NaN and +inf and a token is drawn.
+bool has_nan_or_positive_infinity(const at::Tensor& scores) {
+  return (at::isnan(scores) | at::isposinf(scores)).any().item<bool>();
+}
+
+TEST(Sampler, TemperatureNearZeroIsGreedyAndNeverOverflows) {
+  const auto logits = at::tensor({1.0f, 5.0f, 4.999f, -2.0f, 0.0f});
+  const double subnormal = std::numeric_limits<double>::denorm_min();
+  for (double temperature : {1e-5, 1e-30, 1e-39, 1e-46, subnormal}) {
+    SCOPED_TRACE(temperature);
+    SamplingParams params;
+    params.temperature = temperature;
+    const auto scores = process_logits(logits, {}, params);
+    EXPECT_FALSE(has_nan_or_positive_infinity(scores)) << scores;
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(3);
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(sample_token(logits, {}, params, generator), 1);
+  }
+}
+
+TEST(Sampler, TemperatureNearZeroSplitsExactTiesOnly) {
+  const auto logits = at::tensor({2.0f, 7.0f, 7.0f, 6.0f});
+  SamplingParams params;
+  params.temperature = 1e-39;
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(11);
+  std::set<int64_t> drawn;
+  for (int i = 0; i < 64; ++i) drawn.insert(sample_token(logits, {}, params, generator));
+  EXPECT_EQ(drawn, (std::set<int64_t>{1, 2}));
+}
+
+TEST(Sampler, LargeLogitsOverAModerateTemperatureStayFinite) {
+  // 3e38 / 0.5 overflows float32; the largest still wins.
+  const auto logits = at::tensor({3e38f, -3e38f, 1e38f, 0.0f});
+  SamplingParams params;
+  params.temperature = 0.5;
+  EXPECT_FALSE(has_nan_or_positive_infinity(process_logits(logits, {}, params)));
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(5);
+  EXPECT_EQ(sample_token(logits, {}, params, generator), 0);
+}
+
+TEST(Sampler, TemperatureFarAboveOneIsNearlyUniform) {
+  const auto logits = at::tensor({1.0f, 5.0f, -3.0f, 0.5f, -std::numeric_limits<float>::infinity()});
+  SamplingParams params;
+  params.temperature = 1e308;
+  const auto scores = process_logits(logits, {}, params);
+  EXPECT_FALSE(has_nan_or_positive_infinity(scores)) << scores;
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(9);
+  std::set<int64_t> drawn;
+  for (int i = 0; i < 200; ++i) drawn.insert(sample_token(logits, {}, params, generator));
+  EXPECT_EQ(drawn, (std::set<int64_t>{0, 1, 2, 3})) << "every finite token, never the -inf one";
+}
+
+TEST(Sampler, RepetitionPenaltyNearZeroOrHugeNeverOverflows) {
+  const auto logits = at::tensor({3.0f, -2.0f, 1.0f, 2.5f, 0.0f});
+  const double subnormal = std::numeric_limits<double>::denorm_min();
+  for (double penalty : {1e-39, 1e-46, subnormal}) {
+    SCOPED_TRACE(penalty);
+    SamplingParams params;
+    params.repetition_penalty = penalty;
+    // token 2 was seen: divided by a tiny penalty it overtakes every other token
+    const auto scores = process_logits(logits, {2, 1}, params);
+    EXPECT_FALSE(has_nan_or_positive_infinity(scores)) << scores;
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(1);
+    EXPECT_EQ(sample_token(logits, {2, 1}, params, generator), 2) << "greedy";
+    params.temperature = 0.7;
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(sample_token(logits, {2, 1}, params, generator), 2) << "sampled";
+    params.temperature = 1e-39;
+    EXPECT_EQ(sample_token(logits, {2, 1}, params, generator), 2) << "both near 0";
+  }
+  SamplingParams huge;
+  huge.repetition_penalty = 1e308;
+  huge.temperature = 1.0;
+  const auto scores = process_logits(logits, {0, 1}, huge);
+  EXPECT_FALSE(has_nan_or_positive_infinity(scores)) << scores;
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(2);
+  for (int i = 0; i < 20; ++i) EXPECT_NE(sample_token(logits, {0, 1}, huge, generator), 1);
+}
+
+TEST(Sampler, TinyTopPAndHugeTopKAreSafe) {
+  const auto logits = at::tensor({0.5f, 2.0f, 1.0f, -3.0f});
+  SamplingParams params;
+  params.temperature = 1.0;
+  params.top_p = std::numeric_limits<double>::denorm_min();
+  params.top_k = std::numeric_limits<int64_t>::max();
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(4);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(sample_token(logits, {}, params, generator), 1);
+}
+
+TEST(Sampler, NonFiniteLogitsFailTheSequenceWithAClearMessage) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  auto expect_failure = [](const at::Tensor& logits, double temperature, const std::string& mention) {
+    SamplingParams params;
+    params.temperature = temperature;
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(0);
+    try {
+      sample_token(logits, {}, params, generator);
+      ADD_FAILURE() << "no error for " << logits;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(mention), std::string::npos) << e.what();
+    }
+  };
+  for (double temperature : {0.0, 0.7}) {
+    expect_failure(at::tensor({1.0f, nan, 2.0f}), temperature, "NaN");
+    expect_failure(at::tensor({1.0f, inf, 2.0f}), temperature, "infinity");
+    expect_failure(at::tensor({-inf, -inf}), temperature, "no finite value");
   }
 }
 

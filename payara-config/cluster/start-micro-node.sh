@@ -13,7 +13,11 @@
 #   PORT                  [8080] HTTP port
 #   WORKERS               [] the most threads of Payara's HTTP pool (at least 2), as scripts/run.sh
 #   CLUSTER_MODE          [none] none | tcpip | kubernetes | hazelcast-tcpip | hazelcast-kubernetes
-#   CLUSTER_NAME          [therapeia] nodes join only a cluster of the same name
+#   CLUSTER_NAME          [therapeia] nodes join only a cluster of the same name (on Kubernetes it
+#                         comes from the Secret therapeia-cluster: hard to guess, never in a ConfigMap)
+#   CACHE_SECRET          (every mode but none: required) the response cache's secret, the same on
+#                         every member, at least 32 characters (openssl rand -base64 32). The WAR reads
+#                         it from the environment as cache.secret; it never goes on a command line.
 #   CLUSTER_PORT          [6900] the Data Grid member port
 #   CLUSTER_MEMBERS       (tcpip modes) every member as host:port, comma separated
 #   CLUSTER_INTERFACES    (tcpip modes) this node's address on the cluster network (or a pattern
@@ -27,8 +31,9 @@
 #                         native, outside the heap; a fixed, pre-touched heap keeps resident memory flat)
 #   PAYARA_ARGS           extra Payara Micro options, appended
 #   DRY_RUN               [0] 1 = print the command line instead of running it
-# The service's own settings (MODEL_PATH, DEVICE, CACHE_SIZE, ADMIN_TOKEN...) are read by the
-# WAR through MicroProfile Config from the environment; this script does not touch them.
+# The service's own settings (MODEL_PATH, DEVICE, CACHE_SIZE, ADMIN_TOKEN, CACHE_SECRET...) are read
+# by the WAR through MicroProfile Config from the environment; this script passes them on untouched
+# (it only checks that a clustered node has CACHE_SECRET).
 set -euo pipefail
 
 home=${THERAPEIA_HOME:-/opt/therapeia}
@@ -49,6 +54,16 @@ fail() {
 
 require() { # name value
   [[ -n "$2" ]] || fail "CLUSTER_MODE=$mode needs $1"
+}
+
+# Hazelcast open source lets anyone who reaches the member port read and write the cache: members
+# trust an entry only if it carries a MAC made with this secret. A clustered node without it
+# would be refused the cache by the WAR; refusing here keeps it out of the cluster altogether.
+require_cache_secret() {
+  require "CACHE_SECRET (the response cache's secret, the same on every member: openssl rand -base64 32)" \
+    "${CACHE_SECRET:-}"
+  # the WAR enforces the same length (cache.secret)
+  (( ${#CACHE_SECRET} >= 32 )) || fail "CACHE_SECRET has ${#CACHE_SECRET} characters; it needs at least 32"
 }
 
 kubernetes_namespace() {
@@ -81,6 +96,7 @@ case "$mode" in
     micro_args+=(--nocluster)
     ;;
   tcpip)
+    require_cache_secret
     require CLUSTER_MEMBERS "${CLUSTER_MEMBERS:-}"
     require CLUSTER_INTERFACES "${CLUSTER_INTERFACES:-}"
     micro_args+=(--clustername "$cluster_name" --clustermode "tcpip:$CLUSTER_MEMBERS"
@@ -88,6 +104,7 @@ case "$mode" in
     java_args+=("-Dhazelcast.socket.bind.any=false")
     ;;
   kubernetes)
+    require_cache_secret
     namespace=$(kubernetes_namespace)
     require "KUBERNETES_NAMESPACE (or POD_NAMESPACE)" "$namespace"
     service=${HAZELCAST_SERVICE:-therapeia-hazelcast}
@@ -95,6 +112,7 @@ case "$mode" in
                  --startport "$cluster_port")
     ;;
   hazelcast-tcpip)
+    require_cache_secret
     require CLUSTER_MEMBERS "${CLUSTER_MEMBERS:-}"
     require CLUSTER_INTERFACES "${CLUSTER_INTERFACES:-}"
     [[ "$CLUSTER_INTERFACES" != *,* ]] || fail "hazelcast-tcpip takes one CLUSTER_INTERFACES value (an address or a pattern)"
@@ -106,6 +124,7 @@ case "$mode" in
                 "-Dhazelcast.socket.bind.any=false")
     ;;
   hazelcast-kubernetes)
+    require_cache_secret
     namespace=$(kubernetes_namespace)
     require "KUBERNETES_NAMESPACE (or POD_NAMESPACE)" "$namespace"
     config=${HAZELCAST_CONFIG:-$home/cluster/hazelcast-kubernetes.xml}

@@ -114,6 +114,9 @@ step "shellcheck" shellcheck "${scripts[@]}"
 # ---------------------------------------------------------------- the Payara Micro launcher
 launcher_modes() {
   local node="$cluster/start-micro-node.sh" out
+  # every clustered mode needs the response cache's secret (passed on in the environment only)
+  local CACHE_SECRET=check-sh-cache-secret-0123456789abcdef
+  export CACHE_SECRET
   out=$(DRY_RUN=1 CLUSTER_MODE=none WORKERS=1 "$node")
   [[ "$out" == *"--nocluster"* && "$out" == *"--contextroot /"* && "$out" == *"--addlibs"* \
      && "$out" == *"--disablephonehome"* && "$out" == *"--minhttpthreads 2 --maxhttpthreads 2"* ]] \
@@ -131,10 +134,23 @@ launcher_modes() {
   out=$(DRY_RUN=1 CLUSTER_MODE=hazelcast-kubernetes KUBERNETES_NAMESPACE=prod "$node")
   [[ "$out" == *"-Dtherapeia.kubernetes.namespace=prod"* && "$out" == *"hazelcast-kubernetes.xml"* ]] \
     || { echo "hazelcast-kubernetes: $out"; return 1; }
+  out=$(DRY_RUN=1 CLUSTER_MODE=tcpip CLUSTER_MEMBERS=h1:6900 CLUSTER_INTERFACES=10.0.0.11 "$node")
+  [[ "$out" != *"$CACHE_SECRET"* ]] || { echo "the cache secret is on the command line: $out"; return 1; }
   # refusals: a mode without what it needs, an unknown mode
   if DRY_RUN=1 CLUSTER_MODE=tcpip "$node" 2> /dev/null; then echo "tcpip without members accepted"; return 1; fi
+  local mode
+  for mode in tcpip kubernetes hazelcast-tcpip hazelcast-kubernetes; do
+    if env -u CACHE_SECRET DRY_RUN=1 CLUSTER_MODE=$mode CLUSTER_MEMBERS=h1:6900 CLUSTER_INTERFACES=10.0.0.11 \
+        POD_NAMESPACE=therapeia "$node" 2> /dev/null; then
+      echo "$mode without CACHE_SECRET accepted"; return 1
+    fi
+    if CACHE_SECRET=too-short DRY_RUN=1 CLUSTER_MODE=$mode CLUSTER_MEMBERS=h1:6900 CLUSTER_INTERFACES=10.0.0.11 \
+        POD_NAMESPACE=therapeia "$node" 2> /dev/null; then
+      echo "$mode with a short CACHE_SECRET accepted"; return 1
+    fi
+  done
   if DRY_RUN=1 CLUSTER_MODE=multicast "$node" 2> /dev/null; then echo "multicast accepted"; return 1; fi
-  echo "every mode builds the expected command line"
+  echo "every mode builds the expected command line; clustered modes refuse to start without CACHE_SECRET"
 }
 step "start-micro-node.sh: command line of each CLUSTER_MODE" launcher_modes
 
@@ -246,7 +262,7 @@ payara_cluster() {
   for i in 0 1; do
     mkdir -p "$work/micro$i"
     PAYARA_MICRO_JAR="$jar" THERAPEIA_WAR="$work/empty.war" THERAPEIA_SERVER_LIB="$work/lib" PORT="${http[$i]}" \
-      CLUSTER_MODE=hazelcast-tcpip CLUSTER_NAME="$name" CLUSTER_PORT="${ports[$i]}" \
+      CLUSTER_MODE=hazelcast-tcpip CLUSTER_NAME="$name" CLUSTER_PORT="${ports[$i]}" CACHE_SECRET="$name-cache-secret-0123456789" \
       CLUSTER_MEMBERS="127.0.0.1:$p0,127.0.0.1:$p1" CLUSTER_INTERFACES=127.0.0.1 \
       HAZELCAST_CONFIG="$cluster/hazelcast-tcpip.xml" \
       JAVA_OPTS="-Xmx384m -Djava.io.tmpdir=$work/micro$i" PAYARA_ARGS="--nohostaware" \

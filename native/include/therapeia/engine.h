@@ -23,17 +23,20 @@ struct EngineOptions {
   std::string device = "cpu";     // cpu | cuda | cuda:N
   int64_t max_slots = 8;          // sequences decoded together (KV cache slots)
   int64_t max_context = 0;        // tokens per sequence; 0 = min(max_position_embeddings, 4096)
-  int64_t threads = 0;            // intra-op threads on the engine thread; 0 = all cores
+  int64_t threads = 0;            // intra-op threads on the engine thread; 0 = the CPUs this process may use
   // Prompt tokens prefilled per step. Longer prompts are prefilled in chunks over several steps,
   // so that a long prompt delays the running sequences' next token by one chunk at most.
   int64_t max_prefill_tokens = 512;
 };
 
-// One token produced by step() for one sequence.
+// One token produced by step() for one sequence, or the failure that ended it.
 struct StepEvent {
   int64_t sequence_id;
-  int64_t token;
-  bool finished;  // EOS, max_new_tokens or the context limit reached; the slot is free again
+  int64_t token;  // -1 when the sequence failed
+  bool finished;  // EOS, max_new_tokens, the context limit or a failure; the slot is free again
+  // Empty unless this sequence failed (non-finite logits, a sampler error, its prefill throwing):
+  // then it names the cause, the sequence is gone, and every other sequence of the step went on.
+  std::string failure;
 };
 
 struct EngineStats {
@@ -84,6 +87,10 @@ class Engine {
   void validate_prompt(const std::vector<int64_t>& ids, int64_t max_tokens, const char* limit) const;
   // Appends the sampled token, and finishes the sequence when it ends. Returns the event.
   StepEvent accept(Sequence& sequence, int64_t token);
+  // Ends a sequence that failed on its own: wipes and frees its slot. Returns its failure event.
+  StepEvent fail(Sequence& sequence, const std::string& cause);
+  // Samples the next token of a sequence from its logits [V], or fails that sequence alone.
+  StepEvent sample_or_fail(Sequence& sequence, const at::Tensor& logits);
   // Spends the step's prompt budget: first on sequences part-way through their prefill, then on
   // waiting ones admitted into free slots. A sequence whose prompt completes samples its first token.
   std::vector<StepEvent> prefill(int64_t budget);
@@ -92,6 +99,7 @@ class Engine {
   std::vector<StepEvent> decode_running(const std::vector<int64_t>& ids);
 
   EngineOptions options_;
+  int64_t threads_;  // options_.threads, or the CPUs this process may use when that is 0
   std::unique_ptr<Model> model_;
   std::unique_ptr<KvCache> cache_;
   std::deque<int64_t> waiting_;

@@ -18,6 +18,10 @@ class KvCache {
   // Returns a free slot index, or -1 when all are taken.
   int64_t acquire();
   void release(int64_t slot);
+  // Zeroes a slot's keys and values. Attention reads the stale positions past a sequence's length
+  // (masked, weight 0) when it shares a batch with a longer one, and 0 * NaN is NaN: the slot of a
+  // sequence that failed with non-finite values is wiped before anyone reuses it.
+  void clear(int64_t slot);
   int64_t free_slots() const;
   int64_t total_slots() const { return static_cast<int64_t>(in_use_.size()); }
   int64_t max_context() const { return max_context_; }

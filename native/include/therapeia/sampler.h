@@ -23,7 +23,9 @@ struct SamplingParams {
 void validate(const SamplingParams& params);
 
 // The logits processors of transformers' generate(), one function each, in place on
-// scores [V] (float32). Filtered entries become -inf.
+// scores [V] (float32). Filtered entries become -inf. For every value validate() accepts they
+// stay free of NaN and +inf: where transformers' float32 arithmetic would overflow (a penalty or
+// temperature near 0), they compute the same distribution another way (see sampler.cpp).
 void apply_repetition_penalty(at::Tensor& scores, const std::vector<int64_t>& previous_ids, double penalty);
 void apply_temperature(at::Tensor& scores, double temperature);
 void apply_top_k(at::Tensor& scores, int64_t top_k);
@@ -36,6 +38,9 @@ at::Tensor process_logits(const at::Tensor& logits, const std::vector<int64_t>& 
 
 // Picks the next token from logits [V]: argmax for greedy, else a draw from the processed
 // distribution with the sequence's own generator (same seed + same input = same tokens).
+// Throws therapeia::Error when the logits hold NaN or +inf or no finite value (a broken model
+// or weights), or when the distribution to draw from is not finite: a failure of this one
+// sequence, which the engine ends alone.
 int64_t sample_token(const at::Tensor& logits, const std::vector<int64_t>& previous_ids,
                      const SamplingParams& params, at::Generator& generator);
 

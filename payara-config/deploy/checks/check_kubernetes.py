@@ -4,7 +4,9 @@ see (kubernetes-validate checks each object against the API schema separately). 
 selects the Deployment's pods and names a container port that exists; the probes hit the
 MicroProfile Health endpoints on a declared port; a GPU is requested; the Hazelcast discovery
 settings agree with the headless Service and the RBAC grants what Hazelcast's Kubernetes client
-reads; every ConfigMap variable is a setting the service or the launcher knows. Usage:
+reads; the cluster name and the cache secret come from a Secret; a NetworkPolicy admits the
+Hazelcast port from the service's own pods only; every ConfigMap variable is a setting the service
+or the launcher knows. Usage:
     check_kubernetes.py KUBERNETES_DIR MICROPROFILE_CONFIG_PROPERTIES LAUNCHER_SCRIPT
 """
 import os
@@ -180,6 +182,55 @@ def main():
         if role and any(s.get("kind") == "ServiceAccount" and s.get("name") == sa_name for s in rb["subjects"]):
             bound = True
     check("RoleBinding binds the Role to the pods' ServiceAccount", bound)
+
+    # the Data Grid: its name and the cache secret from a Secret, its port fenced off
+    env_list = c.get("env", [])
+    secret_refs = {}
+    for e in env_list:
+        ref = e.get("valueFrom", {}).get("secretKeyRef")
+        if ref:
+            secret_refs[e["name"]] = ref
+    for name in ("CLUSTER_NAME", "CACHE_SECRET"):
+        ref = secret_refs.get(name, {})
+        check("%s comes from a Secret, not optional" % name, ref.get("name") and ref.get("optional") is not True, ref)
+        check("%s is not in a ConfigMap" % name, name not in env)
+    check("CLUSTER_NAME and CACHE_SECRET come from the same Secret",
+          secret_refs.get("CLUSTER_NAME", {}).get("name") == secret_refs.get("CACHE_SECRET", {}).get("name"))
+
+    policies = [p for p in by_kind("NetworkPolicy")
+                if selects(p["spec"].get("podSelector", {}).get("matchLabels"), pod_labels)]
+    check("a NetworkPolicy selects the pods", len(policies) >= 1, [p["metadata"]["name"] for p in by_kind("NetworkPolicy")])
+    container_ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+
+    def covers(rule, port_name):
+        rule_ports = rule.get("ports")
+        if not rule_ports:
+            return True  # no ports: every port
+        return any(p.get("port") in (port_name, container_ports.get(port_name)) for p in rule_ports)
+
+    def own_pods_only(rule):
+        peers = rule.get("from")
+        if not peers:
+            return False  # no from: every source
+        for peer in peers:
+            if set(peer) != {"podSelector"}:
+                return False  # an ipBlock or a namespaceSelector reaches beyond the namespace's pods
+            if not selects(peer["podSelector"].get("matchLabels"), pod_labels):
+                return False
+        return True
+
+    for policy in policies:
+        name = policy["metadata"]["name"]
+        check("NetworkPolicy %s restricts ingress" % name, "Ingress" in policy["spec"].get("policyTypes", ["Ingress"]))
+        rules = policy["spec"].get("ingress", [])
+        hz_rules = [r for r in rules if covers(r, "hazelcast")]
+        check("NetworkPolicy %s admits the hazelcast port from the service's own pods only" % name,
+              hz_rules and all(own_pods_only(r) for r in hz_rules), hz_rules)
+        check("NetworkPolicy %s admits the http port" % name, any(covers(r, "http") for r in rules))
+        for r in rules:
+            for p in r.get("ports", []):
+                check("NetworkPolicy %s port %s is a container port" % (name, p.get("port")),
+                      p.get("port") in container_ports or p.get("port") in container_ports.values())
 
     for pdb in by_kind("PodDisruptionBudget"):
         check("PodDisruptionBudget selects the pods", selects(pdb["spec"]["selector"]["matchLabels"], pod_labels))

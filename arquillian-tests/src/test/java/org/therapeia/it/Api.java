@@ -92,7 +92,15 @@ public final class Api {
     }
 
     public Reply postBytes(String path, byte[] body) {
-        return send(postRequest(path, HttpRequest.BodyPublishers.ofByteArray(body), Map.of()));
+        return postBytes(path, "application/json", body, Map.of());
+    }
+
+    /**
+     * POSTs {@code body} as it is, with {@code contentType} (no Content-Type header when null) and
+     * {@code headers} (which replace the defaults, e.g. Accept).
+     */
+    public Reply postBytes(String path, String contentType, byte[] body, Map<String, String> headers) {
+        return send(postRequest(path, contentType, HttpRequest.BodyPublishers.ofByteArray(body), headers));
     }
 
     public CompletableFuture<Reply> postAsync(String path, String json) {
@@ -194,16 +202,23 @@ public final class Api {
     }
 
     private HttpRequest postRequest(String path, HttpRequest.BodyPublisher body, Map<String, String> headers) {
+        return postRequest(path, "application/json", body, headers);
+    }
+
+    private HttpRequest postRequest(String path, String contentType, HttpRequest.BodyPublisher body,
+                                    Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(TIMEOUT)
-                .header("Content-Type", "application/json")
                 .header("Accept", "application/json, application/problem+json")
                 .POST(body);
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
         keyHeader().forEach((name, value) -> {
             if (!headers.containsKey(name)) {
                 b.header(name, value);
             }
         });
-        headers.forEach(b::header);
+        headers.forEach(b::setHeader);
         return b.build();
     }
 

@@ -2,6 +2,7 @@ package org.therapeia.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.json.JsonObject;
@@ -16,9 +17,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -29,42 +33,55 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Two real Payara Micro nodes share one response cache (issue 5, DESIGN.md section 7). A plain
- * JUnit 5 test run by failsafe, not an Arquillian one: Arquillian's Payara Micro container runs
- * one server with {@code --nocluster}, and this test needs two clustered ones, which it starts and
- * stops itself as operating system processes ({@code java -jar payara-micro.jar}).
+ * Two real Payara Micro nodes share one response cache (issue 5, DESIGN.md section 7), which
+ * trusts no entry it did not seal (issue 10). A plain JUnit 5 test run by failsafe, not an
+ * Arquillian one: Arquillian's Payara Micro container runs one server with {@code --nocluster},
+ * and this test needs clustered ones, which it starts and stops itself as operating system
+ * processes ({@code java -jar payara-micro.jar}).
  *
  * <p>The nodes, A and B, run the same WAR file as the other integration tests, the engine and
- * tokenizer jars through {@code --addlibs}, the default model, and the admin token. They form a
- * Hazelcast cluster on the loopback address only, never by multicast: a cluster name unique to
- * the run, {@code --clustermode tcpip:} naming both members' ports, {@code --interfaces 127.0.0.1}
- * and {@code -Dhazelcast.socket.bind.any=false}; their HTTP listeners bind 127.0.0.1 as well
- * (payara-config/pre-boot-commands.asadmin with {@code HOST=127.0.0.1}). Every port is a free one
- * picked by the test. The nodes' console output (Payara's log included) goes to
- * {@code target/it/cluster/node-a.log} and {@code node-b.log}.
+ * tokenizer jars through {@code --addlibs}, the default model, the admin token, a
+ * {@code CACHE_SECRET} (in their environment, as the launchers pass it) and {@code cache.size}
+ * {@value #CACHE_SIZE}. They form a Hazelcast cluster on the loopback address only, never by
+ * multicast: a cluster name unique to the run, {@code --clustermode tcpip:} naming both members'
+ * ports, {@code --interfaces 127.0.0.1} and {@code -Dhazelcast.socket.bind.any=false}; their HTTP
+ * listeners bind 127.0.0.1 as well (payara-config/pre-boot-commands.asadmin with
+ * {@code HOST=127.0.0.1}). Node C is configured the same way for a cluster of its own, without a
+ * cache secret. Every port is a free one picked by the test. The nodes' console output (Payara's
+ * log included) goes to {@code target/it/cluster/node-a.log}, {@code node-b.log} and
+ * {@code node-c.log}.
  *
- * <p>The three properties, in this order:
+ * <p>The six properties, in this order:
  * <ol>
+ *   <li>C, clustered without a cache secret, refuses the cache: readiness DOWN (the
+ *       {@code response-cache} check, mode {@code REFUSED}), nothing cached; then C stops;</li>
  *   <li>a reply computed through A (a miss there) is a cache hit through B, with the same reply;</li>
  *   <li>a cache clear through B (with the admin token) makes the next request through A a miss;</li>
+ *   <li>entries forged through Hazelcast itself ({@link CacheForger}: a client that knows only the
+ *       cluster name) under the keys the service uses are misses, never the forged text, and each
+ *       is counted in {@code therapeia_cache_rejected_total}: a made-up MAC, plain text, and a
+ *       genuine sealed value moved to another request's key;</li>
+ *   <li>a full cache keeps caching: {@value #CACHE_SIZE} + 16 distinct replies through A and B in
+ *       turn are each a hit through the other node, the cluster then holds {@value #CACHE_SIZE}
+ *       entries, the least recently used went first;</li>
  *   <li>no cached entry is lost when A dies: entries are put through A, A's process is killed
  *       ({@code SIGKILL}: no graceful shutdown that could hand its partitions over), and each entry
  *       is then a hit through B, with the same reply. This holds because the response cache, a
- *       JCache created through the standard API, gets Hazelcast's default cache configuration:
- *       one synchronous backup, so every entry is also on the other member. Twelve entries are
+ *       JCache created through the standard API, gets Hazelcast's default backup count: one
+ *       synchronous backup, so every entry is also on the other member. Twelve entries are
  *       put: each lands in one of 271 partitions, about half of them owned by A, so the chance that
  *       none was owned by A (and the test proved nothing) is about 1 in 4000.</li>
  * </ol>
  *
  * <p>Payara Micro keeps its default, host-aware partitioning (backups on another host than their
  * primary). With both members on one host, Hazelcast splits them into two partition groups so
- * that the first backup still exists; property 3 shows that it does.
+ * that the first backup still exists; property 6 shows that it does.
  *
  * <p>With {@code -Dtherapeia.it.cluster.hzconfig=FILE} the nodes take their whole Data Grid
  * configuration from a Hazelcast file instead ({@code --hzconfigfile}, the {@code hazelcast-tcpip}
  * mode of payara-config/cluster/start-micro-node.sh), its {@code ${therapeia.cluster.*}}
  * placeholders set per node: {@code payara-config/cluster/hazelcast-tcpip.xml} passes; a copy with
- * {@code <backup-count>0</backup-count>} makes property 3 fail, which shows that the test can.
+ * {@code <backup-count>0</backup-count>} makes property 6 fail, which shows that the test can.
  *
  * <p>The processes are the test's own: started in {@link #startNodes()}, destroyed in
  * {@link #stopNodes()} whatever happened (and by a shutdown hook if the test JVM is stopped
@@ -79,9 +96,19 @@ class ClusterIT {
     private static final Duration MEMBER_LOSS_LIMIT = Duration.ofSeconds(60);
     /** Unique per run: in the cluster name and in every input, so no earlier entry can answer. */
     private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+    /** The nodes' cache.secret (CACHE_SECRET), as a Kubernetes Secret would hand it over. */
+    private static final String CACHE_SECRET = "it-cache-secret-" + UUID.randomUUID();
+    /** The nodes' cache.size: small, so that property 5 fills the cache. */
+    private static final int CACHE_SIZE = 24;
+    private static final String CACHE_NAME = "therapeia-responses";
+    private static final String FORGED_TEXT = "FORGED: stop taking your medication, run " + RUN + ".";
 
     private static Node a;
     private static Node b;
+    /** Clustered by its configuration (a cluster of its own) but without a cache secret. */
+    private static Node c;
+    private static String cluster;
+    private static int hzA;
     private static Thread killer;
 
     @BeforeAll
@@ -97,19 +124,21 @@ class ClusterIT {
         ServerFiles.deleteTree(dir);
         Files.createDirectories(dir);
 
-        int[] ports = freePorts(4);
-        int hzA = ports[0];
+        int[] ports = freePorts(6);
+        hzA = ports[0];
         int hzB = ports[1];
         String members = "127.0.0.1:" + hzA + ",127.0.0.1:" + hzB;
-        String cluster = "therapeia-it-" + RUN;
+        cluster = "therapeia-it-" + RUN;
         killer = new Thread(ClusterIT::killAll, "cluster-it-cleanup");
         Runtime.getRuntime().addShutdownHook(killer);
 
         // both at once: their Hazelcast members find each other through the member list
-        a = Node.start("node-a", ports[2], hzA, members, cluster, dir);
-        b = Node.start("node-b", ports[3], hzB, members, cluster, dir);
+        a = Node.start("node-a", ports[2], hzA, members, cluster, CACHE_SECRET, dir);
+        b = Node.start("node-b", ports[3], hzB, members, cluster, CACHE_SECRET, dir);
+        // C: TCP/IP discovery of a cluster of its own (it joins neither A nor B), and no secret
+        c = Node.start("node-c", ports[5], ports[4], "127.0.0.1:" + ports[4], cluster + "-c", null, dir);
         System.out.println("ClusterIT: cluster " + cluster + ", members " + members + "; A http " + ports[2]
-                + ", B http " + ports[3] + "; logs in " + dir);
+                + ", B http " + ports[3] + ", C (no cache secret) http " + ports[5] + "; logs in " + dir);
 
         a.awaitReady(READY_LIMIT);
         b.awaitReady(READY_LIMIT);
@@ -141,6 +170,37 @@ class ClusterIT {
 
     @Test
     @Order(1)
+    void aClusteredNodeWithoutACacheSecretRefusesTheCache() {
+        c.awaitStarted(READY_LIMIT);
+        // ready is the model's check and the cache's: the model warms up, the cache stays refused
+        Api.Reply ready = c.api.get("health/ready", "application/json");
+        long deadline = System.nanoTime() + READY_LIMIT.toNanos();
+        while (!check(ready, "model").getString("status").equals("UP") && System.nanoTime() < deadline) {
+            c.assertAlive();
+            Api.sleep(250);
+            ready = c.api.get("health/ready", "application/json");
+        }
+        assertEquals("UP", check(ready, "model").getString("status"), ready::toString);
+        assertEquals(503, ready.status(), ready::toString);
+        JsonObject cacheCheck = check(ready, "response-cache");
+        assertEquals("DOWN", cacheCheck.getString("status"), ready::toString);
+        assertEquals("REFUSED", cacheCheck.getJsonObject("data").getString("mode"), ready::toString);
+        assertTrue(c.log().contains("response cache refused"), "the reason is in C's log, " + c.logFile);
+        // it caches nothing: the same request twice is computed twice
+        JsonObject request = request("Am I cached on C, run " + RUN + "?");
+        assertFalse(c.api.inferOk(request).getBoolean("cache_hit"));
+        assertFalse(c.api.inferOk(request).getBoolean("cache_hit"));
+        c.stop(); // two nodes are enough for the rest
+    }
+
+    private static JsonObject check(Api.Reply health, String name) {
+        return health.json().getJsonArray("checks").getValuesAs(JsonObject.class).stream()
+                .filter(o -> o.getString("name").equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no check " + name + " in " + health));
+    }
+
+    @Test
+    @Order(2)
     void aReplyComputedThroughAIsACacheHitThroughB() {
         JsonObject request = request("I keep worrying about my exams, run " + RUN + ".");
 
@@ -157,7 +217,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(2)
+    @Order(3)
     void aCacheClearThroughBClearsTheEntryOnA() {
         JsonObject request = request("Everything feels heavy since the move, run " + RUN + ".");
         assertFalse(a.api.inferOk(request).getBoolean("cache_hit"), "computed through A");
@@ -174,7 +234,116 @@ class ClusterIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
+    void forgedEntriesAreMissesNeverTheForgedText() {
+        try (CacheForger forger = new CacheForger(cluster, "127.0.0.1:" + hzA, CACHE_NAME)) {
+            JsonObject request = request("I cannot stop crying, run " + RUN + ".");
+            String key = newKey(forger, () -> a.api.inferOk(request));
+            String genuine = forger.get(key);
+            assertTrue(genuine.startsWith("v1:"), "entries are sealed: " + Api.abbreviate(genuine));
+            double rejectedA = rejected(a);
+            double rejectedB = rejected(b);
+
+            // 1. the service's key, a value made to look sealed, with a MAC the forger made up
+            forger.put(key, "v1:" + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[32]) + ":"
+                    + Api.object("response", FORGED_TEXT, "tokens_generated", 4, "input_tokens", 20,
+                            "history_messages", 0, "finish_reason", "stop").build());
+            JsonObject viaB = b.api.inferOk(request);
+            assertFalse(viaB.getBoolean("cache_hit"), "a forged entry is a miss: " + viaB);
+            assertNotEquals(FORGED_TEXT, viaB.getString("response"));
+            assertEquals(rejectedB + 1, rejected(b), "B counted the forged entry");
+            String after = forger.get(key);
+            assertNotEquals(FORGED_TEXT, after == null ? "" : after, "the forged entry was removed");
+            assertTrue(after == null || after.startsWith("v1:"), "what is there now is B's own, sealed");
+
+            // 2. the same key, plain text
+            forger.put(key, FORGED_TEXT);
+            JsonObject viaA = a.api.inferOk(request);
+            assertFalse(viaA.getBoolean("cache_hit"), viaA::toString);
+            assertNotEquals(FORGED_TEXT, viaA.getString("response"));
+            assertEquals(rejectedA + 1, rejected(a), "A counted the forged entry");
+
+            // 3. a genuine sealed entry copied under another request's key
+            JsonObject other = request("My sister does not call me anymore, run " + RUN + ".");
+            String otherKey = newKey(forger, () -> a.api.inferOk(other));
+            forger.put(otherKey, forger.get(key));
+            JsonObject moved = b.api.inferOk(other);
+            assertFalse(moved.getBoolean("cache_hit"), "an entry sealed for another key is a miss: " + moved);
+            assertEquals(rejectedB + 2, rejected(b));
+
+            // the genuine entries answer again
+            assertTrue(b.api.inferOk(request).getBoolean("cache_hit"));
+            assertTrue(a.api.inferOk(other).getBoolean("cache_hit"));
+            System.out.println("ClusterIT: 3 forged entries planted through a Hazelcast client, 0 served, "
+                    + (rejected(a) - rejectedA + rejected(b) - rejectedB) + " counted in therapeia_cache_rejected_total");
+        }
+    }
+
+    /** The stored key the service wrote for a request: the one key that was not there before. */
+    private static String newKey(CacheForger forger, Runnable request) {
+        Set<String> before = forger.keys();
+        request.run();
+        Set<String> added = new HashSet<>(forger.keys());
+        added.removeAll(before);
+        assertEquals(1, added.size(), "one new entry: " + added.size());
+        String key = added.iterator().next();
+        assertTrue(key.matches("[0-9a-f]{64}"), "a keyed hash: " + key);
+        return key;
+    }
+
+    private static double rejected(Node node) {
+        double n = Api.sample(node.api.prometheus(), "therapeia_cache_rejected_total");
+        return Double.isNaN(n) ? 0 : n;
+    }
+
+    @Test
+    @Order(5)
+    void aFullCacheKeepsCachingNewEntries() {
+        int distinct = CACHE_SIZE + 16;
+        List<JsonObject> requests = new ArrayList<>();
+        for (int i = 0; i < distinct; i++) {
+            requests.add(request("Full cache, entry " + i + " of run " + RUN + "."));
+        }
+        // through A and B in turn: each reply computed by one node is a hit through the other
+        for (int i = 0; i < distinct; i++) {
+            Node writer = i % 2 == 0 ? a : b;
+            Node reader = i % 2 == 0 ? b : a;
+            assertFalse(writer.api.inferOk(requests.get(i)).getBoolean("cache_hit"), "entry " + i + " computed");
+            assertTrue(reader.api.inferOk(requests.get(i)).getBoolean("cache_hit"),
+                    "entry " + i + " cached, though the cache holds " + CACHE_SIZE + " entries from entry "
+                            + CACHE_SIZE + " on");
+        }
+        // the size both nodes report: a count at most a second old
+        long size = -1;
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            long sizeA = cacheStats(a).getJsonNumber("size").longValue();
+            long sizeB = cacheStats(b).getJsonNumber("size").longValue();
+            if (sizeA == sizeB) {
+                size = sizeA;
+                break;
+            }
+            Api.sleep(250);
+        }
+        assertEquals(CACHE_SIZE, cacheStats(a).getInt("max_size"));
+        assertEquals(CACHE_SIZE, size, "after " + distinct + " distinct replies the cluster holds cache.size entries");
+        // the least recently used went first; the most recent are all there
+        assertFalse(a.api.inferOk(requests.get(0)).getBoolean("cache_hit"), "the first entry was evicted");
+        for (int i = distinct - 8; i < distinct; i++) {
+            assertTrue(a.api.inferOk(requests.get(i)).getBoolean("cache_hit"), "recent entry " + i + " kept");
+        }
+        System.out.println("ClusterIT: cache.size " + CACHE_SIZE + ", " + distinct + " distinct replies through two "
+                + "nodes: every one cached, " + size + " entries held afterwards");
+    }
+
+    private static JsonObject cacheStats(Node node) {
+        Api.Reply r = node.api.get(Api.METRICS_JSON, "application/json");
+        assertEquals(200, r.status(), r::toString);
+        return r.json().getJsonObject("cache_stats");
+    }
+
+    @Test
+    @Order(6)
     void stoppingNodeALosesNoCachedEntry() {
         Map<JsonObject, String> replies = new LinkedHashMap<>();
         for (int i = 1; i <= 12; i++) {
@@ -217,7 +386,7 @@ class ClusterIT {
     }
 
     private static synchronized void killAll() {
-        for (Node node : new Node[] {a, b}) {
+        for (Node node : new Node[] {a, b, c}) {
             if (node != null) {
                 node.stop();
             }
@@ -260,8 +429,9 @@ class ClusterIT {
             this.process = process;
         }
 
-        static Node start(String name, int httpPort, int hzPort, String members, String cluster, Path dir)
-                throws IOException {
+        /** @param cacheSecret the node's CACHE_SECRET, or null for none */
+        static Node start(String name, int httpPort, int hzPort, String members, String cluster, String cacheSecret,
+                          Path dir) throws IOException {
             Path tmp = Files.createDirectories(dir.resolve("tmp-" + name));
             Path log = dir.resolve(name + ".log");
             List<String> command = new ArrayList<>(List.of(
@@ -274,6 +444,7 @@ class ClusterIT {
                     "-Dadmin.token=" + ServerFiles.adminToken(),
                     "-Dwarmup.requests=1",
                     "-Dengine.threads=1",
+                    "-Dcache.size=" + CACHE_SIZE,
                     "-Dai.djl.offline=true",
                     "-Dhazelcast.phone.home.enabled=false",
                     "-Dhazelcast.socket.bind.any=false",
@@ -309,6 +480,11 @@ class ClusterIT {
                     .redirectOutput(log.toFile());
             builder.environment().put("HOST", "127.0.0.1"); // the HTTP listener's address (pre-boot command)
             builder.environment().put("OPT_OUT_TRACKING", "true");
+            // as the launchers pass it on: an environment variable, never a command-line argument
+            builder.environment().remove("CACHE_SECRET");
+            if (cacheSecret != null) {
+                builder.environment().put("CACHE_SECRET", cacheSecret);
+            }
             Files.writeString(dir.resolve(name + ".command.txt"), String.join(" ", command) + "\n");
             Process process = builder.start();
             return new Node(name, log, new Api(URI.create("http://127.0.0.1:" + httpPort + "/")), process);
@@ -331,6 +507,27 @@ class ClusterIT {
                 Api.sleep(250);
             }
             throw new AssertionError(name + " was not ready within " + limit + ": " + last + " (see " + logFile + ")");
+        }
+
+        /** Until /health/started is UP: the model is loaded (readiness may still be DOWN). */
+        void awaitStarted(Duration limit) {
+            long deadline = System.nanoTime() + limit.toNanos();
+            String last = "no answer";
+            while (System.nanoTime() < deadline) {
+                assertAlive();
+                try {
+                    Api.Reply reply = api.get("health/started", "application/json");
+                    if (reply.status() == 200) {
+                        return;
+                    }
+                    last = reply.toString();
+                } catch (UncheckedIOException notListening) {
+                    last = notListening.getCause().toString();
+                }
+                Api.sleep(250);
+            }
+            throw new AssertionError(name + " was not started within " + limit + ": " + last + " (see " + logFile
+                    + ")");
         }
 
         void assertAlive() {

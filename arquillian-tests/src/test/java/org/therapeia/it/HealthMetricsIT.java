@@ -165,6 +165,36 @@ class HealthMetricsIT extends RunningService {
         assertTrue(schemas.containsKey("Problem") && schemas.containsKey("MetricsReport"), schemas.keySet()::toString);
     }
 
+    /** YAML by default and for the YAML media types (labelled with the one asked for), JSON for JSON. */
+    @Test
+    void openApiAnswersYamlOrJsonAsAsked() {
+        for (String accept : new String[] {"application/yaml", "text/yaml", "application/x-yaml",
+                "application/yaml, application/json;q=0.5"}) {
+            Api.Reply yaml = api.get("openapi", accept);
+            assertEquals(200, yaml.status(), () -> accept + ": " + yaml);
+            String expected = accept.split(",")[0];
+            assertTrue(yaml.contentType().startsWith(expected), () -> accept + ": " + yaml.contentType());
+            assertYaml(accept, yaml.body());
+        }
+        for (String accept : new String[] {"*/*", "text/plain"}) {
+            Api.Reply byDefault = api.get("openapi", accept);
+            assertEquals(200, byDefault.status(), () -> accept + ": " + byDefault);
+            assertYaml(accept, byDefault.body());
+        }
+        for (String accept : new String[] {"application/json", "application/json, application/yaml;q=0.5"}) {
+            Api.Reply json = api.get("openapi", accept);
+            assertEquals(200, json.status(), () -> accept + ": " + json);
+            assertTrue(json.contentType().startsWith("application/json"), () -> accept + ": " + json.contentType());
+            assertTrue(json.json().getJsonObject("paths").containsKey("/api/v1/inference"), json::toString);
+        }
+    }
+
+    private static void assertYaml(String accept, String body) {
+        assertTrue(body.startsWith("openapi: "), () -> accept + ": not the YAML document: " + Api.abbreviate(body));
+        assertTrue(body.contains("\n  /api/v1/inference:") && body.contains("InferenceRequest:"),
+                () -> accept + ": " + Api.abbreviate(body));
+    }
+
     /** Payara's own servlets would answer 501 to methods the Servlet API does not know. */
     @Test
     void otherMethodsOnTheReadOnlyEndpointsAre405() {

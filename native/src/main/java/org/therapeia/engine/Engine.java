@@ -1,7 +1,5 @@
 package org.therapeia.engine;
 
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -65,23 +63,17 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** One scheduler step: a token for every running sequence (empty when there is nothing to do). */
+    /**
+     * One scheduler step: a token for every running sequence (empty when there is nothing to do).
+     * A sequence that fails on its own (see {@link StepEvent#failure()}) ends with a failed event
+     * while the others get their tokens; an {@link EngineException} means the step as a whole failed.
+     */
     public List<StepEvent> step() {
-        long[] flat;
+        StepEvent[] events;
         synchronized (lock) {
-            flat = NativeEngine.step(live());
+            events = NativeEngine.step(live());
         }
-        if (flat.length % 3 != 0) {
-            throw new EngineException("native step returned " + flat.length + " values, not triples");
-        }
-        if (flat.length == 0) {
-            return Collections.emptyList();
-        }
-        List<StepEvent> events = new ArrayList<>(flat.length / 3);
-        for (int i = 0; i < flat.length; i += 3) {
-            events.add(new StepEvent(flat[i], (int) flat[i + 1], flat[i + 2] != 0));
-        }
-        return Collections.unmodifiableList(events);
+        return List.of(events);
     }
 
     /** Removes a waiting or running sequence and frees its slot; unknown or finished ids are ignored. */

@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param device     {@code cpu}, {@code cuda} or {@code cuda:N}
  * @param maxSlots   sequences decoded together (KV cache slots); further sequences wait
  * @param maxContext tokens per sequence (prompt + generated); 0 = the model's limit, at most 4096
- * @param threads    intra-op threads of the engine thread; 0 = all available cores
+ * @param threads    intra-op threads of the engine thread; 0 = the CPUs this process may use (its
+ *                   affinity mask, capped by its cgroup CPU quota)
  */
 public record EngineOptions(Path modelDir, String dtype, String device, int maxSlots, int maxContext, int threads) {
 
@@ -21,7 +22,7 @@ public record EngineOptions(Path modelDir, String dtype, String device, int maxS
         Objects.requireNonNull(device, "device");
     }
 
-    /** float32 on the CPU, 8 slots, the model's context, all cores. */
+    /** float32 on the CPU, 8 slots, the model's context, the CPUs this process may use. */
     public static EngineOptions defaults(Path modelDir) {
         return new EngineOptions(modelDir, "float32", "cpu", 8, 0, 0);
     }

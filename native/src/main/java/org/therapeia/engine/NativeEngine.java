@@ -22,8 +22,8 @@ final class NativeEngine {
     static native long add(long handle, int[] promptIds, int maxNewTokens, double temperature, int topK,
                            double topP, double repetitionPenalty, long seed);
 
-    /** One scheduler step: flattened triples (sequenceId, token, finished 0/1). */
-    static native long[] step(long handle);
+    /** One scheduler step: one event per sequence that produced a token or failed. */
+    static native StepEvent[] step(long handle);
 
     static native void cancel(long handle, long sequenceId);
 

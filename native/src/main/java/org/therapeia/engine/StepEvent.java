@@ -1,10 +1,24 @@
 package org.therapeia.engine;
 
 /**
- * One token produced by {@link Engine#step()} for one sequence.
+ * One token produced by {@link Engine#step()} for one sequence, or the failure that ended it.
  *
- * @param finished true when the sequence ended with this token (an EOS id, max_new_tokens or the
- *                 context limit); its slot is free again and it produces no further events
+ * @param token    the new token; -1 when the sequence failed
+ * @param finished true when the sequence ended with this event (an EOS id, max_new_tokens, the
+ *                 context limit, or a failure); its slot is free again and it produces no further events
+ * @param failure  null, unless this sequence failed on its own (its logits were not finite, sampling
+ *                 or its prefill threw): then the cause, naming no user text. The other sequences
+ *                 of the same step are unaffected and go on.
  */
-public record StepEvent(long sequenceId, int token, boolean finished) {
+public record StepEvent(long sequenceId, int token, boolean finished, String failure) {
+
+    /** A token; the native engine also creates events through this class's canonical constructor. */
+    public StepEvent(long sequenceId, int token, boolean finished) {
+        this(sequenceId, token, finished, null);
+    }
+
+    /** Whether this sequence failed and ended without a token ({@link #failure()} says why). */
+    public boolean failed() {
+        return failure != null;
+    }
 }

@@ -84,6 +84,22 @@ final class SafetensorsFile {
         return new SafetensorsFile(Json.createObjectBuilder(header).add(tensor, changed).build(), data);
     }
 
+    /** The same file with row {@code row} of the 2-D float32 {@code tensor} set to NaN (a corrupt checkpoint). */
+    SafetensorsFile withNanRow(String tensor, int row) {
+        JsonObject info = entry(tensor);
+        if (!info.getString("dtype").equals("F32")) {
+            throw new IllegalArgumentException(tensor + " is not F32");
+        }
+        int columns = (int) shape(tensor)[1];
+        int begin = info.getJsonArray("data_offsets").getInt(0) + row * columns * 4;
+        byte[] changed = data.clone();
+        ByteBuffer rowBytes = ByteBuffer.wrap(changed, begin, columns * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int c = 0; c < columns; c++) {
+            rowBytes.putFloat(Float.NaN);
+        }
+        return new SafetensorsFile(header, changed);
+    }
+
     /** A consistent file without {@code tensor}: the others are laid out again, contiguously. */
     SafetensorsFile without(String tensor) {
         entry(tensor);

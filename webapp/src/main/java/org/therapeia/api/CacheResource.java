@@ -41,9 +41,8 @@ public class CacheResource {
             throw new UnauthorizedException(
                     "cache clear requires the admin token (X-Admin-Token or Authorization: Bearer)", null);
         }
-        long before = cache.size();
-        cache.clear();
-        return Response.ok(Json.createObjectBuilder().add("status", "cleared").add("entries_removed", before).build()
+        long removed = cache.clear();
+        return Response.ok(Json.createObjectBuilder().add("status", "cleared").add("entries_removed", removed).build()
                 .toString(), MediaType.APPLICATION_JSON).build();
     }
 }

@@ -4,6 +4,7 @@ import jakarta.json.bind.annotation.JsonbProperty;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.therapeia.config.SamplingRanges;
 
 /**
  * The body of {@code POST /api/v1/inference}: the seed's contract plus optional generation
@@ -25,20 +26,27 @@ public record InferenceRequest(
         @Schema(name = "use_cache", description = "Read and write the response cache (default true).",
                 defaultValue = "true")
         @JsonbProperty("use_cache") boolean useCache,
-        @Schema(name = "max_new_tokens", description = "Reply length in tokens, 1 to limits.max-new-tokens.",
-                nullable = true, minimum = "1")
+        @Schema(name = "max_new_tokens", description = "Reply length in tokens: an integer from 1 to "
+                + "limits.max-new-tokens (default 1024); else 400.", nullable = true, minimum = "1")
         @JsonbProperty("max_new_tokens") Integer maxNewTokens,
-        @Schema(description = "0 = greedy; higher is more random.", nullable = true, minimum = "0")
+        @Schema(description = "0 = greedy decoding; else sampling, higher is more random. Must be "
+                + SamplingRanges.TEMPERATURE_RULE + "; else 400.", nullable = true, minimum = "0",
+                maximum = SamplingRanges.TEMPERATURE_MAX)
         @JsonbProperty("temperature") Double temperature,
-        @Schema(name = "top_p", description = "Nucleus sampling, in (0, 1].", nullable = true, minimum = "0",
-                exclusiveMinimum = true, maximum = "1")
+        @Schema(name = "top_p", description = "Nucleus sampling; must be " + SamplingRanges.TOP_P_RULE
+                + " (1 = off); else 400.", nullable = true, minimum = "0", exclusiveMinimum = true, maximum = "1")
         @JsonbProperty("top_p") Double topP,
-        @Schema(name = "top_k", description = "Top-k sampling; 0 = off.", nullable = true, minimum = "0")
+        @Schema(name = "top_k", description = "Top-k sampling; must be " + SamplingRanges.TOP_K_RULE
+                + " (beyond the vocabulary: off); else 400.", nullable = true, minimum = "0",
+                maximum = SamplingRanges.TOP_K_MAX)
         @JsonbProperty("top_k") Integer topK,
-        @Schema(name = "repetition_penalty", description = "Greater than 0; 1 = off.", nullable = true, minimum = "0",
-                exclusiveMinimum = true)
+        @Schema(name = "repetition_penalty", description = "Must be " + SamplingRanges.REPETITION_PENALTY_RULE
+                + "; else 400.", nullable = true, minimum = SamplingRanges.REPETITION_PENALTY_MIN,
+                maximum = SamplingRanges.REPETITION_PENALTY_MAX)
         @JsonbProperty("repetition_penalty") Double repetitionPenalty,
-        @Schema(description = "Sampling seed: the same seed and input give the same reply.", nullable = true)
+        @Schema(description = "Sampling seed, " + SamplingRanges.SEED_RULE
+                + ": the same seed and input give the same reply.", nullable = true, type = SchemaType.INTEGER,
+                format = "int64")
         @JsonbProperty("seed") Long seed) {
 
     public InferenceRequest {

@@ -11,15 +11,24 @@ import jakarta.json.JsonReader;
 import jakarta.json.JsonString;
 import jakarta.json.JsonStructure;
 import jakarta.json.JsonValue;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.DoublePredicate;
+import java.util.function.LongPredicate;
 import org.therapeia.config.InferenceConfig;
+import org.therapeia.config.SamplingRanges;
 
 /**
  * Reads and validates the body of {@code POST /api/v1/inference}. It parses with JSON-P rather
@@ -52,7 +61,7 @@ public class InferenceRequestReader {
             throw new InvalidRequestException("body", "the request body is empty; send a JSON object");
         }
         JsonObject json;
-        try (JsonReader reader = Json.createReader(new ByteArrayInputStream(body))) {
+        try (JsonReader reader = Json.createReader(new StringReader(utf8(body)))) {
             JsonStructure structure = reader.read();
             if (!(structure instanceof JsonObject)) {
                 throw new InvalidRequestException("body", "the request body must be a JSON object");
@@ -63,6 +72,10 @@ public class InferenceRequestReader {
             throw new InvalidRequestException("body", "the request body is not valid JSON: " + position(e));
         } catch (InvalidRequestException e) {
             throw e;
+        } catch (NumberFormatException | UnsupportedOperationException e) {
+            // Parsson refuses a number longer than 1100 characters, or with an exponent beyond 32 bits
+            throw new InvalidRequestException("body",
+                    "the request body is not valid JSON: a number is too long or its exponent too large");
         } catch (RuntimeException e) {
             // Payara's parser refuses nesting deeper than its limit (1000) with a plain
             // RuntimeException rather than a JsonException: still the client's bad body, not a 500.
@@ -82,31 +95,21 @@ public class InferenceRequestReader {
         }
         Boolean useCache = optionalBoolean(json, "use_cache");
 
-        Integer maxNewTokens = optionalInteger(json, "max_new_tokens");
-        if (maxNewTokens != null && (maxNewTokens < 1 || maxNewTokens > config.maxNewTokensLimit())) {
-            throw new InvalidRequestException("max_new_tokens",
-                    "max_new_tokens must be between 1 and " + config.maxNewTokensLimit());
-        }
-        Double temperature = optionalNumber(json, "temperature");
-        if (temperature != null && temperature < 0) {
-            throw new InvalidRequestException("temperature", "temperature must be 0 (greedy) or more");
-        }
-        Double topP = optionalNumber(json, "top_p");
-        if (topP != null && !(topP > 0 && topP <= 1)) {
-            throw new InvalidRequestException("top_p", "top_p must be greater than 0 and at most 1");
-        }
-        Integer topK = optionalInteger(json, "top_k");
-        if (topK != null && topK < 0) {
-            throw new InvalidRequestException("top_k", "top_k must be 0 (off) or more");
-        }
-        Double repetitionPenalty = optionalNumber(json, "repetition_penalty");
-        if (repetitionPenalty != null && !(repetitionPenalty > 0)) {
-            throw new InvalidRequestException("repetition_penalty", "repetition_penalty must be greater than 0");
-        }
-        Long seed = optionalLong(json, "seed");
+        // Ranges: SamplingRanges, shared with the configured defaults and stated in the OpenAPI document.
+        int tokenLimit = config.maxNewTokensLimit();
+        Long maxNewTokens = optionalIntegral(json, "max_new_tokens", SamplingRanges.maxNewTokensRule(tokenLimit),
+                v -> SamplingRanges.maxNewTokens(v, tokenLimit));
+        Double temperature = optionalDecimal(json, "temperature", SamplingRanges.TEMPERATURE_RULE,
+                SamplingRanges::temperature);
+        Double topP = optionalDecimal(json, "top_p", SamplingRanges.TOP_P_RULE, SamplingRanges::topP);
+        Long topK = optionalIntegral(json, "top_k", SamplingRanges.TOP_K_RULE, SamplingRanges::topK);
+        Double repetitionPenalty = optionalDecimal(json, "repetition_penalty", SamplingRanges.REPETITION_PENALTY_RULE,
+                SamplingRanges::repetitionPenalty);
+        Long seed = optionalIntegral(json, "seed", SamplingRanges.SEED_RULE, v -> true);
 
-        return new InferenceRequest(userInput, history, systemPrompt, useCache == null || useCache, maxNewTokens,
-                temperature, topP, topK, repetitionPenalty, seed);
+        return new InferenceRequest(userInput, history, systemPrompt, useCache == null || useCache,
+                maxNewTokens == null ? null : maxNewTokens.intValue(), temperature, topP,
+                topK == null ? null : topK.intValue(), repetitionPenalty, seed);
     }
 
     private byte[] readLimited(InputStream body) {
@@ -123,6 +126,33 @@ public class InferenceRequestReader {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the request body", e);
         }
+    }
+
+    /**
+     * The body as text. JSON between systems is UTF-8 (RFC 8259); a decoder that replaced bad bytes
+     * would let a malformed, overlong or surrogate sequence reach the tokenizer as U+FFFD, so a byte
+     * that is not UTF-8 refuses the request instead, naming its offset (never the bytes). A leading
+     * byte order mark is ignored, as RFC 8259 allows.
+     */
+    private static String utf8(byte[] body) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(body);
+        CharBuffer out = CharBuffer.allocate(body.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isUnderflow()) {
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            throw new InvalidRequestException("body",
+                    "the request body is not valid UTF-8 (at byte " + in.position() + ")");
+        }
+        out.flip();
+        if (out.hasRemaining() && out.charAt(0) == '\uFEFF') {
+            out.position(1);
+        }
+        return out.toString();
     }
 
     private List<ChatMessage> history(JsonObject json) {
@@ -198,50 +228,56 @@ public class InferenceRequestReader {
         throw wrongType(name, "true or false");
     }
 
-    private static Double optionalNumber(JsonObject json, String name) {
+    /**
+     * A number that {@code accepts} as a double, or null when absent. JSON's {@code -0} and
+     * {@code 0.0} are 0; a nonzero number too small for a double (1e-400) would become 0 and is
+     * refused, as is one too large (1e400). The message states the accepted range, never the value.
+     */
+    private static Double optionalDecimal(JsonObject json, String name, String rule, DoublePredicate accepts) {
         JsonValue value = json.get(name);
         if (value == null || value.getValueType() == JsonValue.ValueType.NULL) {
             return null;
         }
         if (value.getValueType() != JsonValue.ValueType.NUMBER) {
-            throw wrongType(name, "a number");
+            throw new InvalidRequestException(name, name + " must be a number: " + rule);
         }
-        double d = ((JsonNumber) value).doubleValue();
-        if (!Double.isFinite(d)) {
-            throw wrongType(name, "a finite number");
+        BigDecimal number = ((JsonNumber) value).bigDecimalValue();
+        double d = number.signum() == 0 ? 0.0 : number.doubleValue();
+        if ((number.signum() != 0 && d == 0.0) || !Double.isFinite(d) || !accepts.test(d)) {
+            throw new InvalidRequestException(name, name + " must be " + rule);
         }
         return d;
     }
 
-    private static Integer optionalInteger(JsonObject json, String name) {
-        Long value = optionalLong(json, name);
-        if (value == null) {
-            return null;
-        }
-        if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
-            throw new InvalidRequestException(name, name + " is out of range");
-        }
-        return value.intValue();
-    }
-
-    private static Long optionalLong(JsonObject json, String name) {
+    /**
+     * A number with no fractional part ({@code 5}, {@code 5.0}, {@code 5e0}) that fits a long and
+     * that {@code accepts}, or null when absent; the message states the accepted range.
+     */
+    private static Long optionalIntegral(JsonObject json, String name, String rule, LongPredicate accepts) {
         JsonValue value = json.get(name);
         if (value == null || value.getValueType() == JsonValue.ValueType.NULL) {
             return null;
         }
+        InvalidRequestException refused = new InvalidRequestException(name, name + " must be " + rule);
         if (value.getValueType() != JsonValue.ValueType.NUMBER) {
-            throw wrongType(name, "an integer");
+            throw refused;
         }
         BigDecimal number = ((JsonNumber) value).bigDecimalValue();
-        try {
-            return number.longValueExact();
-        } catch (ArithmeticException e) {
-            try {
-                return number.stripTrailingZeros().longValueExact();
-            } catch (ArithmeticException notIntegral) {
-                throw wrongType(name, "an integer");
-            }
+        // Digits before the point, from the precision and scale alone: checked before any exact
+        // conversion, so that a number like 1e999999999 is never expanded.
+        if (number.signum() != 0 && (long) number.precision() - number.scale() > 19) {
+            throw refused;
         }
+        long exact;
+        try {
+            exact = number.longValueExact(); // fails for a fraction and beyond a long
+        } catch (ArithmeticException e) {
+            throw refused;
+        }
+        if (!accepts.test(exact)) {
+            throw refused;
+        }
+        return exact;
     }
 
     private static void checkLength(String field, String text, int maxChars) {

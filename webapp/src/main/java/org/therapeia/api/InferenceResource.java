@@ -2,6 +2,7 @@ package org.therapeia.api;
 
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -41,6 +42,7 @@ public class InferenceResource {
     InferenceService service;
 
     @POST
+    @Consumes(MediaType.APPLICATION_JSON)
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
     @Operation(summary = "Generate a therapeutic reply",
             description = "Renders the model's chat template over the system prompt, the recent history and the "
@@ -50,13 +52,20 @@ public class InferenceResource {
     @APIResponse(responseCode = "200", description = "The reply",
             content = @Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = InferenceResponse.class)))
-    @APIResponse(responseCode = "400", description = "Invalid request; field names the culprit",
+    @APIResponse(responseCode = "400", description = "Invalid request (a body that is not UTF-8 JSON: field "
+            + "body); field names the culprit",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "401", description = "api.key is set and the request lacks it",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "415", description = "The body is not application/json",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "Not ready, the queue is full, or shutting down (see Retry-After)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "504", description = "The generation ran over request.timeout",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "500", description = "The engine ended this request's generation alone (type "
+            + "urn:therapeia:problem:sequence-failed, the detail names the cause; other requests are unaffected), "
+            + "or an internal failure",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public void infer(InputStream body, @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();

@@ -2,6 +2,7 @@ package org.therapeia.api;
 
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -54,6 +55,7 @@ public class InferenceStreamResource {
     Providers providers;
 
     @POST
+    @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Generate a therapeutic reply, streamed",
             description = "Server-sent events: 'token' events ({\"text\": ...}) as the reply is written, then "
@@ -64,9 +66,12 @@ public class InferenceStreamResource {
     @APIResponse(responseCode = "200", description = "The event stream",
             content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS,
                     schema = @Schema(implementation = TextPiece.class)))
-    @APIResponse(responseCode = "400", description = "Invalid request; field names the culprit",
+    @APIResponse(responseCode = "400", description = "Invalid request (a body that is not UTF-8 JSON: field "
+            + "body); field names the culprit",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "401", description = "api.key is set and the request lacks it",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "415", description = "The body is not application/json",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "Not ready, the queue is full, or shutting down (see Retry-After)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))

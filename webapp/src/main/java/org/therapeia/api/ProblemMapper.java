@@ -1,6 +1,7 @@
 package org.therapeia.api;
 
 import jakarta.inject.Inject;
+import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
@@ -15,19 +16,28 @@ import org.therapeia.inference.GenerationTimeoutException;
 import org.therapeia.inference.NotReadyException;
 import org.therapeia.inference.PromptTooLongException;
 import org.therapeia.inference.QueueFullException;
+import org.therapeia.inference.SequenceFailedException;
 import org.therapeia.inference.ShuttingDownException;
 import org.therapeia.metrics.ServiceMetrics;
 
 /**
  * Every failure to an RFC 7807 problem ({@code application/problem+json}), counted by kind:
- * bad input 400 naming the field; a missing secret 401 with {@code WWW-Authenticate}; not ready, queue full or shutting down 503 with Retry-After;
- * a generation over its time 504; anything else 500 with no detail. Only exception class names
+ * bad input 400 naming the field; a missing secret 401 with {@code WWW-Authenticate}; a body that is not
+ * JSON 415 naming Content-Type; not ready, queue full or shutting down 503 with Retry-After;
+ * a generation over its time 504; a generation the engine ended alone 500 {@code sequence-failed}
+ * naming the cause; anything else 500 with no detail. Only exception class names
  * are logged, never a message that could hold user text.
  */
 @Provider
 public class ProblemMapper implements ExceptionMapper<Throwable> {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class.getName());
+
+    /** A body that is not JSON, by its Content-Type (also sent by the servlet filter that checks the header). */
+    public static final String UNSUPPORTED_MEDIA_TYPE_KIND = "unsupported_media_type";
+    public static final Problem UNSUPPORTED_MEDIA_TYPE = Problem.of("unsupported-media-type",
+            "Unsupported Media Type", 415, "the request body must be JSON: send Content-Type: application/json",
+            "Content-Type");
 
     @Inject
     ServiceMetrics metrics;
@@ -71,11 +81,20 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         if (e instanceof GenerationTimeoutException) {
             return problem("timeout", Problem.of("timeout", "Generation timed out", 504, e.getMessage(), null));
         }
+        if (e instanceof SequenceFailedException) {
+            // this request's own failure: the engine names the cause (never text) and served the rest
+            return problem("sequence_failed", Problem.of("sequence-failed", "Generation failed", 500, e.getMessage(),
+                    null));
+        }
         if (e instanceof EngineException) {
             // engine messages name files, tensors and limits, never text
             LOG.log(Level.SEVERE, "engine failure: " + e.getMessage());
             return problem("engine", Problem.of("engine", "Inference engine failure", 500,
                     "the inference engine failed", null));
+        }
+        if (e instanceof NotSupportedException) {
+            // JAX-RS refuses a Content-Type that no @Consumes accepts before the resource runs
+            return problem(UNSUPPORTED_MEDIA_TYPE_KIND, UNSUPPORTED_MEDIA_TYPE);
         }
         if (e instanceof WebApplicationException web) {
             int status = web.getResponse().getStatus();

@@ -4,24 +4,30 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.text.Normalizer;
-import java.util.HexFormat;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.therapeia.api.ChatMessage;
 import org.therapeia.engine.SamplingParams;
 
 /**
- * The response cache's key: the SHA-256 (hex) of everything that decides a reply, normalised so
- * that requests differing only in Unicode form or spacing share an entry: text in NFKC with runs
- * of whitespace collapsed to one space and trimmed. The model id, system prompt, the history
- * window actually used and the generation parameters are all part of it. No text is kept: only
- * the hash.
+ * What decides a reply, digested: the model's identity (its fingerprint, never its folder name),
+ * the system prompt, the history window actually used, the user input and the generation
+ * parameters. Text is normalised so that requests differing only in Unicode form or spacing
+ * share an entry: NFKC, runs of whitespace collapsed to one space, trimmed.
+ *
+ * <p>This digest is computable by anyone who knows the request, so it is never stored or shown:
+ * the cache stores entries under a keyed hash of it ({@link CacheSecret#storedKey}), which
+ * nobody without the secret can compute. It holds no text.
  */
 public final class CacheKey {
 
     private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
-    private CacheKey() {
+    private final byte[] digest;
+
+    private CacheKey(byte[] digest) {
+        this.digest = digest;
     }
 
     /** NFKC, whitespace runs to one space, trimmed. */
@@ -34,14 +40,15 @@ public final class CacheKey {
     }
 
     /**
-     * @param history the history window (the last context_window messages), oldest first
-     * @param params  the effective generation parameters
+     * @param modelFingerprint the loaded model's {@code ModelFingerprint}
+     * @param history          the history window (the last context_window messages), oldest first
+     * @param params           the effective generation parameters
      */
-    public static String of(String modelId, String systemPrompt, List<ChatMessage> history, String userInput,
-                            SamplingParams params) {
+    public static CacheKey of(String modelFingerprint, String systemPrompt, List<ChatMessage> history,
+                              String userInput, SamplingParams params) {
         MessageDigest sha = sha256();
-        field(sha, "v1");
-        field(sha, modelId);
+        field(sha, "v2");
+        field(sha, modelFingerprint);
         field(sha, normalise(systemPrompt));
         field(sha, Integer.toString(history.size()));
         for (ChatMessage m : history) {
@@ -56,7 +63,28 @@ public final class CacheKey {
         field(sha, Double.toString(params.repetitionPenalty()));
         // greedy decoding ignores the seed; sampling depends on it
         field(sha, params.temperature() == 0 ? "-" : Long.toString(params.seed()));
-        return HexFormat.of().formatHex(sha.digest());
+        return new CacheKey(sha.digest());
+    }
+
+    /** The SHA-256 digest (a copy). */
+    byte[] digest() {
+        return digest.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CacheKey other && MessageDigest.isEqual(digest, other.digest);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(digest);
+    }
+
+    /** Never the digest: a key must not end up in a log. */
+    @Override
+    public String toString() {
+        return "CacheKey[...]";
     }
 
     /** Length-prefixed, so that ("ab", "c") and ("a", "bc") differ. */

@@ -22,6 +22,9 @@ import org.eclipse.microprofile.config.Config;
 @ApplicationScoped
 public class InferenceConfig {
 
+    /** The shortest cache.secret accepted: 32 characters. */
+    public static final int MIN_CACHE_SECRET_CHARS = 32;
+
     // model and engine
     private Path modelPath;
     private Optional<String> modelId;
@@ -50,6 +53,7 @@ public class InferenceConfig {
     private String cacheName;
     private int cacheSize;
     private Duration cacheTtl;
+    private Optional<String> cacheSecret;
 
     // serving
     private String host;
@@ -83,7 +87,7 @@ public class InferenceConfig {
         device = string(config, "device");
         dtype = string(config, "dtype");
         batchSize = integer(config, "batch_size", v -> v >= 1, "at least 1");
-        engineThreads = integer(config, "engine.threads", v -> v >= 0, "0 (all cores) or more");
+        engineThreads = integer(config, "engine.threads", v -> v >= 0, "0 (the CPUs the process may use) or more");
         useCache = config.getValue("use_cache", Boolean.class);
         useFlashAttention = config.getValue("use_flash_attention", Boolean.class);
         compileModel = config.getValue("compile_model", Boolean.class);
@@ -91,10 +95,11 @@ public class InferenceConfig {
         maxNewTokensLimit = integer(config, "limits.max-new-tokens", v -> v >= 1, "at least 1");
         maxNewTokens = integer(config, "max_new_tokens", v -> v >= 1 && v <= maxNewTokensLimit,
                 "between 1 and limits.max-new-tokens (" + maxNewTokensLimit + ")");
-        temperature = decimal(config, "temperature", v -> v >= 0, "0 (greedy) or more");
-        topP = decimal(config, "top_p", v -> v > 0 && v <= 1, "in (0, 1]");
-        topK = integer(config, "top_k", v -> v >= 0, "0 (off) or more");
-        repetitionPenalty = decimal(config, "repetition_penalty", v -> v > 0, "greater than 0");
+        temperature = decimal(config, "temperature", SamplingRanges::temperature, SamplingRanges.TEMPERATURE_RULE);
+        topP = decimal(config, "top_p", SamplingRanges::topP, SamplingRanges.TOP_P_RULE);
+        topK = integer(config, "top_k", v -> SamplingRanges.topK(v), SamplingRanges.TOP_K_RULE);
+        repetitionPenalty = decimal(config, "repetition_penalty", SamplingRanges::repetitionPenalty,
+                SamplingRanges.REPETITION_PENALTY_RULE);
 
         maxContextLength = integer(config, "max_context_length", v -> v >= 2, "at least 2");
         contextWindow = integer(config, "context_window", v -> v >= 0, "0 or more");
@@ -104,6 +109,13 @@ public class InferenceConfig {
         cacheName = string(config, "cache.name");
         cacheSize = integer(config, "cache.size", v -> v >= 1, "at least 1");
         cacheTtl = Duration.ofSeconds(integer(config, "cache.ttl", v -> v >= 1, "at least 1 second"));
+        cacheSecret = config.getOptionalValue("cache.secret", String.class).map(String::strip).filter(s -> !s.isEmpty());
+        if (cacheSecret.isPresent() && cacheSecret.get().length() < MIN_CACHE_SECRET_CHARS) {
+            // the value itself never goes into a message
+            throw new IllegalArgumentException("configuration property cache.secret has " + cacheSecret.get().length()
+                    + " characters; it must have at least " + MIN_CACHE_SECRET_CHARS
+                    + " (for example the output of: openssl rand -base64 32)");
+        }
 
         host = string(config, "host");
         port = integer(config, "port", v -> v >= 1 && v <= 65535, "a TCP port");
@@ -156,7 +168,7 @@ public class InferenceConfig {
         return modelPath;
     }
 
-    /** The model's name in responses and cache keys: {@code model.id}, else the folder's name. */
+    /** The model's name in responses: {@code model.id}, else the folder's name (cache keys use its fingerprint). */
     public String modelId() {
         return modelId.orElseGet(() -> {
             Path name = modelPath.toAbsolutePath().normalize().getFileName();
@@ -179,7 +191,7 @@ public class InferenceConfig {
         return batchSize;
     }
 
-    /** Intra-op threads of the engine thread; 0 = all available cores. */
+    /** Intra-op threads of the engine thread; 0 = the CPUs the process may use (affinity, cgroup quota). */
     public int engineThreads() {
         return engineThreads;
     }
@@ -248,6 +260,14 @@ public class InferenceConfig {
 
     public Duration cacheTtl() {
         return cacheTtl;
+    }
+
+    /**
+     * The secret behind the response cache's keys and entry MACs, the same on every member of a
+     * cluster; required when clustered. Absent by default.
+     */
+    public Optional<String> cacheSecret() {
+        return cacheSecret;
     }
 
     /** Where the launch script binds Payara Micro; the WAR itself does not open sockets. */

@@ -70,6 +70,10 @@ public final class ChatTemplate {
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
+                // Jinjava would otherwise render "{{ ... }}" found in a value (a message) as a
+                // template: jinja2 never does, and a user could then evaluate expressions and write
+                // {{ bos_token }}, a control token, through the template's own output
+                .withNestedInterpretationEnabled(false)
                 .withFailOnUnknownTokens(false)
                 .withLegacyOverrides(PYTHON_JINJA)
                 .withElResolver(resolver)

@@ -89,11 +89,11 @@ public class InferenceService {
         SamplingParams params = samplingParams(request);
 
         boolean useCache = config.enableResponseCache() && request.useCache();
-        String key = null;
+        CacheKey key = null;
         if (useCache) {
             // without a seed a sampled reply is as good as any other: one entry for all of them
             SamplingParams keyParams = request.seed() == null ? withSeed(params, -1) : params;
-            key = CacheKey.of(model.modelId(), systemPrompt, window, request.userInput(), keyParams);
+            key = CacheKey.of(model.fingerprint(), systemPrompt, window, request.userInput(), keyParams);
             Optional<CachedReply> hit = cache.get(key);
             tracker.cacheLookup(hit.isPresent());
             metrics.cacheLookup(hit.isPresent());
@@ -107,7 +107,7 @@ public class InferenceService {
 
         Prompt prompt = model.promptBuilder().build(systemPrompt, window, request.userInput(), params.maxNewTokens(),
                 model.maxContext());
-        String cacheKey = key;
+        CacheKey cacheKey = key;
         StreamingDecoder decoder = pieces == null ? null
                 : new StreamingDecoder(model.tokenizer()::decode, pieces, executor());
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
@@ -140,7 +140,7 @@ public class InferenceService {
         return config.requestTimeout().plus(REPLY_SLACK);
     }
 
-    private InferenceResponse complete(Generation g, Prompt prompt, LoadedModel model, String cacheKey,
+    private InferenceResponse complete(Generation g, Prompt prompt, LoadedModel model, CacheKey cacheKey,
                                        long arrivalNanos, StreamingDecoder decoder) {
         String text = model.tokenizer().decode(g.tokens()).strip();
         if (decoder != null) {

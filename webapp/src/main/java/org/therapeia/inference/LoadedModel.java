@@ -4,8 +4,9 @@ package org.therapeia.inference;
  * What a request needs of a loaded model. Holds no engine: requests reach it only through the
  * scheduler.
  *
- * @param maxContext tokens per sequence the engine allows (config max_context_length, capped by the model)
+ * @param maxContext  tokens per sequence the engine allows (config max_context_length, capped by the model)
+ * @param fingerprint the model's identity in cache keys ({@link ModelFingerprint}), not its folder name
  */
 public record LoadedModel(String modelId, PromptBuilder promptBuilder, Tokenizer tokenizer, Scheduler scheduler,
-                          int maxContext) {
+                          int maxContext, String fingerprint) {
 }

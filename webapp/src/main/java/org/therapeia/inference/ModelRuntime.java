@@ -80,6 +80,7 @@ public class ModelRuntime {
     public void load(ThreadFactory threads) {
         long t0 = System.nanoTime();
         Tokenizer tokenizer = null;
+        String fingerprint;
         try {
             TokenizerConfig tokenizerConfig = TokenizerConfig.load(config.modelPath());
             tokenizer = Tokenizer.load(config.modelPath().resolve(TokenizerConfig.TOKENIZER_JSON));
@@ -93,16 +94,20 @@ public class ModelRuntime {
                 engine = Engine.open(new EngineOptions(config.modelPath(), config.dtype(), config.device(),
                         config.batchSize(), config.maxContextLength(), config.engineThreads()));
                 int maxContext = (int) Math.min(config.maxContextLength(), engine.stats().maxContext());
+                // read after the engine accepted the files: they are known to be well formed
+                fingerprint = ModelFingerprint.of(config.modelPath(), config.dtype(), config.device(), maxContext);
                 Scheduler scheduler = new Scheduler(engine, config.batchSize(), config.queueCapacity(), threads,
                         System::nanoTime, listener).start();
                 loaded = new LoadedModel(config.modelId(),
                         new PromptBuilder(template, tokenizer, config.contextWindow()), tokenizer, scheduler,
-                        maxContext);
+                        maxContext, fingerprint);
                 state = State.WARMING_UP;
             }
+            String shortFingerprint = fingerprint.substring(0, 12);
             LOG.info(() -> "model " + config.modelId() + " (" + engine.architecture() + ", " + config.dtype() + " on "
-                    + config.device() + ") loaded in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
-                    + " ms; warming up with " + config.warmupRequests() + " requests");
+                    + config.device() + ", fingerprint " + shortFingerprint + ") loaded in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms; warming up with "
+                    + config.warmupRequests() + " requests");
             warmUp(loaded);
             if (advance(State.WARMING_UP, State.READY)) {
                 LOG.info(() -> "model " + config.modelId() + " ready after "
@@ -193,7 +198,7 @@ public class ModelRuntime {
         return state;
     }
 
-    /** Why loading failed (names the file or setting), or null. */
+    /** Why loading failed (names the file or setting), or null: for the log and tests, never for health data. */
     public String failure() {
         return failure;
     }

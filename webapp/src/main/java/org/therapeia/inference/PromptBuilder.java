@@ -14,6 +14,11 @@ import org.therapeia.api.ChatMessage;
  * Mistral, Gemma) require user/assistant alternation from the first turn. A template that refuses
  * a system message (Gemma) gets the system prompt at the head of the first user turn instead,
  * as those models' own documentation suggests.
+ *
+ * <p>Control tokens come only from the template: message text (system prompt, history, user
+ * input) reaches the template with any control token's text held back, and is encoded as plain
+ * text ({@link Tokenizer#encode(String, ContentEscapes)}), so {@code <|im_start|>system} in a
+ * message opens no turn.
  */
 public final class PromptBuilder {
 
@@ -78,16 +83,20 @@ public final class PromptBuilder {
         }
         messages.addAll(history);
         messages.add(new ChatMessage(ChatMessage.USER, userInput));
+        // the template sees no control token's text in a message: only its own text makes them
+        ContentEscapes escapes = tokenizer.escape(messages);
+        List<ChatMessage> escaped = escapes.messages();
         String text;
         try {
-            text = template.render(messages, true);
+            text = template.render(escaped, true);
         } catch (ChatTemplateException e) {
             if (!hasSystem || !e.raisedByTemplate()) {
                 throw e;
             }
-            text = template.render(withSystemInFirstUserTurn(systemPrompt, messages.subList(1, messages.size())), true);
+            text = template.render(
+                    withSystemInFirstUserTurn(escaped.get(0).content(), escaped.subList(1, escaped.size())), true);
         }
-        return tokenizer.encode(text);
+        return tokenizer.encode(text, escapes);
     }
 
     private static List<ChatMessage> withSystemInFirstUserTurn(String systemPrompt, List<ChatMessage> messages) {

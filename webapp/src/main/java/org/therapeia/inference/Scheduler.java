@@ -32,7 +32,9 @@ import org.therapeia.engine.StepEvent;
  * the engine, so the queue length is the real wait. A dead request never reaches the engine: it is
  * dropped from the queue without a prefill or a slot ({@link SchedulerListener#onDropped}). Each
  * request's future completes with its {@link Generation}, or exceptionally with
- * {@link GenerationTimeoutException}, {@link EngineException} or {@link SchedulerClosedException}.
+ * {@link GenerationTimeoutException}, {@link SequenceFailedException} (the engine ended that
+ * sequence alone; the others go on), {@link EngineException} (a whole step failed) or
+ * {@link SchedulerClosedException}.
  *
  * <p>{@link #shutdown(Duration)} drains: it refuses new work at once, lets queued and running
  * generations finish until the drain time has passed, fails the rest, and ends the engine thread;
@@ -278,6 +280,12 @@ public final class Scheduler implements AutoCloseable {
         for (StepEvent event : events) {
             Job job = running.get(event.sequenceId());
             if (job == null) {
+                continue;
+            }
+            if (event.failed()) { // this sequence alone: the engine already freed its slot
+                running.remove(event.sequenceId());
+                LOG.log(Level.WARNING, "a sequence failed alone: " + event.failure());
+                job.future.completeExceptionally(new SequenceFailedException(event.failure()));
                 continue;
             }
             if (job.tokens.isEmpty()) {

@@ -2,6 +2,7 @@ package org.therapeia.metrics;
 
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +13,7 @@ import org.eclipse.microprofile.metrics.Metadata;
 import org.eclipse.microprofile.metrics.MetricRegistry;
 import org.eclipse.microprofile.metrics.MetricUnits;
 import org.eclipse.microprofile.metrics.Tag;
+import org.therapeia.cache.CacheEntryRejected;
 import org.therapeia.cache.ResponseCache;
 import org.therapeia.inference.ModelRuntime;
 import org.therapeia.inference.Scheduler;
@@ -42,6 +44,7 @@ public class ServiceMetrics implements SchedulerListener {
     private Counter tokensGenerated;
     private Counter cacheHits;
     private Counter cacheMisses;
+    private Counter cacheRejected;
     private Counter abandoned;
     private Counter droppedPastDeadline;
     private Counter droppedCancelled;
@@ -80,6 +83,9 @@ public class ServiceMetrics implements SchedulerListener {
                 new Tag("reason", "cancelled"));
         cacheHits = registry.counter(meta("therapeia_cache_hits", "Response cache hits"));
         cacheMisses = registry.counter(meta("therapeia_cache_misses", "Response cache misses"));
+        cacheRejected = registry.counter(meta("therapeia_cache_rejected",
+                "Response cache entries that failed their authentication check (forged or altered); each was a "
+                        + "miss and was removed"));
 
         gauge("therapeia_queue_depth", "Requests waiting for an engine slot", Scheduler::queueDepth);
         gauge("therapeia_running_sequences", "Sequences in the engine", Scheduler::running);
@@ -88,7 +94,7 @@ public class ServiceMetrics implements SchedulerListener {
         gauge("therapeia_kv_slots_total", "KV cache slots", s -> s.stats().totalSlots());
         gauge("therapeia_last_batch_size", "Sequences decoded in the last engine step",
                 s -> s.stats().lastBatchSize());
-        registry.gauge(meta("therapeia_cache_size", "Entries in the response cache (counted)"), cache,
+        registry.gauge(meta("therapeia_cache_size", "Entries in the response cache, cluster-wide (counted)"), cache,
                 ResponseCache::size);
         registry.gauge(meta("therapeia_cache_max_size", "Entry limit of the response cache"), cache,
                 c -> (long) c.maxSize());
@@ -118,6 +124,11 @@ public class ServiceMetrics implements SchedulerListener {
 
     public void cacheLookup(boolean hit) {
         (hit ? cacheHits : cacheMisses).inc();
+    }
+
+    /** A response cache entry failed its check: counted, never logged with its key or value. */
+    void cacheEntryRejected(@Observes CacheEntryRejected event) {
+        cacheRejected.inc();
     }
 
     /** A streamed request whose client went away before the reply ended. */

@@ -1,7 +1,5 @@
 package org.therapeia.web;
 
-import jakarta.json.bind.Jsonb;
-import jakarta.json.bind.JsonbBuilder;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.annotation.WebFilter;
@@ -9,7 +7,6 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import org.therapeia.api.Problem;
 
@@ -24,7 +21,6 @@ public class ReadOnlyEndpointFilter extends HttpFilter {
 
     static final String ALLOW = "GET, HEAD, OPTIONS";
     private static final Set<String> ALLOWED = Set.of("GET", "HEAD", "OPTIONS");
-    private static final Jsonb JSON = JsonbBuilder.create();
 
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
@@ -33,11 +29,8 @@ public class ReadOnlyEndpointFilter extends HttpFilter {
             chain.doFilter(request, response);
             return;
         }
-        response.setStatus(HttpServletResponse.SC_METHOD_NOT_ALLOWED);
         response.setHeader("Allow", ALLOW);
-        response.setContentType(Problem.MEDIA_TYPE);
-        response.setCharacterEncoding(StandardCharsets.UTF_8.name());
-        response.getWriter().write(JSON.toJson(Problem.of("http-405", "Method Not Allowed", 405,
-                "this endpoint allows " + ALLOW, null)));
+        ServletProblems.send(response, Problem.of("http-405", "Method Not Allowed", 405,
+                "this endpoint allows " + ALLOW, null));
     }
 }

@@ -9,9 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.therapeia.TestConfig;
 
 class InferenceRequestReaderTest {
@@ -139,5 +142,65 @@ class InferenceRequestReaderTest {
         // 20 emoji are 40 UTF-16 chars but 20 characters
         assertEquals(20, read("{\"user_input\": \"" + "\uD83D\uDE00".repeat(20) + "\"}").userInput()
                 .codePointCount(0, 40));
+    }
+
+    /** {"user_input": "a?b"} with the bytes {@code bad} in place of the question mark. */
+    private static byte[] withBytes(int... bad) {
+        byte[] head = "{\"user_input\": \"a".getBytes(StandardCharsets.US_ASCII);
+        byte[] tail = "b\"}".getBytes(StandardCharsets.US_ASCII);
+        byte[] body = new byte[head.length + bad.length + tail.length];
+        System.arraycopy(head, 0, body, 0, head.length);
+        for (int i = 0; i < bad.length; i++) {
+            body[head.length + i] = (byte) bad[i];
+        }
+        System.arraycopy(tail, 0, body, head.length + bad.length, tail.length);
+        return body;
+    }
+
+    static Stream<Arguments> notUtf8() {
+        return Stream.of(
+                Arguments.of("a lead byte before an ASCII byte (C3 28)", new int[] {0xC3, 0x28}),
+                Arguments.of("a lone continuation byte (80)", new int[] {0x80}),
+                Arguments.of("a sequence cut short (E2 82)", new int[] {0xE2, 0x82}),
+                Arguments.of("overlong slash (C0 AF)", new int[] {0xC0, 0xAF}),
+                Arguments.of("overlong NUL (C0 80)", new int[] {0xC0, 0x80}),
+                Arguments.of("overlong three-byte slash (E0 80 AF)", new int[] {0xE0, 0x80, 0xAF}),
+                Arguments.of("a lone high surrogate (ED A0 80)", new int[] {0xED, 0xA0, 0x80}),
+                Arguments.of("a lone low surrogate (ED B0 80)", new int[] {0xED, 0xB0, 0x80}),
+                Arguments.of("a surrogate pair in CESU-8 (ED A0 BD ED B8 80)",
+                        new int[] {0xED, 0xA0, 0xBD, 0xED, 0xB8, 0x80}),
+                Arguments.of("beyond U+10FFFF (F4 90 80 80)", new int[] {0xF4, 0x90, 0x80, 0x80}),
+                Arguments.of("a byte UTF-8 never uses (FF)", new int[] {0xFF}),
+                Arguments.of("Latin-1 e acute (E9)", new int[] {0xE9}));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("notUtf8")
+    void aBodyThatIsNotUtf8IsABadBodyNamingTheOffset(String name, int[] bad) {
+        byte[] body = withBytes(bad);
+        InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                () -> reader.read(new ByteArrayInputStream(body)), name);
+        assertEquals("body", e.field());
+        assertTrue(e.getMessage().contains("UTF-8") && e.getMessage().contains("byte 17"), e.getMessage());
+    }
+
+    @Test
+    void validUtf8OfEveryLengthIsRead() {
+        // 2, 3 and 4 bytes: e acute, the euro sign, an emoji; U+FFFF and U+10FFFF are valid too
+        byte[] body = withBytes(0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0xEF, 0xBF, 0xBF,
+                0xF4, 0x8F, 0xBF, 0xBF);
+        assertEquals("a\u00e9\u20ac\uD83D\uDE00\uFFFF\uDBFF\uDFFFb",
+                reader.read(new ByteArrayInputStream(body)).userInput());
+    }
+
+    @Test
+    void aLeadingByteOrderMarkIsIgnored() {
+        byte[] json = "{\"user_input\": \"hi\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[json.length + 3];
+        body[0] = (byte) 0xEF;
+        body[1] = (byte) 0xBB;
+        body[2] = (byte) 0xBF;
+        System.arraycopy(json, 0, body, 3, json.length);
+        assertEquals("hi", reader.read(new ByteArrayInputStream(body)).userInput());
     }
 }

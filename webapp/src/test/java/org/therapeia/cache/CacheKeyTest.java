@@ -1,8 +1,8 @@
 package org.therapeia.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -12,14 +12,10 @@ import org.therapeia.engine.SamplingParams;
 class CacheKeyTest {
 
     private static final SamplingParams P = new SamplingParams(256, 0.7, 50, 0.9, 1.1, 7);
+    private static final String MODEL = "a".repeat(64);
 
-    private static String key(String system, List<ChatMessage> history, String input, SamplingParams p) {
-        return CacheKey.of("model", system, history, input, p);
-    }
-
-    @Test
-    void isSha256Hex() {
-        assertTrue(key("s", List.of(), "hi", P).matches("[0-9a-f]{64}"));
+    private static CacheKey key(String system, List<ChatMessage> history, String input, SamplingParams p) {
+        return CacheKey.of(MODEL, system, history, input, p);
     }
 
     @Test
@@ -34,8 +30,9 @@ class CacheKeyTest {
 
     @Test
     void everythingThatChangesTheReplyChangesTheKey() {
-        String base = key("s", List.of(new ChatMessage("user", "a")), "x", P);
-        assertNotEquals(base, CacheKey.of("other-model", "s", List.of(new ChatMessage("user", "a")), "x", P));
+        CacheKey base = key("s", List.of(new ChatMessage("user", "a")), "x", P);
+        assertNotEquals(base, CacheKey.of("b".repeat(64), "s", List.of(new ChatMessage("user", "a")), "x", P),
+                "another model fingerprint");
         assertNotEquals(base, key("t", List.of(new ChatMessage("user", "a")), "x", P));
         assertNotEquals(base, key("s", List.of(new ChatMessage("assistant", "a")), "x", P));
         assertNotEquals(base, key("s", List.of(), "x", P));
@@ -57,5 +54,11 @@ class CacheKeyTest {
     void greedyIgnoresTheSeed() {
         assertEquals(key("s", List.of(), "x", SamplingParams.greedy(16)),
                 key("s", List.of(), "x", new SamplingParams(16, 0.0, 0, 1.0, 1.0, 99)));
+    }
+
+    @Test
+    void neverShowsItsDigest() {
+        CacheKey k = key("s", List.of(), "x", P);
+        assertFalse(k.toString().matches(".*[0-9a-f]{16}.*"), k::toString);
     }
 }

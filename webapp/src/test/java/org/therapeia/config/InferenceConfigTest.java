@@ -77,6 +77,18 @@ class InferenceConfigTest {
     }
 
     @Test
+    void theCacheSecretIsOptionalLongAndNeverEchoed() {
+        assertFalse(TestConfig.inference(Map.of()).cacheSecret().isPresent(), "no default");
+        assertFalse(TestConfig.inference(Map.of("CACHE_SECRET", "  ")).cacheSecret().isPresent());
+        String secret = "x".repeat(InferenceConfig.MIN_CACHE_SECRET_CHARS);
+        assertEquals(secret, TestConfig.inference(Map.of("CACHE_SECRET", " " + secret + " ")).cacheSecret().orElseThrow());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TestConfig.inference(Map.of("CACHE_SECRET", "hunter2-but-longer")));
+        assertTrue(e.getMessage().contains("cache.secret"), e.getMessage());
+        assertFalse(e.getMessage().contains("hunter2"), "the value never goes into a message");
+    }
+
+    @Test
     void malformedNumbersFail() {
         assertThrows(RuntimeException.class, () -> TestConfig.inference(Map.of("CACHE_TTL", "an hour")));
         assertThrows(NoSuchElementException.class, () -> TestConfig.inference(Map.of("DEVICE", "")));

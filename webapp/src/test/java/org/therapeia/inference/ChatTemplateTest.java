@@ -100,4 +100,15 @@ class ChatTemplateTest {
                 () -> chat.render(List.of(new ChatMessage("user", "x")), true));
         assertTrue(!e.raisedByTemplate());
     }
+
+    /** jinja2 prints a value as it is; Jinjava's nested interpretation would run "{{ ... }}" in a message. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"{{ 7*7 }}", "{{ bos_token }}", "{{ messages }}",
+        "{% raw %}x", "{% for i in range(9) %}{{ i }}{% endfor %}", "{{ raise_exception('no') }}"})
+    void templateSyntaxInAMessageIsText(String content) {
+        ChatTemplate chat = new ChatTemplate("{{ bos_token }}{% for m in messages %}[{{ m['content'] }}]"
+                + "{{ '<' + m['content'] | trim + '>' }}{% endfor %}", "<|begin_of_text|>", "");
+        assertEquals("<|begin_of_text|>[" + content + "]<" + content + ">",
+                chat.render(List.of(new ChatMessage("user", content)), true));
+    }
 }

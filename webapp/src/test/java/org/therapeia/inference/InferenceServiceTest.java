@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -20,10 +17,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.therapeia.NativePrerequisites;
 import org.therapeia.TestConfig;
 import org.therapeia.api.ChatMessage;
 import org.therapeia.api.InferenceRequest;
 import org.therapeia.api.InferenceResponse;
+import org.therapeia.cache.CacheKey;
 import org.therapeia.cache.CachedReply;
 import org.therapeia.cache.ResponseCache;
 import org.therapeia.config.InferenceConfig;
@@ -45,21 +44,23 @@ class InferenceServiceTest {
 
     /** A JCache stand-in with the same contract. */
     static final class MapCache extends ResponseCache {
-        final Map<String, CachedReply> map = new HashMap<>();
+        final Map<CacheKey, CachedReply> map = new HashMap<>();
 
         @Override
-        public synchronized Optional<CachedReply> get(String key) {
+        public synchronized Optional<CachedReply> get(CacheKey key) {
             return Optional.ofNullable(map.get(key));
         }
 
         @Override
-        public synchronized void put(String key, CachedReply reply) {
+        public synchronized void put(CacheKey key, CachedReply reply) {
             map.put(key, reply);
         }
 
         @Override
-        public synchronized void clear() {
+        public synchronized long clear() {
+            long n = map.size();
             map.clear();
+            return n;
         }
 
         @Override
@@ -97,11 +98,9 @@ class InferenceServiceTest {
 
     @BeforeAll
     static void start() {
-        String lib = System.getProperty("therapeia.native.library");
+        NativePrerequisites.engineLibrary();
+        NativePrerequisites.defaultModel();
         String model = System.getProperty("therapeia.test.model");
-        assumeTrue(lib != null && Files.isRegularFile(Path.of(lib)), "the native engine is not built");
-        assumeTrue(model != null && Files.isRegularFile(Path.of(model, "model.safetensors")),
-                "the default model is not built (scripts/make-default-model.py)");
         config = TestConfig.inference(Map.of("MODEL_PATH", model, "WARMUP_REQUESTS", "3", "BATCH_SIZE", "4",
                 "MAX_NEW_TOKENS", "24", "MAX_CONTEXT_LENGTH", "512", "ENGINE_THREADS", "1"));
         NoMetrics metrics = new NoMetrics();

@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.therapeia.Fixtures;
+import org.therapeia.NativePrerequisites;
 import org.therapeia.engine.Engine;
 import org.therapeia.engine.EngineException;
 import org.therapeia.engine.EngineOptions;
@@ -46,9 +44,7 @@ class SchedulerTest {
 
     @BeforeAll
     static void nativeLibraryBuilt() {
-        String lib = System.getProperty("therapeia.native.library");
-        assumeTrue(lib != null && Files.isRegularFile(Path.of(lib)),
-                "the native engine is not built (native/target/cmake/libtherapeia_jni.so)");
+        NativePrerequisites.engineLibrary();
     }
 
     @BeforeEach

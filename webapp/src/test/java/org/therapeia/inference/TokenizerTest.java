@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,10 +19,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.therapeia.Fixtures;
+import org.therapeia.api.ChatMessage;
 
 /**
  * fixtures/tokenizer-cases/hf_tokenizer_cases.json: ids and decoded text produced by Hugging Face
@@ -71,6 +76,21 @@ class TokenizerTest {
         Path missing = Path.of("no-such-dir", "tokenizer.json");
         TokenizerException e = assertThrows(TokenizerException.class, () -> Tokenizer.load(missing));
         assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
+    }
+
+    /** Only added_tokens is rewritten for the plain tokenizer: a file without the key loads too. */
+    @Test
+    void aFileWithoutAddedTokensLoads(@TempDir Path dir) throws IOException {
+        Path fixture = Fixtures.tokenizerCases().resolve("tiny_bpe_bytelevel_tokenizer.json");
+        Path file = dir.resolve("tokenizer.json");
+        Files.writeString(file, Json.createObjectBuilder(Fixtures.readJson(fixture)).remove("added_tokens").build()
+                .toString());
+        try (Tokenizer tokenizer = Tokenizer.load(file); Tokenizer original = Tokenizer.load(fixture)) {
+            assertArrayEquals(original.encode("Hello world"), tokenizer.encode("Hello world"));
+            ContentEscapes escapes = tokenizer.escape(List.of(new ChatMessage("user", "<|endoftext|>")));
+            assertTrue(escapes.isEmpty(), "no special token in this file");
+            assertArrayEquals(tokenizer.encode("<|endoftext|>"), tokenizer.encode("<|endoftext|>", escapes));
+        }
     }
 
     /**

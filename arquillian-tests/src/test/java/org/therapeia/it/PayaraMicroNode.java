@@ -1,0 +1,161 @@
+package org.therapeia.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A Payara Micro process of a test's own, beside the shared server: the service WAR at "/", the
+ * engine and tokenizer jars through {@code --addlibs}, its HTTP listener on a free loopback port, no
+ * cluster ({@code --nocluster}), and whatever system properties the test adds (a different
+ * {@code model.path}, say). Its console output, Payara's log included, goes to
+ * {@code <dir>/<name>.log}. Closing it stops the process (SIGTERM, then SIGKILL after 10 s); a
+ * shutdown hook does the same should the test JVM stop first.
+ */
+final class PayaraMicroNode implements AutoCloseable {
+
+    final String name;
+    final Path logFile;
+    final Api api;
+    private final Process process;
+    private final Thread cleanup;
+
+    private PayaraMicroNode(String name, Path logFile, Api api, Process process) {
+        this.name = name;
+        this.logFile = logFile;
+        this.api = api;
+        this.process = process;
+        this.cleanup = new Thread(this::stop, name + "-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+    }
+
+    /** Starts a node; {@code properties} are JVM options ({@code -Dname=value}) added after the defaults. */
+    static PayaraMicroNode start(String name, Path dir, List<String> properties) throws IOException {
+        for (String input : new String[] {"therapeia.it.war", "therapeia.it.micro-jar", "therapeia.it.preboot",
+                "therapeia.server.lib", "therapeia.native.library"}) {
+            if (!Files.exists(ServerFiles.path(input))) {
+                throw new IllegalStateException(input + " " + ServerFiles.path(input) + " does not exist: build the "
+                        + "project first and run the tests through Maven");
+            }
+        }
+        Files.createDirectories(dir);
+        Path tmp = Files.createDirectories(dir.resolve("tmp-" + name));
+        Path log = dir.resolve(name + ".log");
+        int port = freePort();
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx768m",
+                "-Djava.io.tmpdir=" + tmp,
+                "-Dtherapeia.native.library=" + ServerFiles.path("therapeia.native.library"),
+                "-Dwarmup.requests=1",
+                "-Dengine.threads=1",
+                "-Dai.djl.offline=true",
+                "-Dhazelcast.phone.home.enabled=false"));
+        command.addAll(properties);
+        command.addAll(List.of(
+                "-jar", ServerFiles.path("therapeia.it.micro-jar").toString(),
+                "--deploy", ServerFiles.path("therapeia.it.war").toString(),
+                "--contextroot", "/",
+                "--port", Integer.toString(port),
+                "--prebootcommandfile", ServerFiles.path("therapeia.it.preboot").toString(),
+                "--addlibs", ServerFiles.path("therapeia.server.lib").toString(),
+                "--nocluster",
+                "--disablephonehome",
+                "--name", name));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("HOST", "127.0.0.1"); // the HTTP listener's address (pre-boot command)
+        builder.environment().put("OPT_OUT_TRACKING", "true");
+        builder.environment().remove("MODEL_PATH"); // system properties decide, not the caller's environment
+        Files.writeString(dir.resolve(name + ".command.txt"), String.join(" ", command) + "\n");
+        return new PayaraMicroNode(name, log, new Api(URI.create("http://127.0.0.1:" + port + "/")),
+                builder.start());
+    }
+
+    /**
+     * Polls {@code path} (JSON) until {@code until} accepts a reply, the process dies, or
+     * {@code limit} passes; returns the accepted reply.
+     */
+    Api.Reply await(String path, Predicate<Api.Reply> until, Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            assertAlive();
+            try {
+                Api.Reply reply = api.get(path, "application/json");
+                if (until.test(reply)) {
+                    return reply;
+                }
+                last = reply.toString();
+            } catch (UncheckedIOException notListening) {
+                last = notListening.getCause().toString();
+            }
+            Api.sleep(250);
+        }
+        throw new AssertionError(name + ": " + path + " not as awaited within " + limit + ": " + last + " (see "
+                + logFile + ")");
+    }
+
+    void assertAlive() {
+        if (!process.isAlive()) {
+            String log = log();
+            throw new AssertionError(name + " exited with status " + process.exitValue() + "; its log, " + logFile
+                    + ", ends with:\n" + log.substring(Math.max(0, log.length() - 3000)));
+        }
+    }
+
+    /** Everything the process wrote so far. */
+    String log() {
+        try {
+            return Files.readString(logFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway
+        }
+    }
+
+    private void stop() {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.descendants().forEach(ProcessHandle::destroy);
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                process.waitFor(30, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return socket.getLocalPort();
+        }
+    }
+}
