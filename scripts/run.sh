@@ -87,8 +87,13 @@ JVM=(-Dtherapeia.native.library="$JNI_LIB" -Dhazelcast.phone.home.enabled=false 
 # shellcheck disable=SC2206 # JAVA_OPTS is a list of options
 JVM+=(${JAVA_OPTS:-})
 
+# Payara Micro's default runtime folder is temporary and deleted by a JVM shutdown hook that runs
+# beside the server's stop: on SIGTERM the WAR unpacked in it would lose its class files while its
+# requests drain. This one is left alone (emptied at each start).
+RUNTIME_DIR="$ROOT/target/payara-runtime/$PORT"
+rm -rf "$RUNTIME_DIR" && mkdir -p "$RUNTIME_DIR"
 MICRO=(--contextroot / --port "$PORT" --prebootcommandfile "$ROOT/payara-config/pre-boot-commands.asadmin"
-       --addlibs "$SERVER_LIB" --disablephonehome)
+       --addlibs "$SERVER_LIB" --rootdir "$RUNTIME_DIR" --disablephonehome)
 if [[ -n "${CLUSTER_MEMBERS:-}" ]]; then
   # anyone who reaches the Hazelcast port can write the cache: members trust only entries sealed
   # with this secret, so a node without it stays out of the cluster (the WAR checks the length too)

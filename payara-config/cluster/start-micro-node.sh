@@ -83,7 +83,14 @@ java_args=(
   "-Dai.djl.offline=true"
   "-Dhazelcast.phone.home.enabled=false"
 )
-micro_args=(--deploy "$war" --contextroot / --port "$port" --disablephonehome)
+# Payara Micro's own runtime folder (default: a temporary one) is deleted by a JVM shutdown hook
+# that runs beside the server's stop: on SIGTERM the WAR unpacked in it would lose its class files
+# and resources while its requests drain. A folder named here is left alone; emptied at each start.
+runtime_dir="${TMPDIR:-/tmp}/therapeia-payara-runtime-$port"
+if [[ "$dry_run" != 1 ]]; then
+  rm -rf "$runtime_dir"
+fi
+micro_args=(--deploy "$war" --contextroot / --port "$port" --rootdir "$runtime_dir" --disablephonehome)
 if [[ -d "$server_lib" || "$dry_run" == 1 ]]; then
   micro_args+=(--addlibs "$server_lib")
 else

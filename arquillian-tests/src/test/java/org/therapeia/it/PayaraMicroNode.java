@@ -12,27 +12,34 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 /**
  * A Payara Micro process of a test's own, beside the shared server: the service WAR at "/", the
  * engine and tokenizer jars through {@code --addlibs}, its HTTP listener on a free loopback port, no
  * cluster ({@code --nocluster}), and whatever system properties the test adds (a different
  * {@code model.path}, say). Its console output, Payara's log included, goes to
- * {@code <dir>/<name>.log}. Closing it stops the process (SIGTERM, then SIGKILL after 10 s); a
- * shutdown hook does the same should the test JVM stop first.
+ * {@code <dir>/<name>.log}; its runtime folder is {@code <dir>/runtime-<name>} ({@code --rootdir}:
+ * Payara's default temporary one is deleted by a shutdown hook while the application still
+ * drains), and a JVM crash report would be {@code <dir>/hs_err-<name>-<pid>.log}. Closing it stops
+ * the process (SIGTERM, then SIGKILL after 10 s); a shutdown hook does the same should the test JVM
+ * stop first.
  */
 final class PayaraMicroNode implements AutoCloseable {
 
     final String name;
+    final Path dir;
     final Path logFile;
     final Api api;
     private final Process process;
     private final Thread cleanup;
 
-    private PayaraMicroNode(String name, Path logFile, Api api, Process process) {
+    private PayaraMicroNode(String name, Path dir, Path logFile, Api api, Process process) {
         this.name = name;
+        this.dir = dir;
         this.logFile = logFile;
         this.api = api;
         this.process = process;
@@ -42,6 +49,15 @@ final class PayaraMicroNode implements AutoCloseable {
 
     /** Starts a node; {@code properties} are JVM options ({@code -Dname=value}) added after the defaults. */
     static PayaraMicroNode start(String name, Path dir, List<String> properties) throws IOException {
+        return start(name, dir, properties, ServerFiles.path("therapeia.it.war"));
+    }
+
+    /**
+     * Starts a node that deploys {@code deployment}: the WAR file, or a folder with the WAR
+     * unpacked (touching its {@code .reload} file redeploys it in the running server).
+     */
+    static PayaraMicroNode start(String name, Path dir, List<String> properties, Path deployment)
+            throws IOException {
         for (String input : new String[] {"therapeia.it.war", "therapeia.it.micro-jar", "therapeia.it.preboot",
                 "therapeia.server.lib", "therapeia.native.library"}) {
             if (!Files.exists(ServerFiles.path(input))) {
@@ -52,11 +68,14 @@ final class PayaraMicroNode implements AutoCloseable {
         Files.createDirectories(dir);
         Path tmp = Files.createDirectories(dir.resolve("tmp-" + name));
         Path log = dir.resolve(name + ".log");
+        Path runtime = dir.resolve("runtime-" + name);
+        ServerFiles.deleteTree(runtime);
         int port = freePort();
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx768m",
                 "-Djava.io.tmpdir=" + tmp,
+                "-XX:ErrorFile=" + dir.resolve("hs_err-" + name + "-%p.log"),
                 "-Dtherapeia.native.library=" + ServerFiles.path("therapeia.native.library"),
                 "-Dwarmup.requests=1",
                 "-Dengine.threads=1",
@@ -65,8 +84,9 @@ final class PayaraMicroNode implements AutoCloseable {
         command.addAll(properties);
         command.addAll(List.of(
                 "-jar", ServerFiles.path("therapeia.it.micro-jar").toString(),
-                "--deploy", ServerFiles.path("therapeia.it.war").toString(),
+                "--deploy", deployment.toString(),
                 "--contextroot", "/",
+                "--rootdir", runtime.toString(),
                 "--port", Integer.toString(port),
                 "--prebootcommandfile", ServerFiles.path("therapeia.it.preboot").toString(),
                 "--addlibs", ServerFiles.path("therapeia.server.lib").toString(),
@@ -78,7 +98,7 @@ final class PayaraMicroNode implements AutoCloseable {
         builder.environment().put("OPT_OUT_TRACKING", "true");
         builder.environment().remove("MODEL_PATH"); // system properties decide, not the caller's environment
         Files.writeString(dir.resolve(name + ".command.txt"), String.join(" ", command) + "\n");
-        return new PayaraMicroNode(name, log, new Api(URI.create("http://127.0.0.1:" + port + "/")),
+        return new PayaraMicroNode(name, dir, log, new Api(URI.create("http://127.0.0.1:" + port + "/")),
                 builder.start());
     }
 
@@ -111,6 +131,32 @@ final class PayaraMicroNode implements AutoCloseable {
             String log = log();
             throw new AssertionError(name + " exited with status " + process.exitValue() + "; its log, " + logFile
                     + ", ends with:\n" + log.substring(Math.max(0, log.length() - 3000)));
+        }
+    }
+
+    /**
+     * Sends SIGTERM, as a platform that stops the service does, and waits up to {@code limit}
+     * for the process to end by itself.
+     *
+     * @return its exit status, or empty while it still runs
+     */
+    OptionalInt terminate(Duration limit) {
+        process.destroy(); // SIGTERM
+        try {
+            return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS) ? OptionalInt.of(process.exitValue())
+                    : OptionalInt.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** JVM crash reports this node's process wrote (none, unless it crashed). */
+    List<Path> crashReports() {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("hs_err-" + name + "-")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

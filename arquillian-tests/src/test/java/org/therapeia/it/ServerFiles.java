@@ -86,7 +86,8 @@ public final class ServerFiles {
         }
     }
 
-    private static void unzip(Path war, Path target) throws IOException {
+    /** Unpacks {@code war} into {@code target}. */
+    static void unzip(Path war, Path target) throws IOException {
         Files.createDirectories(target);
         try (ZipFile zip = new ZipFile(war.toFile())) {
             for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {

@@ -12,18 +12,24 @@ import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import java.io.InputStream;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.therapeia.inference.GenerationTimeoutException;
 import org.therapeia.inference.InferenceService;
 
 /**
  * {@code POST /api/v1/inference}: reads and validates the body, hands it to
  * {@link InferenceService}, and answers when the generation completes, holding no request
- * thread meanwhile.
+ * thread meanwhile. It has a deadline of its own ({@link InferenceService#replyDeadline()}): a
+ * reply still missing then is answered 504 and its generation given up, so that no client waits
+ * forever, whatever happens behind.
  */
 @Path("api/v1/inference")
 @RequestScoped
@@ -55,7 +61,7 @@ public class InferenceResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "415", description = "The body is not application/json",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "503", description = "Not ready, or the queue is full (see Retry-After)",
+    @APIResponse(responseCode = "503", description = "Not ready, the queue is full, or shutting down (see Retry-After)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "504", description = "The generation ran over request.timeout",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
@@ -66,10 +72,17 @@ public class InferenceResource {
     public void infer(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                       @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
+        Duration deadline = service.replyDeadline();
+        response.setTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
         try {
             InferenceRequest request = reader.read(body)
                     .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage));
-            service.infer(request, arrival).whenComplete((reply, failure) -> {
+            CompletableFuture<InferenceResponse> pending = service.infer(request, arrival);
+            response.setTimeoutHandler(late -> {
+                late.resume(new GenerationTimeoutException(deadline)); // first: the cancellation must not answer
+                pending.cancel(false);
+            });
+            pending.whenComplete((reply, failure) -> {
                 if (failure != null) {
                     response.resume(failure);
                 } else {

@@ -15,13 +15,16 @@ import jakarta.ws.rs.ext.Providers;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.therapeia.inference.GenerationTimeoutException;
 import org.therapeia.inference.InferenceService;
 import org.therapeia.metrics.ServiceMetrics;
 
@@ -29,8 +32,11 @@ import org.therapeia.metrics.ServiceMetrics;
  * {@code POST /api/v1/inference/stream}: the same request as {@code /api/v1/inference}, answered
  * as server-sent events while the model writes (see {@link ReplyEvents}). A request refused before
  * generation starts (bad input, not ready, queue full, prompt too long) gets the same problem
- * response as the plain endpoint, not a stream. A client that disconnects frees its engine slot
- * (noticed at the first write after it left, once its request is in the engine).
+ * response as the plain endpoint, not a stream. A client that disconnects frees its engine slot,
+ * or its place in the queue (noticed at the first write after it left: a token, or the notice,
+ * about once a second, that its request still waits). Like the plain endpoint, the stream has a
+ * deadline of its own ({@link InferenceService#replyDeadline()}): a reply still missing then ends
+ * with a 504 error event, so that no stream stays open forever.
  */
 @Path("api/v1/inference/stream")
 @RequestScoped
@@ -69,7 +75,7 @@ public class InferenceStreamResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "415", description = "The body is not application/json",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "503", description = "Not ready, or the queue is full (see Retry-After)",
+    @APIResponse(responseCode = "503", description = "Not ready, the queue is full, or shutting down (see Retry-After)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public void stream(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                        @Context SseEventSink sink, @Context Sse sse) {
@@ -82,5 +88,8 @@ public class InferenceStreamResource {
         CompletableFuture<InferenceResponse> reply = service.infer(request, arrival, events::text);
         events.cancelsOnDisconnect(reply);
         reply.whenComplete(events::finish);
+        Duration deadline = service.replyDeadline();
+        CompletableFuture.delayedExecutor(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                .execute(() -> reply.completeExceptionally(new GenerationTimeoutException(deadline)));
     }
 }

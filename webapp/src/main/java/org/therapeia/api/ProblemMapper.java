@@ -18,8 +18,8 @@ import org.therapeia.inference.GenerationTimeoutException;
 import org.therapeia.inference.NotReadyException;
 import org.therapeia.inference.PromptTooLongException;
 import org.therapeia.inference.QueueFullException;
-import org.therapeia.inference.SchedulerClosedException;
 import org.therapeia.inference.SequenceFailedException;
+import org.therapeia.inference.ShuttingDownException;
 import org.therapeia.metrics.ServiceMetrics;
 
 /**
@@ -95,7 +95,7 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         if (e instanceof QueueFullException) {
             return retryLater("queue_full", Problem.of("queue-full", "Too busy", 503, e.getMessage(), null), 1);
         }
-        if (e instanceof SchedulerClosedException) {
+        if (e instanceof ShuttingDownException) {
             return retryLater("shutting_down", Problem.of("shutting-down", "Shutting down", 503, e.getMessage(), null),
                     5);
         }

@@ -65,6 +65,7 @@ public class InferenceConfig {
     private double slaP95Seconds;
     private Duration metricsWindow;
     private Duration livenessStall;
+    private Duration shutdownDrain;
     private Optional<String> adminToken;
     private Optional<String> apiKey;
 
@@ -126,6 +127,7 @@ public class InferenceConfig {
         slaP95Seconds = decimal(config, "sla.p95-seconds", v -> v > 0, "greater than 0");
         metricsWindow = Duration.ofSeconds(integer(config, "metrics.window-seconds", v -> v >= 1, "at least 1"));
         livenessStall = Duration.ofSeconds(integer(config, "liveness.stall-seconds", v -> v >= 1, "at least 1"));
+        shutdownDrain = Duration.ofSeconds(integer(config, "shutdown.drain-seconds", v -> v >= 0, "0 or more"));
         adminToken = config.getOptionalValue("admin.token", String.class).map(String::strip).filter(s -> !s.isEmpty());
         apiKey = config.getOptionalValue("api.key", String.class).map(String::strip).filter(s -> !s.isEmpty());
 
@@ -309,6 +311,11 @@ public class InferenceConfig {
     /** Liveness fails when work waits and the engine thread has made no progress this long. */
     public Duration livenessStall() {
         return livenessStall;
+    }
+
+    /** On SIGTERM or undeploy, generations already taken may finish for this long; the rest end with 503. */
+    public Duration shutdownDrain() {
+        return shutdownDrain;
     }
 
     /** The token POST /api/v1/cache/clear requires; empty when none is set (then it refuses all). */

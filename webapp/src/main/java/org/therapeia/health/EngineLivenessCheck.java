@@ -31,7 +31,8 @@ public class EngineLivenessCheck implements HealthCheck {
             return HealthCheckResponse.named("engine-thread").up().withData("state", runtime.state().name()).build();
         }
         long sinceHeartbeat = System.nanoTime() - scheduler.heartbeatNanos();
-        boolean alive = scheduler.isThreadAlive() || runtime.state() == ModelRuntime.State.STOPPED;
+        // the engine thread ends on purpose at the end of a shutdown's drain
+        boolean alive = scheduler.isThreadAlive() || scheduler.isShuttingDown();
         boolean stalled = scheduler.hasWork() && sinceHeartbeat > config.livenessStall().toNanos();
         return HealthCheckResponse.named("engine-thread")
                 .status(alive && !stalled)

@@ -4,6 +4,7 @@ import jakarta.annotation.Resource;
 import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -38,6 +39,8 @@ import org.therapeia.safety.Screening;
 public class InferenceService {
 
     private static final double NANOS = 1e9;
+    /** Beyond request.timeout (enforced by the engine thread) for the work after the last token. */
+    private static final Duration REPLY_SLACK = Duration.ofSeconds(5);
 
     @Resource
     private ManagedExecutorService managedExecutor;
@@ -142,11 +145,20 @@ public class InferenceService {
             return complete(g, prompt, model, cacheKey, arrivalNanos, decoder, stops, screening, guard, out);
         }, executor());
         reply.whenComplete((r, failure) -> {
-            if (reply.isCancelled()) {
+            if (failure != null) { // given up (a client gone, an endpoint's deadline): so is the generation
                 generation.cancel(false);
             }
         });
         return reply;
+    }
+
+    /**
+     * How long an endpoint waits for a reply before it answers 504 itself: {@code request.timeout},
+     * which the engine thread enforces, plus slack for the work after the last token. A backstop,
+     * so that no client waits forever even should the engine thread be stuck in a step.
+     */
+    public Duration replyDeadline() {
+        return config.requestTimeout().plus(REPLY_SLACK);
     }
 
     private InferenceResponse complete(Generation g, Prompt prompt, LoadedModel model, CacheKey cacheKey,

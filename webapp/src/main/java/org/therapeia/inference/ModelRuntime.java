@@ -22,9 +22,15 @@ import org.therapeia.engine.SamplingParams;
 
 /**
  * The model's life: loaded when the application starts (on a managed thread, so deployment does
- * not wait for it), warmed up with {@code warmup.requests} generations, then READY; closed when the
- * application stops, so that a redeployed WAR starts from a clean engine. Owns the native engine,
- * the tokenizer and the scheduler's engine thread.
+ * not wait for it), warmed up with {@code warmup.requests} generations, then READY; drained and
+ * closed when the application stops (SIGTERM or undeploy), so that a redeployed WAR starts from a
+ * clean engine. Owns the native engine, the tokenizer and the scheduler's engine thread.
+ *
+ * <p>Stopping: readiness goes DOWN and new requests are refused (503, Retry-After) at once;
+ * generations already taken finish for up to {@code shutdown.drain-seconds}, the rest end with a
+ * 503 problem; then the engine thread ends. The tokenizer closes after it, once the encodes and
+ * decodes in progress on request threads are done ({@link Tokenizer#close()}), and the engine last,
+ * and only if its thread has ended: native memory is never freed under a thread still using it.
  */
 @ApplicationScoped
 public class ModelRuntime {
@@ -34,7 +40,7 @@ public class ModelRuntime {
     private static final int WARMUP_MAX_NEW_TOKENS = 16;
 
     /** Where the model is in its life. */
-    public enum State { LOADING, WARMING_UP, READY, FAILED, STOPPED }
+    public enum State { LOADING, WARMING_UP, READY, FAILED, DRAINING, STOPPED }
 
     @Resource
     private ManagedThreadFactory managedThreadFactory;
@@ -74,46 +80,71 @@ public class ModelRuntime {
     public void load(ThreadFactory threads) {
         long t0 = System.nanoTime();
         Tokenizer tokenizer = null;
+        String fingerprint;
         try {
             TokenizerConfig tokenizerConfig = TokenizerConfig.load(config.modelPath());
             tokenizer = Tokenizer.load(config.modelPath().resolve(TokenizerConfig.TOKENIZER_JSON));
             ChatTemplate template = new ChatTemplate(tokenizerConfig.chatTemplate(), tokenizerConfig.bosToken(),
                     tokenizerConfig.eosToken());
             synchronized (this) {
-                if (state == State.STOPPED) {
+                if (state != State.LOADING) { // stopped meanwhile
                     tokenizer.close();
                     return;
                 }
                 engine = Engine.open(new EngineOptions(config.modelPath(), config.dtype(), config.device(),
                         config.batchSize(), config.maxContextLength(), config.engineThreads()));
+                int maxContext = (int) Math.min(config.maxContextLength(), engine.stats().maxContext());
+                // read after the engine accepted the files: they are known to be well formed
+                fingerprint = ModelFingerprint.of(config.modelPath(), config.dtype(), config.device(), maxContext);
+                Scheduler scheduler = new Scheduler(engine, config.batchSize(), config.queueCapacity(), threads,
+                        System::nanoTime, listener).start();
+                loaded = new LoadedModel(config.modelId(),
+                        new PromptBuilder(template, tokenizer, config.contextWindow()), tokenizer, scheduler,
+                        maxContext, fingerprint);
+                state = State.WARMING_UP;
             }
-            int maxContext = (int) Math.min(config.maxContextLength(), engine.stats().maxContext());
-            // read after the engine accepted the files: they are known to be well formed
-            String fingerprint = ModelFingerprint.of(config.modelPath(), config.dtype(), config.device(), maxContext);
-            Scheduler scheduler = new Scheduler(engine, config.batchSize(), config.queueCapacity(), threads,
-                    System::nanoTime, listener).start();
-            loaded = new LoadedModel(config.modelId(), new PromptBuilder(template, tokenizer, config.contextWindow()),
-                    tokenizer, scheduler, maxContext, fingerprint);
+            String shortFingerprint = fingerprint.substring(0, 12);
             LOG.info(() -> "model " + config.modelId() + " (" + engine.architecture() + ", " + config.dtype() + " on "
-                    + config.device() + ", fingerprint " + fingerprint.substring(0, 12) + ") loaded in "
+                    + config.device() + ", fingerprint " + shortFingerprint + ") loaded in "
                     + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms; warming up with "
                     + config.warmupRequests() + " requests");
-            state = State.WARMING_UP;
             warmUp(loaded);
-            state = State.READY;
-            LOG.info(() -> "model " + config.modelId() + " ready after "
-                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+            if (advance(State.WARMING_UP, State.READY)) {
+                LOG.info(() -> "model " + config.modelId() + " ready after "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+            }
         } catch (RuntimeException | LinkageError e) {
-            if (state == State.STOPPED) {
-                return;
+            synchronized (this) {
+                if (loaded == null) { // nobody else will close what this load opened
+                    if (tokenizer != null) {
+                        tokenizer.close();
+                    }
+                    if (engine != null) {
+                        engine.close();
+                    }
+                }
+                if (isStopping()) { // e.g. the warm-up's generations, ended by the drain
+                    return;
+                }
+                failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+                state = State.FAILED;
             }
-            failure = e.getClass().getSimpleName() + ": " + e.getMessage();
-            state = State.FAILED;
             LOG.log(Level.SEVERE, "model " + config.modelPath() + " could not be loaded: " + failure);
-            if (loaded == null && tokenizer != null) {
-                tokenizer.close();
-            }
         }
+    }
+
+    /** Moves from {@code from} to {@code to}; false (and no move) when the state is no longer {@code from}. */
+    private synchronized boolean advance(State from, State to) {
+        if (state != from) {
+            return false;
+        }
+        state = to;
+        return true;
+    }
+
+    private boolean isStopping() {
+        State s = state;
+        return s == State.DRAINING || s == State.STOPPED;
     }
 
     /** Runs warmup.requests generations (greedy, short), all queued at once so batches form too. */
@@ -139,16 +170,20 @@ public class ModelRuntime {
     /**
      * The loaded model for a request.
      *
-     * @throws NotReadyException while loading or warming up, or after a failed load
+     * @throws NotReadyException     while loading or warming up, or after a failed load
+     * @throws ShuttingDownException once the service is stopping
      */
     public LoadedModel ready() {
         LoadedModel m = loaded;
-        if (state != State.READY || m == null) {
-            throw new NotReadyException(switch (state) {
+        State s = state;
+        if (s == State.DRAINING || s == State.STOPPED) {
+            throw new ShuttingDownException("the service is shutting down");
+        }
+        if (s != State.READY || m == null) {
+            throw new NotReadyException(switch (s) {
                 case LOADING -> "the model is loading";
                 case WARMING_UP -> "the model is warming up";
-                case FAILED -> "the model could not be loaded";
-                default -> "the service is stopping";
+                default -> "the model could not be loaded";
             });
         }
         return m;
@@ -182,16 +217,37 @@ public class ModelRuntime {
         return m == null ? null : m.scheduler();
     }
 
+    /**
+     * Drains and closes (see the class comment). Blocks for up to {@code shutdown.drain-seconds}
+     * plus the engine step in progress. Idempotent.
+     */
     @PreDestroy
-    public synchronized void stop() {
-        state = State.STOPPED;
-        LoadedModel m = loaded;
-        if (m != null) {
-            m.scheduler().close();
-            m.tokenizer().close();
+    public void stop() {
+        LoadedModel m;
+        synchronized (this) {
+            if (isStopping()) {
+                return;
+            }
+            m = loaded;
+            // no model yet: the loader sees STOPPED and closes what it has opened itself
+            state = m == null ? State.STOPPED : State.DRAINING;
         }
-        if (engine != null) {
+        if (m == null) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        Scheduler scheduler = m.scheduler();
+        LOG.info(() -> "stopping: draining " + scheduler.running() + " running and " + scheduler.queueDepth()
+                + " waiting generations for up to " + config.shutdownDrain().toSeconds() + " s");
+        boolean engineThreadEnded = scheduler.shutdown(config.shutdownDrain());
+        m.tokenizer().close(); // waits for the encodes and decodes in progress; refuses later ones
+        if (engineThreadEnded) {
             engine.close();
+        } else {
+            // freeing the engine under a thread inside one of its steps could crash the JVM: leak it instead
+            LOG.severe("the engine thread did not end within the drain time and one step; the engine is left open");
         }
+        state = State.STOPPED;
+        LOG.info(() -> "stopped after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
     }
 }

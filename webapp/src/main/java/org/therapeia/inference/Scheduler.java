@@ -22,21 +22,33 @@ import org.therapeia.engine.StepEvent;
 
 /**
  * Continuous batching over the engine's step API, on one engine thread that alone calls the
- * engine: each turn of its loop admits waiting requests into free slots, cancels those past their
- * deadline (or given up by their caller), and runs one {@link Engine#step()}, which prefills the
- * new sequences and decodes every running one in one batch.
+ * engine: each turn of its loop forgets waiting requests that are dead (past their deadline, or
+ * given up by their caller: a streaming client gone), admits live ones into free slots, cancels
+ * running ones past their deadline (or given up), and runs one {@link Engine#step()}, which
+ * prefills the new sequences and decodes every running one in one batch.
  *
  * <p>Requests wait in a bounded queue ({@code queue.capacity}); a full queue refuses at once
  * ({@link QueueFullException}). At most {@code maxRunning} sequences (the engine's slots) are in
- * the engine, so the queue length is the real wait. Each request's future completes with its
- * {@link Generation}, or exceptionally with {@link GenerationTimeoutException},
- * {@link SequenceFailedException} (the engine ended that sequence alone; the others go on),
- * {@link EngineException} (a whole step failed) or {@link SchedulerClosedException}.
+ * the engine, so the queue length is the real wait. A dead request never reaches the engine: it is
+ * dropped from the queue without a prefill or a slot ({@link SchedulerListener#onDropped}). Each
+ * request's future completes with its {@link Generation}, or exceptionally with
+ * {@link GenerationTimeoutException}, {@link SequenceFailedException} (the engine ended that
+ * sequence alone; the others go on), {@link EngineException} (a whole step failed) or
+ * {@link SchedulerClosedException}.
+ *
+ * <p>{@link #shutdown(Duration)} drains: it refuses new work at once, lets queued and running
+ * generations finish until the drain time has passed, fails the rest, and ends the engine thread;
+ * only then may the engine be closed. Every future a submit returned completes, whatever the
+ * timing of the submit against the stop.
  */
 public final class Scheduler implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Scheduler.class.getName());
     private static final long IDLE_POLL_MILLIS = 50;
+    /** How often a waiting request's listener hears that it still waits (a stream writes then: is its client there?). */
+    private static final long WAITING_NOTICE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long a shutdown waits for the engine thread beyond the drain time: the step it is in must end first. */
+    private static final long STEP_GRACE_MILLIS = TimeUnit.SECONDS.toMillis(10);
 
     private final Engine engine;
     private final int maxRunning;
@@ -48,7 +60,9 @@ public final class Scheduler implements AutoCloseable {
     private final int[] eosTokenIds;
     private final Thread thread;
 
-    private volatile boolean stopping;
+    private volatile boolean accepting = true;
+    private volatile long drainDeadlineNanos; // written before draining, read after it
+    private volatile boolean draining;
     private volatile long heartbeatNanos;
     private volatile EngineStats stats;
     private volatile int runningCount;
@@ -86,29 +100,36 @@ public final class Scheduler implements AutoCloseable {
      * Queues a generation.
      *
      * @throws QueueFullException       when {@code queue.capacity} requests already wait
-     * @throws SchedulerClosedException after {@link #close()}
+     * @throws SchedulerClosedException once {@link #shutdown(Duration)} has begun
      */
     public CompletableFuture<Generation> submit(int[] promptIds, SamplingParams params, Duration timeout) {
         return submit(promptIds, params, timeout, TokenListener.NONE);
     }
 
     /**
-     * Queues a generation whose tokens {@code listener} hears as they come. Cancelling the
-     * returned future (a client gone) removes the request from the queue or the engine at the
-     * engine thread's next turn.
+     * Queues a generation whose tokens {@code listener} hears as they come (and which, while it
+     * waits for a slot, hears so about once a second: {@link TokenListener#onWaiting()}).
+     * Cancelling the returned future (a client gone) removes the request from the queue or the
+     * engine at the engine thread's next turn.
      *
      * @throws QueueFullException       when {@code queue.capacity} requests already wait
-     * @throws SchedulerClosedException after {@link #close()}
+     * @throws SchedulerClosedException once {@link #shutdown(Duration)} has begun
      */
     public CompletableFuture<Generation> submit(int[] promptIds, SamplingParams params, Duration timeout,
                                                 TokenListener listener) {
-        if (stopping) {
+        if (!accepting) {
             throw new SchedulerClosedException();
         }
         long now = clock.getAsLong();
         Job job = new Job(promptIds.clone(), params, now, now + timeout.toNanos(), timeout, listener);
         if (!queue.offer(job)) {
             throw new QueueFullException(queueCapacity);
+        }
+        // A shutdown that began since the check above may have emptied the queue for the last time
+        // already: take the job back and refuse it. If it is gone, the engine thread or the
+        // shutdown took it, and they complete its future.
+        if (!accepting && queue.remove(job)) {
+            throw new SchedulerClosedException();
         }
         return job.future;
     }
@@ -146,53 +167,86 @@ public final class Scheduler implements AutoCloseable {
         return thread.isAlive() && died == null;
     }
 
+    /** Whether {@link #shutdown(Duration)} has begun: the engine thread drains, then ends on purpose. */
+    public boolean isShuttingDown() {
+        return draining;
+    }
+
     /** What killed the engine thread, if anything did. */
     public Throwable failure() {
         return died;
     }
 
     /**
-     * Stops the engine thread after its current step; waiting and running requests fail with
-     * {@link SchedulerClosedException}. Idempotent. The engine itself is the caller's to close.
+     * Drains and stops: refuses new work from now on, lets queued and running generations go on
+     * until {@code drain} has passed (or nothing is left), then fails those still unfinished with
+     * {@link SchedulerClosedException} and ends the engine thread. Waits for that, up to the drain
+     * time plus the end of the engine step in progress. Idempotent; a later call may only shorten
+     * the drain.
+     *
+     * @return true when the engine thread has ended (or never started): nothing calls the engine
+     *         any more, and the caller may close it; false when it is still inside an engine step
      */
-    @Override
-    public void close() {
-        stopping = true;
-        thread.interrupt();
+    public boolean shutdown(Duration drain) {
+        long deadline = clock.getAsLong() + drain.toNanos();
+        synchronized (this) {
+            if (!draining || deadline - drainDeadlineNanos < 0) {
+                drainDeadlineNanos = deadline;
+            }
+            draining = true;
+        }
+        accepting = false; // after the drain's deadline is set: whoever is refused sees it
         if (Thread.currentThread() != thread) {
             try {
-                thread.join(TimeUnit.SECONDS.toMillis(30));
+                thread.join(drain.toMillis() + STEP_GRACE_MILLIS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
+        // a job offered after the engine thread's last look (its submit takes it back, or it ends here)
         failQueued(new SchedulerClosedException());
+        return !thread.isAlive();
+    }
+
+    /** {@link #shutdown(Duration)} without a drain: waiting and running requests fail at once. */
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
     }
 
     private void run() {
         try {
-            while (!stopping) {
-                turn();
+            while (!drained()) {
+                try {
+                    turn();
+                } catch (InterruptedException e) {
+                    // only shutdown() ends the loop: an interrupt from elsewhere must not cut a drain short
+                }
                 heartbeatNanos = clock.getAsLong();
             }
-        } catch (InterruptedException e) {
-            // close() interrupts an idle wait
         } catch (Throwable t) { // the thread must not die silently: liveness reports it
             died = t;
             LOG.log(Level.SEVERE, "the engine thread stopped: " + t.getClass().getName());
         } finally {
-            SchedulerClosedException closed = new SchedulerClosedException();
+            SchedulerClosedException unfinished = new SchedulerClosedException(
+                    "the service stopped before this generation finished");
             for (Job job : running.values()) {
                 cancelInEngine(job);
-                job.future.completeExceptionally(closed);
+                job.future.completeExceptionally(unfinished);
             }
             running.clear();
             runningCount = 0;
-            failQueued(closed);
+            failQueued(unfinished);
         }
     }
 
+    /** Whether a shutdown's drain is over: nothing left, or its time has passed. */
+    private boolean drained() {
+        return draining && (queue.isEmpty() && running.isEmpty() || clock.getAsLong() - drainDeadlineNanos >= 0);
+    }
+
     private void turn() throws InterruptedException {
+        reviewQueue();
         if (running.isEmpty()) {
             Job next = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
             if (next == null) {
@@ -248,13 +302,42 @@ public final class Scheduler implements AutoCloseable {
         runningCount = running.size();
     }
 
-    private void admit(Job job) {
-        if (job.future.isDone()) { // given up by its caller while waiting
+    /**
+     * Drops the waiting jobs that are dead before they reach the engine (so a timed-out request
+     * gets its 504 on time, not when it reaches the head of the queue, and frees its place), and
+     * tells each live one, about once a second, that it still waits.
+     */
+    private void reviewQueue() {
+        if (queue.isEmpty()) {
             return;
         }
         long now = clock.getAsLong();
-        if (now - job.deadlineNanos >= 0) {
+        for (Job job : queue) { // weakly consistent: submits and takes may go on meanwhile
+            if (job.isDead(now)) {
+                if (queue.remove(job)) { // else a shutdown or the submit itself took it
+                    drop(job, now);
+                }
+            } else if (now - job.waitNoticeNanos >= WAITING_NOTICE_NANOS) {
+                job.waitNoticeNanos = now;
+                job.stillWaiting();
+            }
+        }
+    }
+
+    /** A dead job leaves without a prefill or a slot; a timed-out one fails with its timeout. */
+    private void drop(Job job, long now) {
+        if (job.future.isDone()) { // only its caller completes a waiting job's future: given up
+            listener.onDropped(SchedulerListener.DropReason.CANCELLED);
+        } else {
             job.future.completeExceptionally(new GenerationTimeoutException(job.timeout));
+            listener.onDropped(SchedulerListener.DropReason.DEADLINE);
+        }
+    }
+
+    private void admit(Job job) {
+        long now = clock.getAsLong();
+        if (job.isDead(now)) { // died since the last review
+            drop(job, now);
             return;
         }
         try {
@@ -337,6 +420,7 @@ public final class Scheduler implements AutoCloseable {
         final CompletableFuture<Generation> future = new CompletableFuture<>();
         final IntList tokens = new IntList();
         TokenListener tokenListener;
+        long waitNoticeNanos;
         long sequenceId = -1;
         long admittedNanos;
         long firstTokenNanos;
@@ -349,6 +433,12 @@ public final class Scheduler implements AutoCloseable {
             this.deadlineNanos = deadlineNanos;
             this.timeout = timeout;
             this.tokenListener = listener;
+            this.waitNoticeNanos = submittedNanos;
+        }
+
+        /** Past its deadline, or given up by its caller (who alone completes the future of a job still waiting). */
+        boolean isDead(long now) {
+            return future.isDone() || now - deadlineNanos >= 0;
         }
 
         /** Passes a token on; a listener that throws is dropped so that it cannot stop the engine thread. */
@@ -356,9 +446,22 @@ public final class Scheduler implements AutoCloseable {
             try {
                 tokenListener.onToken(token);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "a token listener failed and was dropped: " + e.getClass().getName());
-                tokenListener = TokenListener.NONE;
+                dropListener(e);
             }
+        }
+
+        /** Tells the listener that the job still waits for a slot. */
+        void stillWaiting() {
+            try {
+                tokenListener.onWaiting();
+            } catch (RuntimeException e) {
+                dropListener(e);
+            }
+        }
+
+        private void dropListener(RuntimeException e) {
+            LOG.log(Level.WARNING, "a token listener failed and was dropped: " + e.getClass().getName());
+            tokenListener = TokenListener.NONE;
         }
 
         Generation result(long endNanos, boolean stoppedByEos) {

@@ -9,6 +9,18 @@ public interface SchedulerListener {
     /** A sequence's first token came {@code nanos} after it was submitted. */
     void onFirstToken(long nanos);
 
+    /** Why a waiting request left the queue without reaching the engine. */
+    enum DropReason {
+        /** its deadline (request.timeout) passed while it waited */
+        DEADLINE,
+        /** its caller gave it up while it waited (a streaming client gone, or the endpoint's own deadline) */
+        CANCELLED
+    }
+
+    /** A waiting request was dropped before its prefill: it never took a slot. */
+    default void onDropped(DropReason reason) {
+    }
+
     SchedulerListener NONE = new SchedulerListener() {
         @Override
         public void onStep(int batchSize, int tokens, long nanos) {

@@ -23,7 +23,9 @@ import java.util.function.Function;
  * bytes have not all arrived). Should a longer decode ever not extend what was sent (a tokenizer
  * clean-up rule across the boundary), nothing more is sent; the final reply stays authoritative.
  * A drain that adds no text (special tokens, whitespace so far) hands on an empty piece, so that
- * a streaming caller still writes and so still learns when its client has gone.
+ * a streaming caller still writes and so still learns when its client has gone; so does each
+ * notice that the request still waits for a slot ({@link #onWaiting}), so that a client that left
+ * while its request was queued is found out before the request takes a slot.
  *
  * <p>With stop strings, the text that could still grow into one is held back as well, so no
  * piece of a stop string is ever sent; once one appears, the text before it is the last sent,
@@ -86,6 +88,21 @@ final class StreamingDecoder implements TokenListener {
             } catch (RejectedExecutionException e) { // shutting down: the final reply still says it all
                 drainScheduled.set(false);
             }
+        }
+    }
+
+    @Override
+    public void onWaiting() {
+        try {
+            executor.execute(this::stillWaiting);
+        } catch (RejectedExecutionException e) { // shutting down: the request fails or finishes soon anyway
+        }
+    }
+
+    /** An empty piece while nothing has been generated yet: a write that finds out whether the client is there. */
+    synchronized void stillWaiting() {
+        if (!finished && tokenCount == 0 && arrived.isEmpty()) {
+            pieces.accept("");
         }
     }
 

@@ -21,4 +21,12 @@ public interface TokenListener {
     default boolean stopRequested() {
         return false;
     }
+
+    /**
+     * The sequence still waits for a slot; heard about once a second until it is admitted, on the
+     * engine thread like {@link #onToken}. A streamed reply writes then, and so learns whether its
+     * client is still there before the request takes a slot.
+     */
+    default void onWaiting() {
+    }
 }

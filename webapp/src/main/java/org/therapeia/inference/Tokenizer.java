@@ -19,6 +19,9 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 import org.therapeia.api.ChatMessage;
 
 /**
@@ -39,6 +42,11 @@ import org.therapeia.api.ChatMessage;
  * would double it) and never truncates: DJL's default cuts input at 512 tokens without a word, so
  * truncation, padding and a maximum length are switched off explicitly. Decoding skips special
  * tokens. Thread-safe (the Rust tokenizers are immutable); close it to free the native tokenizers.
+ *
+ * <p>Closing frees native memory that a request thread may be reading at that moment (a redeploy
+ * or SIGTERM under load), so every use holds a read lock and {@link #close()} takes the write
+ * lock: it waits for the encodes and decodes in progress, and every later one is refused with a
+ * {@link ShuttingDownException} instead of touching freed memory.
  */
 public final class Tokenizer implements AutoCloseable {
 
@@ -73,6 +81,8 @@ public final class Tokenizer implements AutoCloseable {
     private final long sentinelId;
     /** The model's id for unknown text when it is a special token (plain text may yield it), else -1. */
     private final long unkId;
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private boolean closed; // guarded by lock
 
     private Tokenizer(HuggingFaceTokenizer tokenizer, HuggingFaceTokenizer plain, SpecialTokens specialTokens,
                       String stand, String sentinel, long sentinelId, long unkId) {
@@ -201,7 +211,7 @@ public final class Tokenizer implements AutoCloseable {
      * a chat template wrote.
      */
     int[] encode(String text) {
-        return toInts(tokenizer.encode(text, false, false).getIds());
+        return whileOpen(() -> toInts(tokenizer.encode(text, false, false).getIds()));
     }
 
     /**
@@ -224,6 +234,10 @@ public final class Tokenizer implements AutoCloseable {
      *                            is refused rather than sent
      */
     public int[] encode(String rendered, ContentEscapes escapes) {
+        return whileOpen(() -> encodePrompt(rendered, escapes));
+    }
+
+    private int[] encodePrompt(String rendered, ContentEscapes escapes) {
         String text = wellFormed(rendered);
         Encoding encoding = tokenizer.encode(text, false, false);
         long[] ids = encoding.getIds();
@@ -329,7 +343,20 @@ public final class Tokenizer implements AutoCloseable {
         for (int i = 0; i < ids.length; i++) {
             longs[i] = ids[i];
         }
-        return tokenizer.decode(longs, true);
+        return whileOpen(() -> tokenizer.decode(longs, true));
+    }
+
+    /** Runs {@code use} of the native tokenizers unless they are closed; close() waits for it. */
+    private <T> T whileOpen(Supplier<T> use) {
+        lock.readLock().lock();
+        try {
+            if (closed) {
+                throw new ShuttingDownException("the tokenizer is closed: the model is being unloaded");
+            }
+            return use.get();
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     private static int[] toInts(long[] ids) {
@@ -340,10 +367,19 @@ public final class Tokenizer implements AutoCloseable {
         return out;
     }
 
+    /** Waits for the encodes and decodes in progress, then frees the native tokenizers. Idempotent. */
     @Override
     public void close() {
-        tokenizer.close();
-        plain.close();
+        lock.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                tokenizer.close();
+                plain.close();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 
     /** The Rust library's offsets count Unicode code points; Java strings count UTF-16 chars. */

@@ -2,6 +2,7 @@ package org.therapeia.inference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,11 +13,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -268,5 +273,267 @@ class SchedulerTest {
         }
         assertTrue(scheduler.heartbeatNanos() != first);
         assertTrue(scheduler.isThreadAlive());
+    }
+
+    /** Counts the drops the scheduler reports. */
+    private static final class DropCounter implements SchedulerListener {
+        final AtomicInteger pastDeadline = new AtomicInteger();
+        final AtomicInteger cancelled = new AtomicInteger();
+
+        @Override
+        public void onStep(int batchSize, int tokens, long nanos) {
+        }
+
+        @Override
+        public void onFirstToken(long nanos) {
+        }
+
+        @Override
+        public void onDropped(DropReason reason) {
+            (reason == DropReason.DEADLINE ? pastDeadline : cancelled).incrementAndGet();
+        }
+    }
+
+    /** A token listener that holds the engine thread at its n-th token until released. */
+    private static final class Gate implements TokenListener {
+        final int atToken;
+        final CountDownLatch reached = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final AtomicInteger heard = new AtomicInteger();
+
+        Gate(int atToken) {
+            this.atToken = atToken;
+        }
+
+        @Override
+        public void onToken(int token) {
+            if (heard.incrementAndGet() == atToken) {
+                reached.countDown();
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        void awaitReached() throws InterruptedException {
+            assertTrue(reached.await(60, TimeUnit.SECONDS), "the engine thread reached token " + atToken);
+        }
+    }
+
+    private static Throwable failureOf(CompletableFuture<Generation> f) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(60, TimeUnit.SECONDS));
+        return e.getCause();
+    }
+
+    @Test
+    void shutdownLetsTakenGenerationsFinishAndRefusesNewOnes() throws Exception {
+        int[][] prompts = {{3, 10, 17}, {5, 6}, {7, 8, 9, 11, 12}, {20, 21, 22, 23}, {4}, {30, 29, 28}};
+        scheduler(16, null, SchedulerListener.NONE);
+        List<CompletableFuture<Generation>> taken = new ArrayList<>();
+        for (int[] p : prompts) { // six for four slots: two still wait when the shutdown begins
+            taken.add(scheduler.submit(p, SamplingParams.greedy(12), LONG));
+        }
+        scheduler.start();
+        assertTrue(scheduler.shutdown(Duration.ofMinutes(5)), "the engine thread ended");
+        assertThrows(SchedulerClosedException.class,
+                () -> scheduler.submit(new int[] {3}, SamplingParams.greedy(4), LONG));
+        for (int i = 0; i < prompts.length; i++) {
+            assertTrue(taken.get(i).isDone(), "answered when shutdown returns");
+            assertArrayEquals(greedyByLogits(prompts[i], 12), taken.get(i).get().tokens(),
+                    "prompt " + Arrays.toString(prompts[i]) + " finished, not cut short");
+        }
+        assertFalse(scheduler.isThreadAlive());
+        assertTrue(scheduler.isShuttingDown());
+        assertEquals(0, engine.stats().running(), "nothing left in the engine: it may close");
+    }
+
+    @Test
+    void whatTheDrainCannotFinishFailsAsShuttingDown() throws Exception {
+        AtomicLong clock = new AtomicLong(0);
+        scheduler(16, clock, SchedulerListener.NONE);
+        SamplingParams long60 = new SamplingParams(60, 0.0, 0, 1.0, 1.0, 0);
+        assertTrue(greedyByLogits(new int[] {3, 10, 17}, 60).length >= 3, "the held sequence runs past its 1st token");
+        Gate held = new Gate(1);
+        CompletableFuture<Generation> running = scheduler.submit(new int[] {3, 10, 17}, long60, LONG, held);
+        List<CompletableFuture<Generation>> others = new ArrayList<>();
+        for (int i = 0; i < 4; i++) { // three more in the slots, one waiting
+            others.add(scheduler.submit(new int[] {5 + i, 6}, long60, LONG));
+        }
+        scheduler.start();
+        held.awaitReached(); // the engine thread is inside its first step's events
+
+        CompletableFuture<Boolean> stopped = CompletableFuture.supplyAsync(
+                () -> scheduler.shutdown(Duration.ofSeconds(5)));
+        while (!scheduler.isShuttingDown()) {
+            Thread.sleep(1);
+        }
+        clock.addAndGet(Duration.ofHours(1).toNanos()); // the drain's time runs out
+        held.release.countDown();
+
+        assertTrue(stopped.get(60, TimeUnit.SECONDS), "the engine thread ended");
+        Throwable cause = failureOf(running);
+        assertInstanceOf(SchedulerClosedException.class, cause);
+        assertInstanceOf(ShuttingDownException.class, cause, "answered as 503 shutting down");
+        assertEquals(1, held.heard.get(), "no step after the drain ended");
+        for (CompletableFuture<Generation> f : others) { // finished at its first token (EOS), or failed
+            assertTrue(f.isDone());
+            if (f.isCompletedExceptionally()) {
+                assertInstanceOf(SchedulerClosedException.class, failureOf(f));
+            }
+        }
+        assertTrue(others.get(3).isCompletedExceptionally(), "the waiting one never ran");
+        assertEquals(0, engine.stats().running(), "the unfinished sequences left the engine");
+    }
+
+    /**
+     * Submits race a shutdown, over and over: each submit is refused (it throws) or returns a
+     * future, and every future returned is complete once shutdown has returned and the submits
+     * are over: served, failed as shutting down, or refused, never stranded in a queue nobody reads.
+     * The submitting threads' clock reads (between a submit's check and its queueing) pause at
+     * random, so that submits also land after the shutdown's last look at the queue.
+     */
+    @Test
+    void submitsRacingAShutdownAreAnsweredEveryOne() throws Exception {
+        int threads = 8;
+        int accepted = 0;
+        LongSupplier slowForSubmitters = () -> {
+            if (Thread.currentThread().getName().startsWith("submitter")) {
+                try {
+                    Thread.sleep(ThreadLocalRandom.current().nextInt(3));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return System.nanoTime();
+        };
+        for (int round = 0; round < 25; round++) {
+            Scheduler s = new Scheduler(engine, 4, 64, Executors.defaultThreadFactory(), slowForSubmitters,
+                    SchedulerListener.NONE).start();
+            scheduler = s;
+            ConcurrentLinkedQueue<CompletableFuture<Generation>> futures = new ConcurrentLinkedQueue<>();
+            CountDownLatch firstAttempts = new CountDownLatch(threads);
+            List<Thread> submitters = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                Thread thread = new Thread(() -> {
+                    boolean first = true;
+                    while (true) {
+                        try {
+                            futures.add(s.submit(new int[] {3, 10, 17}, SamplingParams.greedy(4), LONG));
+                        } catch (QueueFullException full) {
+                            Thread.yield();
+                        } catch (SchedulerClosedException closed) {
+                            return;
+                        } finally {
+                            if (first) {
+                                firstAttempts.countDown();
+                                first = false;
+                            }
+                        }
+                    }
+                }, "submitter-" + t);
+                thread.start();
+                submitters.add(thread);
+            }
+            assertTrue(firstAttempts.await(60, TimeUnit.SECONDS));
+            Thread.sleep(ThreadLocalRandom.current().nextInt(3));
+            Duration drain = round % 2 == 0 ? Duration.ZERO : Duration.ofMillis(20);
+            assertTrue(s.shutdown(drain), "round " + round + ": the engine thread ended");
+            for (Thread thread : submitters) {
+                thread.join(TimeUnit.SECONDS.toMillis(60));
+                assertFalse(thread.isAlive());
+            }
+            for (CompletableFuture<Generation> f : futures) {
+                assertTrue(f.isDone(), "round " + round + ": a submitted job was stranded");
+                if (f.isCompletedExceptionally()) {
+                    assertInstanceOf(SchedulerClosedException.class, failureOf(f));
+                }
+            }
+            accepted += futures.size();
+            assertEquals(0, engine.stats().running(), "round " + round + ": nothing left in the engine");
+        }
+        assertTrue(accepted > 0, "submits came before the shutdowns: " + accepted);
+    }
+
+    /**
+     * The queue forgets the dead: with every slot busy, a waiting request past its deadline and
+     * one given up by its caller are dropped at the engine thread's next turn (the first answered
+     * 504 at once, not when a slot frees), are counted, and never reach the engine.
+     */
+    @Test
+    void deadWaitingRequestsAreDroppedBeforeTheyTakeASlot() throws Exception {
+        AtomicLong clock = new AtomicLong(0);
+        DropCounter drops = new DropCounter();
+        scheduler(16, clock, drops);
+        SamplingParams long60 = new SamplingParams(60, 0.0, 0, 1.0, 1.0, 0);
+        assertTrue(greedyByLogits(new int[] {3, 10, 17}, 60).length >= 3, "the held sequence runs past its 2nd token");
+        Gate first = new Gate(1);
+        Gate second = new Gate(2);
+        CompletableFuture<Generation> held = scheduler.submit(new int[] {3, 10, 17}, long60, Duration.ofDays(1),
+                token -> {
+                    first.onToken(token);
+                    second.onToken(token);
+                });
+        for (int i = 0; i < 3; i++) { // the other slots
+            scheduler.submit(new int[] {5 + i, 6}, long60, Duration.ofDays(1));
+        }
+        AtomicInteger heardByDead = new AtomicInteger();
+        CompletableFuture<Generation> late = scheduler.submit(new int[] {4}, SamplingParams.greedy(4),
+                Duration.ofSeconds(10), token -> heardByDead.incrementAndGet());
+        CompletableFuture<Generation> givenUp = scheduler.submit(new int[] {4}, SamplingParams.greedy(4),
+                Duration.ofDays(1), token -> heardByDead.incrementAndGet());
+        scheduler.start();
+        first.awaitReached(); // all four slots taken; late and givenUp wait
+        assertEquals(2, scheduler.queueDepth());
+        clock.addAndGet(Duration.ofHours(1).toNanos()); // late's deadline passes
+        givenUp.cancel(false); // its client leaves
+        first.release.countDown();
+
+        assertInstanceOf(GenerationTimeoutException.class, failureOf(late));
+        second.awaitReached(); // the next step ran without them
+        assertFalse(held.isDone(), "dropped while every slot was still busy");
+        assertEquals(0, scheduler.queueDepth());
+        assertEquals(1, drops.pastDeadline.get());
+        assertEquals(1, drops.cancelled.get());
+        second.release.countDown();
+        held.get(60, TimeUnit.SECONDS);
+        awaitNothingRunning();
+        assertEquals(0, heardByDead.get(), "neither was prefilled");
+        assertEquals(4, scheduler.stats().freeSlots());
+    }
+
+    @Test
+    void aWaitingRequestHearsThatItStillWaits() throws Exception {
+        AtomicLong clock = new AtomicLong(0);
+        scheduler(16, clock, SchedulerListener.NONE);
+        SamplingParams long60 = new SamplingParams(60, 0.0, 0, 1.0, 1.0, 0);
+        Gate held = new Gate(1);
+        scheduler.submit(new int[] {3, 10, 17}, long60, Duration.ofDays(1), held);
+        for (int i = 0; i < 3; i++) {
+            scheduler.submit(new int[] {5 + i, 6}, long60, Duration.ofDays(1));
+        }
+        AtomicInteger notices = new AtomicInteger();
+        AtomicInteger tokens = new AtomicInteger();
+        CompletableFuture<Generation> waiting = scheduler.submit(new int[] {4}, SamplingParams.greedy(4),
+                Duration.ofDays(1), new TokenListener() {
+                    @Override
+                    public void onToken(int token) {
+                        tokens.incrementAndGet();
+                    }
+
+                    @Override
+                    public void onWaiting() {
+                        assertEquals(0, tokens.get(), "only before its first token");
+                        notices.incrementAndGet();
+                    }
+                });
+        scheduler.start();
+        held.awaitReached();
+        assertEquals(0, notices.get(), "not within its first second");
+        clock.addAndGet(Duration.ofSeconds(2).toNanos());
+        held.release.countDown();
+        waiting.get(60, TimeUnit.SECONDS);
+        assertTrue(notices.get() >= 1, "heard that it still waits");
     }
 }

@@ -2,6 +2,7 @@ package org.therapeia.inference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,5 +91,50 @@ class TokenizerTest {
             assertTrue(escapes.isEmpty(), "no special token in this file");
             assertArrayEquals(tokenizer.encode("<|endoftext|>"), tokenizer.encode("<|endoftext|>", escapes));
         }
+    }
+
+    /**
+     * Closing frees the native tokenizer while request threads may be inside it (a redeploy or a
+     * SIGTERM under load): close waits for the encodes and decodes in progress, and every later
+     * one is refused as shutting down; none sees freed memory (which would crash this JVM or return
+     * garbage).
+     */
+    @Test
+    void closingWhileThreadsEncodeWaitsForThemAndRefusesLaterOnes() throws Exception {
+        Tokenizer tokenizer = Tokenizer.load(Fixtures.tokenizerCases().resolve("tiny_bpe_bytelevel_tokenizer.json"));
+        String text = "hello world, how are you today? ".repeat(300);
+        int[] expected = tokenizer.encode(text);
+        int threads = 8;
+        CountDownLatch everyThreadEncoded = new CountDownLatch(threads);
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        List<Thread> users = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread user = new Thread(() -> {
+                try {
+                    while (true) {
+                        int[] ids = tokenizer.encode(text);
+                        assertArrayEquals(expected, ids, "an encode during close");
+                        assertEquals(text, tokenizer.decode(ids), "a decode during close");
+                        everyThreadEncoded.countDown();
+                    }
+                } catch (ShuttingDownException refused) {
+                    // what every use after close gets
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            user.start();
+            users.add(user);
+        }
+        assertTrue(everyThreadEncoded.await(60, TimeUnit.SECONDS));
+        tokenizer.close();
+        for (Thread user : users) {
+            user.join(TimeUnit.SECONDS.toMillis(60));
+            assertFalse(user.isAlive(), "refused after close");
+        }
+        assertTrue(failures.isEmpty(), failures::toString);
+        assertThrows(ShuttingDownException.class, () -> tokenizer.encode("after close"));
+        assertThrows(ShuttingDownException.class, () -> tokenizer.decode(expected));
+        tokenizer.close(); // idempotent
     }
 }

@@ -3,30 +3,36 @@ package org.therapeia.api.openai;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.container.AsyncResponse;
 import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.ext.Providers;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.io.InputStream;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.therapeia.api.ApiKeyRequired;
+import org.therapeia.api.InferenceRequestReader;
 import org.therapeia.api.InferenceResponse;
 import org.therapeia.api.OpenAiError;
 import org.therapeia.api.Problem;
 import org.therapeia.api.ProblemMapper;
 import org.therapeia.api.TherapeiaApplication;
 import org.therapeia.config.InferenceConfig;
+import org.therapeia.inference.GenerationTimeoutException;
 import org.therapeia.inference.InferenceService;
 import org.therapeia.metrics.ServiceMetrics;
 
@@ -74,12 +80,22 @@ public class ChatCompletionsResource {
     @APIResponse(responseCode = "404", description = "model is not the served model (code model_not_found)")
     @APIResponse(responseCode = "503", description = "Not ready, or the queue is full (see Retry-After)")
     @APIResponse(responseCode = "504", description = "The generation ran over request.timeout")
-    public void complete(InputStream body, @Suspended AsyncResponse response) {
+    public void complete(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
+                         @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
+        // its own deadline, as the seed endpoint's: nothing waits forever, not even through a shutdown
+        Duration deadline = service.replyDeadline();
+        response.setTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
         try {
             ChatCompletionRequest request = reader.read(body);
             ChatCompletionJson json = newCompletion();
-            service.infer(request.inference(), arrival).whenComplete((reply, failure) -> {
+            CompletableFuture<InferenceResponse> pending = service.infer(request.inference()
+                    .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage)), arrival);
+            response.setTimeoutHandler(late -> {
+                late.resume(new GenerationTimeoutException(deadline)); // first: the cancellation must not answer
+                pending.cancel(false);
+            });
+            pending.whenComplete((reply, failure) -> {
                 if (failure != null) {
                     response.resume(failure);
                 } else {
@@ -96,14 +112,16 @@ public class ChatCompletionsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(hidden = true) // the same operation as complete, answered as a stream
-    public void stream(InputStream body, @Context SseEventSink sink, @Context Sse sse) {
+    public void stream(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
+                       @Context SseEventSink sink, @Context Sse sse) {
         long arrival = System.nanoTime();
         ChatCompletionRequest request = reader.read(body);
         ChatCompletionJson json = newCompletion();
         ProblemMapper mapper = (ProblemMapper) providers.getExceptionMapper(Throwable.class);
         ChatCompletionEvents events = new ChatCompletionEvents(sink, sse, json, request.includeUsage(),
                 failure -> OpenAiError.body((Problem) mapper.problemResponse(failure).getEntity()), metrics);
-        CompletableFuture<InferenceResponse> reply = service.infer(request.inference(), arrival, events::text);
+        CompletableFuture<InferenceResponse> reply = service.infer(request.inference()
+                .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage)), arrival, events::text);
         events.start();
         events.cancelsOnDisconnect(reply);
         reply.whenComplete(events::finish);
