@@ -41,6 +41,9 @@ public class InferenceResource {
     @Inject
     InferenceService service;
 
+    @Inject
+    RepliesInFlight replies;
+
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
@@ -69,6 +72,7 @@ public class InferenceResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public void infer(InputStream body, @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
+        Runnable written = replies.begin();
         Duration deadline = service.replyDeadline();
         response.setTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
         try {
@@ -77,16 +81,21 @@ public class InferenceResource {
             response.setTimeoutHandler(late -> {
                 late.resume(new GenerationTimeoutException(deadline)); // first: the cancellation must not answer
                 pending.cancel(false);
+                written.run();
             });
             pending.whenComplete((reply, failure) -> {
-                if (failure != null) {
-                    response.resume(failure);
-                } else {
-                    response.resume(reply);
+                try {
+                    response.resume(failure != null ? failure : reply);
+                } finally {
+                    written.run();
                 }
             });
         } catch (RuntimeException e) {
-            response.resume(e);
+            try {
+                response.resume(e);
+            } finally {
+                written.run();
+            }
         }
     }
 }
