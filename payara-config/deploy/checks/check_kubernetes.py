@@ -41,6 +41,15 @@ def mp_env_names(properties_file):
     return names
 
 
+def mp_default(properties_file, prop):
+    """The default of one property in the webapp's defaults file, or None."""
+    for line in open(properties_file, encoding="utf-8"):
+        m = re.match(r"\s*" + re.escape(prop) + r"\s*=\s*(.*?)\s*$", line)
+        if m:
+            return m.group(1)
+    return None
+
+
 def launcher_env_names(script):
     return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)[:}\-]", open(script, encoding="utf-8").read()))
 
@@ -105,8 +114,6 @@ def main():
     check("livenessProbe gives up later than readiness",
           live.get("periodSeconds", 10) * live.get("failureThreshold", 3)
           > c["readinessProbe"].get("periodSeconds", 10) * c["readinessProbe"].get("failureThreshold", 3))
-    check("grace period covers the preStop pause",
-          spec.get("terminationGracePeriodSeconds", 30) > 10)
 
     sa_name = spec.get("serviceAccountName")
     check("ServiceAccount %s exists" % sa_name, named("ServiceAccount", sa_name) is not None)
@@ -122,6 +129,15 @@ def main():
     check("POD_NAMESPACE from the downward API", any(
         e["name"] == "POD_NAMESPACE" and e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
         == "metadata.namespace" for e in c.get("env", [])))
+
+    # SIGTERM comes after the preStop pause; then the drain (shutdown.drain-seconds) and Payara's own
+    # stop (measured: 3 to 6 s) must end before the grace period does, or the kubelet kills the JVM
+    pre_stop = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+    pause = int(pre_stop[1]) if len(pre_stop) == 2 and pre_stop[0] == "sleep" else 0
+    drain = int(env.get("SHUTDOWN_DRAIN_SECONDS") or mp_default(mp_file, "shutdown.drain-seconds") or 0)
+    grace = spec.get("terminationGracePeriodSeconds", 30)
+    check("grace period (%d s) covers the preStop pause (%d s), the drain (%d s) and 10 s for Payara's stop"
+          % (grace, pause, drain), pause > 0 and grace >= pause + drain + 10)
 
     known = mp_env_names(mp_file) | launcher_env_names(launcher)
     unknown = sorted((set(env) | env_names) - known - {"POD_NAMESPACE"})

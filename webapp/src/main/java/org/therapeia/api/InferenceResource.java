@@ -43,6 +43,9 @@ public class InferenceResource {
     @Inject
     InferenceService service;
 
+    @Inject
+    RepliesInFlight replies;
+
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
@@ -72,6 +75,7 @@ public class InferenceResource {
     public void infer(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                       @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
+        Runnable written = replies.begin();
         Duration deadline = service.replyDeadline();
         response.setTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
         try {
@@ -81,16 +85,21 @@ public class InferenceResource {
             response.setTimeoutHandler(late -> {
                 late.resume(new GenerationTimeoutException(deadline)); // first: the cancellation must not answer
                 pending.cancel(false);
+                written.run();
             });
             pending.whenComplete((reply, failure) -> {
-                if (failure != null) {
-                    response.resume(failure);
-                } else {
-                    response.resume(reply);
+                try {
+                    response.resume(failure != null ? failure : reply);
+                } finally {
+                    written.run();
                 }
             });
         } catch (RuntimeException e) {
-            response.resume(e);
+            try {
+                response.resume(e);
+            } finally {
+                written.run();
+            }
         }
     }
 }

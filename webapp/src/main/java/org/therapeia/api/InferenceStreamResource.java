@@ -53,6 +53,9 @@ public class InferenceStreamResource {
     @Inject
     ServiceMetrics metrics;
 
+    @Inject
+    RepliesInFlight replies;
+
     @Context
     Providers providers;
 
@@ -80,14 +83,21 @@ public class InferenceStreamResource {
     public void stream(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                        @Context SseEventSink sink, @Context Sse sse) {
         long arrival = System.nanoTime();
-        InferenceRequest request = reader.read(body)
-                .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage));
-        ExceptionMapper<Throwable> mapper = providers.getExceptionMapper(Throwable.class);
-        ReplyEvents events = new ReplyEvents(sink, sse, failure -> (Problem) mapper.toResponse(failure).getEntity(),
-                metrics);
-        CompletableFuture<InferenceResponse> reply = service.infer(request, arrival, events::text);
+        Runnable written = replies.begin();
+        CompletableFuture<InferenceResponse> reply;
+        ReplyEvents events;
+        try {
+            InferenceRequest request = reader.read(body)
+                    .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage));
+            ExceptionMapper<Throwable> mapper = providers.getExceptionMapper(Throwable.class);
+            events = new ReplyEvents(sink, sse, failure -> (Problem) mapper.toResponse(failure).getEntity(), metrics);
+            reply = service.infer(request, arrival, events::text);
+        } catch (RuntimeException refused) { // answered as a problem, not a stream
+            written.run();
+            throw refused;
+        }
         events.cancelsOnDisconnect(reply);
-        reply.whenComplete(events::finish);
+        reply.whenComplete((r, failure) -> events.finish(r, failure).whenComplete((closed, e) -> written.run()));
         Duration deadline = service.replyDeadline();
         CompletableFuture.delayedExecutor(deadline.toMillis(), TimeUnit.MILLISECONDS)
                 .execute(() -> reply.completeExceptionally(new GenerationTimeoutException(deadline)));

@@ -59,8 +59,11 @@ final class ReplyEvents {
                 : event("token", TextPiece.class, new TextPiece(piece)));
     }
 
-    /** Sends the done or error event and ends the stream; a cancelled generation just ends it. */
-    void finish(InferenceResponse reply, Throwable failure) {
+    /**
+     * Sends the done or error event and ends the stream; a cancelled generation just ends it. The
+     * stage returned completes once the stream is closed.
+     */
+    CompletionStage<?> finish(InferenceResponse reply, Throwable failure) {
         CompletionStage<?> last = NOTHING_TO_WAIT_FOR;
         try {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
@@ -70,9 +73,11 @@ final class ReplyEvents {
             } else if (cause == null) {
                 last = send(event("done", InferenceResponse.class, reply));
             }
-        } finally {
-            last.whenComplete((ignored, e) -> sink.close());
+        } catch (RuntimeException unsendable) {
+            // thrown into a completion stage nobody would see it: the stream ends all the same
+            last = NOTHING_TO_WAIT_FOR;
         }
+        return last.whenComplete((ignored, e) -> sink.close());
     }
 
     private <T> OutboundSseEvent event(String name, Class<T> type, T data) {

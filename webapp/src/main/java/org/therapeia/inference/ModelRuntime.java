@@ -28,9 +28,11 @@ import org.therapeia.engine.SamplingParams;
  *
  * <p>Stopping: readiness goes DOWN and new requests are refused (503, Retry-After) at once;
  * generations already taken finish for up to {@code shutdown.drain-seconds}, the rest end with a
- * 503 problem; then the engine thread ends. The tokenizer closes after it, once the encodes and
- * decodes in progress on request threads are done ({@link Tokenizer#close()}), and the engine last,
- * and only if its thread has ended: native memory is never freed under a thread still using it.
+ * 503 problem; then the engine thread ends ({@link #drain()}). The tokenizer closes after it, once
+ * the encodes and decodes in progress on request threads are done ({@link Tokenizer#close()}), and
+ * the engine last, and only if its thread has ended: native memory is never freed under a thread
+ * still using it ({@link #stop()}). Between the two, the caller may wait for the replies of the
+ * drained generations to be written (they still decode their text).
  */
 @ApplicationScoped
 public class ModelRuntime {
@@ -54,6 +56,10 @@ public class ModelRuntime {
     private volatile LoadedModel loaded;
     private volatile int warmupDone;
     private Engine engine;
+    /** Held by drain() and stop() (one at a time, the first to come does the work); never inside this. */
+    private final Object stopping = new Object();
+    private boolean drainStarted; // guarded by this
+    private volatile boolean engineThreadEnded;
 
     protected ModelRuntime() {
     }
@@ -218,36 +224,59 @@ public class ModelRuntime {
     }
 
     /**
-     * Drains and closes (see the class comment). Blocks for up to {@code shutdown.drain-seconds}
-     * plus the engine step in progress. Idempotent.
+     * The first half of stopping (see the class comment): refuses new requests and lets the
+     * generations already taken finish, for up to {@code shutdown.drain-seconds} plus the engine
+     * step in progress; the rest fail. The tokenizer and the engine stay open for the replies
+     * still being written ({@link #stop()} closes them). Idempotent.
+     */
+    public void drain() {
+        synchronized (stopping) {
+            LoadedModel m;
+            synchronized (this) {
+                if (drainStarted) {
+                    return;
+                }
+                drainStarted = true;
+                m = loaded;
+                // no model yet: the loader sees STOPPED and closes what it has opened itself
+                state = m == null ? State.STOPPED : State.DRAINING;
+            }
+            if (m == null) {
+                return;
+            }
+            long t0 = System.nanoTime();
+            Scheduler scheduler = m.scheduler();
+            LOG.info(() -> "stopping: draining " + scheduler.running() + " running and " + scheduler.queueDepth()
+                    + " waiting generations for up to " + config.shutdownDrain().toSeconds() + " s");
+            engineThreadEnded = scheduler.shutdown(config.shutdownDrain());
+            LOG.info(() -> "drained after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+        }
+    }
+
+    /**
+     * Drains ({@link #drain()}, unless that has run) and closes: the tokenizer, once the encodes
+     * and decodes in progress are done, and the engine, only if its thread has ended. Idempotent.
      */
     @PreDestroy
     public void stop() {
-        LoadedModel m;
-        synchronized (this) {
-            if (isStopping()) {
-                return;
+        drain();
+        synchronized (stopping) {
+            LoadedModel m;
+            synchronized (this) {
+                if (state == State.STOPPED) {
+                    return;
+                }
+                m = loaded;
             }
-            m = loaded;
-            // no model yet: the loader sees STOPPED and closes what it has opened itself
-            state = m == null ? State.STOPPED : State.DRAINING;
+            m.tokenizer().close(); // waits for the encodes and decodes in progress; refuses later ones
+            if (engineThreadEnded) {
+                engine.close();
+            } else {
+                // freeing the engine under a thread inside one of its steps could crash the JVM: leak it instead
+                LOG.severe("the engine thread did not end within the drain time and one step; the engine is left open");
+            }
+            state = State.STOPPED;
+            LOG.info("stopped: the tokenizer and the engine are closed");
         }
-        if (m == null) {
-            return;
-        }
-        long t0 = System.nanoTime();
-        Scheduler scheduler = m.scheduler();
-        LOG.info(() -> "stopping: draining " + scheduler.running() + " running and " + scheduler.queueDepth()
-                + " waiting generations for up to " + config.shutdownDrain().toSeconds() + " s");
-        boolean engineThreadEnded = scheduler.shutdown(config.shutdownDrain());
-        m.tokenizer().close(); // waits for the encodes and decodes in progress; refuses later ones
-        if (engineThreadEnded) {
-            engine.close();
-        } else {
-            // freeing the engine under a thread inside one of its steps could crash the JVM: leak it instead
-            LOG.severe("the engine thread did not end within the drain time and one step; the engine is left open");
-        }
-        state = State.STOPPED;
-        LOG.info(() -> "stopped after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
     }
 }

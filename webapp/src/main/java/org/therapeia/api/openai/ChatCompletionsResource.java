@@ -30,6 +30,7 @@ import org.therapeia.api.InferenceResponse;
 import org.therapeia.api.OpenAiError;
 import org.therapeia.api.Problem;
 import org.therapeia.api.ProblemMapper;
+import org.therapeia.api.RepliesInFlight;
 import org.therapeia.api.TherapeiaApplication;
 import org.therapeia.config.InferenceConfig;
 import org.therapeia.inference.GenerationTimeoutException;
@@ -59,6 +60,9 @@ public class ChatCompletionsResource {
     InferenceService service;
 
     @Inject
+    RepliesInFlight replies;
+
+    @Inject
     InferenceConfig config;
 
     @Inject
@@ -83,6 +87,7 @@ public class ChatCompletionsResource {
     public void complete(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                          @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
+        Runnable written = replies.begin(); // a stop waits for this reply to be written
         // its own deadline, as the seed endpoint's: nothing waits forever, not even through a shutdown
         Duration deadline = service.replyDeadline();
         response.setTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
@@ -94,17 +99,23 @@ public class ChatCompletionsResource {
             response.setTimeoutHandler(late -> {
                 late.resume(new GenerationTimeoutException(deadline)); // first: the cancellation must not answer
                 pending.cancel(false);
+                written.run();
             });
             pending.whenComplete((reply, failure) -> {
-                if (failure != null) {
-                    response.resume(failure);
-                } else {
-                    response.resume(jakarta.ws.rs.core.Response.ok(json.completion(reply).toString(),
-                            MediaType.APPLICATION_JSON_TYPE).build());
+                try {
+                    response.resume(failure != null ? failure
+                            : jakarta.ws.rs.core.Response.ok(json.completion(reply).toString(),
+                                    MediaType.APPLICATION_JSON_TYPE).build());
+                } finally {
+                    written.run();
                 }
             });
         } catch (RuntimeException e) {
-            response.resume(e);
+            try {
+                response.resume(e);
+            } finally {
+                written.run();
+            }
         }
     }
 
@@ -115,16 +126,33 @@ public class ChatCompletionsResource {
     public void stream(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                        @Context SseEventSink sink, @Context Sse sse) {
         long arrival = System.nanoTime();
-        ChatCompletionRequest request = reader.read(body);
-        ChatCompletionJson json = newCompletion();
-        ProblemMapper mapper = (ProblemMapper) providers.getExceptionMapper(Throwable.class);
-        ChatCompletionEvents events = new ChatCompletionEvents(sink, sse, json, request.includeUsage(),
-                failure -> OpenAiError.body((Problem) mapper.problemResponse(failure).getEntity()), metrics);
-        CompletableFuture<InferenceResponse> reply = service.infer(request.inference()
-                .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage)), arrival, events::text);
+        Runnable written = replies.begin(); // a stop waits for this stream to end
+        CompletableFuture<InferenceResponse> reply;
+        ChatCompletionEvents events;
+        try {
+            ChatCompletionRequest request = reader.read(body);
+            ChatCompletionJson json = newCompletion();
+            ProblemMapper mapper = (ProblemMapper) providers.getExceptionMapper(Throwable.class);
+            events = new ChatCompletionEvents(sink, sse, json, request.includeUsage(),
+                    failure -> OpenAiError.body((Problem) mapper.problemResponse(failure).getEntity()), metrics);
+            reply = service.infer(request.inference()
+                    .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage)), arrival, events::text);
+        } catch (RuntimeException refused) { // answered as an error response, not a stream
+            written.run();
+            throw refused;
+        }
         events.start();
         events.cancelsOnDisconnect(reply);
-        reply.whenComplete(events::finish);
+        reply.whenComplete((r, failure) -> {
+            try {
+                events.finish(r, failure);
+            } finally {
+                written.run();
+            }
+        });
+        Duration deadline = service.replyDeadline();
+        CompletableFuture.delayedExecutor(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                .execute(() -> reply.completeExceptionally(new GenerationTimeoutException(deadline)));
     }
 
     private ChatCompletionJson newCompletion() {
