@@ -89,7 +89,12 @@ public class InferenceResource {
             });
             pending.whenComplete((reply, failure) -> {
                 try {
-                    response.resume(failure != null ? failure : reply);
+                    // two calls, not one with a conditional: resume(Object) would write a failure as a 200 entity
+                    if (failure != null) {
+                        response.resume(failure);
+                    } else {
+                        response.resume(reply);
+                    }
                 } finally {
                     written.run();
                 }

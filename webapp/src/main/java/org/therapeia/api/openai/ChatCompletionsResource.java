@@ -103,9 +103,13 @@ public class ChatCompletionsResource {
             });
             pending.whenComplete((reply, failure) -> {
                 try {
-                    response.resume(failure != null ? failure
-                            : jakarta.ws.rs.core.Response.ok(json.completion(reply).toString(),
-                                    MediaType.APPLICATION_JSON_TYPE).build());
+                    // two calls, not one with a conditional: resume(Object) would write a failure as a 200 entity
+                    if (failure != null) {
+                        response.resume(failure);
+                    } else {
+                        response.resume(jakarta.ws.rs.core.Response.ok(json.completion(reply).toString(),
+                                MediaType.APPLICATION_JSON_TYPE).build());
+                    }
                 } finally {
                     written.run();
                 }
