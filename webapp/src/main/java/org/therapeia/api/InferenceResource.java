@@ -9,8 +9,11 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.container.AsyncResponse;
 import jakarta.ws.rs.container.Suspended;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.ext.ExceptionMapper;
+import jakarta.ws.rs.ext.Providers;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -46,6 +49,9 @@ public class InferenceResource {
     @Inject
     RepliesInFlight replies;
 
+    @Context
+    Providers providers;
+
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
@@ -76,6 +82,9 @@ public class InferenceResource {
                       @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
         Runnable written = replies.begin();
+        // taken now: a failure that ends a drained generation is answered while Jersey shuts down,
+        // when resume(Throwable) was seen answered by Payara as an HTML 500 instead of the problem
+        ExceptionMapper<Throwable> problems = providers.getExceptionMapper(Throwable.class);
         Duration deadline = service.replyDeadline();
         response.setTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
         try {
@@ -89,9 +98,8 @@ public class InferenceResource {
             });
             pending.whenComplete((reply, failure) -> {
                 try {
-                    // two calls, not one with a conditional: resume(Object) would write a failure as a 200 entity
                     if (failure != null) {
-                        response.resume(failure);
+                        response.resume(problems.toResponse(failure));
                     } else {
                         response.resume(reply);
                     }

@@ -88,6 +88,8 @@ public class ChatCompletionsResource {
                          @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
         Runnable written = replies.begin(); // a stop waits for this reply to be written
+        // taken now: a drained generation's failure is answered while Jersey shuts down
+        ProblemMapper problems = (ProblemMapper) providers.getExceptionMapper(Throwable.class);
         // its own deadline, as the seed endpoint's: nothing waits forever, not even through a shutdown
         Duration deadline = service.replyDeadline();
         response.setTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
@@ -103,9 +105,8 @@ public class ChatCompletionsResource {
             });
             pending.whenComplete((reply, failure) -> {
                 try {
-                    // two calls, not one with a conditional: resume(Object) would write a failure as a 200 entity
                     if (failure != null) {
-                        response.resume(failure);
+                        response.resume(problems.toResponse(failure));
                     } else {
                         response.resume(jakarta.ws.rs.core.Response.ok(json.completion(reply).toString(),
                                 MediaType.APPLICATION_JSON_TYPE).build());
