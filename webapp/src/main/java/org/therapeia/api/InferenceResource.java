@@ -85,7 +85,11 @@ public class InferenceResource {
             });
             pending.whenComplete((reply, failure) -> {
                 try {
-                    response.resume(failure != null ? failure : reply);
+                    if (failure != null) {
+                        response.resume(failure); // resume(Throwable): mapped to its problem
+                    } else {
+                        response.resume(reply);
+                    }
                 } finally {
                     written.run();
                 }
