@@ -83,4 +83,17 @@ class StreamingDecoderTest {
         assertEquals("a b", StreamingDecoder.stablePrefix("  a b \uFFFD"));
         assertEquals("a", StreamingDecoder.stablePrefix("a\uFFFD \uFFFD"));
     }
+
+    /** While the request waits for a slot each notice is an empty piece (a write: is the client there?); none after. */
+    @Test
+    void aWaitingRequestWritesAnEmptyPieceUntilItsFirstToken() {
+        decoder.onWaiting();
+        decoder.onWaiting();
+        assertEquals(List.of("", ""), sent);
+        feed(1);
+        decoder.onWaiting(); // a late notice, the first token already there: nothing
+        decoder.finish(" Hello".strip());
+        decoder.onWaiting();
+        assertEquals(List.of("", "", "Hello"), sent);
+    }
 }
