@@ -2,11 +2,9 @@ package org.therapeia.api;
 
 import static org.therapeia.api.JsonBody.checkLength;
 import static org.therapeia.api.JsonBody.optionalBoolean;
-import static org.therapeia.api.JsonBody.optionalDecimal;
 import static org.therapeia.api.JsonBody.optionalIntegral;
 import static org.therapeia.api.JsonBody.optionalText;
 import static org.therapeia.api.JsonBody.requiredText;
-import static org.therapeia.api.JsonBody.stopStrings;
 import static org.therapeia.api.JsonBody.wrongType;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -82,27 +80,16 @@ public class InferenceRequestReader {
         int tokenLimit = config.maxNewTokensLimit();
         Long maxNewTokens = optionalIntegral(json, "max_new_tokens", SamplingRanges.maxNewTokensRule(tokenLimit),
                 v -> SamplingRanges.maxNewTokens(v, tokenLimit));
-        Double temperature = optionalDecimal(json, "temperature", SamplingRanges.TEMPERATURE_RULE,
-                SamplingRanges::temperature);
-        Double topP = optionalDecimal(json, "top_p", SamplingRanges.TOP_P_RULE, SamplingRanges::topP);
-        Long topK = optionalIntegral(json, "top_k", SamplingRanges.TOP_K_RULE, SamplingRanges::topK);
-        Double repetitionPenalty = optionalDecimal(json, "repetition_penalty", SamplingRanges.REPETITION_PENALTY_RULE,
-                SamplingRanges::repetitionPenalty);
-        Long seed = optionalIntegral(json, "seed", SamplingRanges.SEED_RULE, v -> true);
-        Double frequencyPenalty = optionalDecimal(json, "frequency_penalty", SamplingRanges.PENALTY_RULE,
-                SamplingRanges::additivePenalty);
-        Double presencePenalty = optionalDecimal(json, "presence_penalty", SamplingRanges.PENALTY_RULE,
-                SamplingRanges::additivePenalty);
-        List<String> stop = stopStrings(json, "stop");
+        SamplingFields sampling = SamplingFields.read(json);
         String locale = optionalText(json, "locale");
         if (locale != null && !LOCALE.matcher(locale).matches()) {
             throw new InvalidRequestException("locale", "locale must be a language tag such as en-US");
         }
 
         return new InferenceRequest(userInput, history, systemPrompt, useCache == null || useCache,
-                maxNewTokens == null ? null : maxNewTokens.intValue(), temperature, topP,
-                topK == null ? null : topK.intValue(), repetitionPenalty, seed, frequencyPenalty, presencePenalty,
-                stop, locale);
+                maxNewTokens == null ? null : maxNewTokens.intValue(), sampling.temperature(), sampling.topP(),
+                sampling.topK(), sampling.repetitionPenalty(), sampling.seed(), sampling.frequencyPenalty(),
+                sampling.presencePenalty(), sampling.stop(), locale);
     }
 
     private List<ChatMessage> history(JsonObject json) {

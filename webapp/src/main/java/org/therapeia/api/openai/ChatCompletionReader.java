@@ -2,10 +2,8 @@ package org.therapeia.api.openai;
 
 import static org.therapeia.api.JsonBody.checkLength;
 import static org.therapeia.api.JsonBody.optionalBoolean;
-import static org.therapeia.api.JsonBody.optionalDecimal;
 import static org.therapeia.api.JsonBody.optionalIntegral;
 import static org.therapeia.api.JsonBody.optionalText;
-import static org.therapeia.api.JsonBody.stopStrings;
 import static org.therapeia.api.JsonBody.wrongType;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -22,6 +20,7 @@ import org.therapeia.api.InferenceRequest;
 import org.therapeia.api.InvalidRequestException;
 import org.therapeia.api.JsonBody;
 import org.therapeia.api.ModelNotFoundException;
+import org.therapeia.api.SamplingFields;
 import org.therapeia.api.UnsupportedParameterException;
 import org.therapeia.config.InferenceConfig;
 import org.therapeia.config.SamplingRanges;
@@ -82,18 +81,7 @@ public class ChatCompletionReader {
         Long maxTokens = optionalIntegral(json, "max_tokens", SamplingRanges.maxNewTokensRule(tokenLimit),
                 v -> SamplingRanges.maxNewTokens(v, tokenLimit));
         Long maxNewTokens = maxCompletionTokens != null ? maxCompletionTokens : maxTokens;
-        Double temperature = optionalDecimal(json, "temperature", SamplingRanges.TEMPERATURE_RULE,
-                SamplingRanges::temperature);
-        Double topP = optionalDecimal(json, "top_p", SamplingRanges.TOP_P_RULE, SamplingRanges::topP);
-        Long topK = optionalIntegral(json, "top_k", SamplingRanges.TOP_K_RULE, SamplingRanges::topK);
-        Double repetitionPenalty = optionalDecimal(json, "repetition_penalty", SamplingRanges.REPETITION_PENALTY_RULE,
-                SamplingRanges::repetitionPenalty);
-        Long seed = optionalIntegral(json, "seed", SamplingRanges.SEED_RULE, v -> true);
-        Double frequencyPenalty = optionalDecimal(json, "frequency_penalty", SamplingRanges.PENALTY_RULE,
-                SamplingRanges::additivePenalty);
-        Double presencePenalty = optionalDecimal(json, "presence_penalty", SamplingRanges.PENALTY_RULE,
-                SamplingRanges::additivePenalty);
-        List<String> stop = stopStrings(json, "stop");
+        SamplingFields sampling = SamplingFields.read(json);
         optionalIntegral(json, "n", "1 (one choice per request)", v -> v == 1);
         optionalText(json, "user"); // accepted, never used: checked for its type only
 
@@ -102,9 +90,9 @@ public class ChatCompletionReader {
         boolean includeUsage = includeUsage(json, streamed);
 
         InferenceRequest inference = new InferenceRequest(conversation.userInput, conversation.history,
-                conversation.systemPrompt, true, maxNewTokens == null ? null : maxNewTokens.intValue(), temperature,
-                topP, topK == null ? null : topK.intValue(), repetitionPenalty, seed, frequencyPenalty,
-                presencePenalty, stop);
+                conversation.systemPrompt, true, maxNewTokens == null ? null : maxNewTokens.intValue(),
+                sampling.temperature(), sampling.topP(), sampling.topK(), sampling.repetitionPenalty(), sampling.seed(),
+                sampling.frequencyPenalty(), sampling.presencePenalty(), sampling.stop());
         return new ChatCompletionRequest(inference, streamed, includeUsage);
     }
 
