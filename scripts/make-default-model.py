@@ -1,69 +1,101 @@
 #!/usr/bin/env python3
-"""Builds the default model folder Therapeia serves on a fresh machine.
+"""Builds the default model folder Therapeia serves on a fresh machine: a small Llama the project
+trains itself, on its own corpus of short supportive exchanges (scripts/default-model/corpus.jsonl),
+with a byte-level BPE tokenizer trained on the same corpus, the ChatML template and the special
+tokens <|im_start|> and <|im_end|> (end of turn, where replies stop). It is a demonstration model,
+not a clinical one: point MODEL_PATH at a real Hugging Face model folder for real use.
 
-A small random-weight LlamaForCausalLM (seeded, so every run writes the same weights) with a
-byte-level BPE tokenizer trained here on a short built-in English text, a ChatML chat template
-and the special tokens <|im_start|> and <|im_end|> (end of sequence). Its replies are meaningless:
-it exists so that the service starts and answers at once. Point MODEL_PATH at a real Hugging Face
-model folder (e.g. Qwen2.5-0.5B-Instruct) for real replies.
+Training is deterministic (fixed seeds, fixed thread count) and takes a minute or two on two
+cores. A trained folder is kept in $THERAPEIA_CACHE/default-models/<fingerprint> (fingerprint: a
+hash of the corpus, the recipe's code, the system prompts it is trained with and the torch and
+transformers versions), so the build trains once per machine and recipe, and OUTPUT_DIR gets a copy.
 
 Usage: make-default-model.py OUTPUT_DIR   (idempotent: an up-to-date folder is left as it is)
 Needs torch, transformers and tokenizers: the venv of scripts/setup-toolchain.sh.
 """
+import fcntl
 import hashlib
-import json
+import importlib.metadata
 import os
 import sys
-import tempfile
 from pathlib import Path
 
-RECIPE_VERSION = "1"
-SEED = 1234
-VOCAB_SIZE = 512
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-CHATML_TEMPLATE = (
-    "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
-CORPUS = """
-I have been feeling anxious lately and I am not sure why. It is hard to sleep at night.
-Thank you for sharing that with me. It sounds like you are carrying a lot right now.
-What do you notice in your body when the anxiety comes? Sometimes naming it helps.
-I feel tired, my chest is tight, and my thoughts keep racing about work and family.
-That makes sense. Let us take a slow breath together and look at one worry at a time.
-You are a compassionate, supportive therapist. Listen carefully and respond with warmth.
-Hello, how are you today? I would like to talk about how my week went.
-It was a difficult week. I argued with my friend and I keep thinking about it.
-How did you feel after the argument? What would you like to happen next?
-I want to feel calmer and to understand myself better. Can you help me with that?
-Of course. We can explore what helps you feel safe, and build small habits that support you.
-"""
-FILES = ["config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
-         "tokenizer_config.json", "special_tokens_map.json"]
+SCRIPTS = Path(__file__).resolve().parent
+RECIPE = SCRIPTS / "default-model"
+sys.path.insert(0, str(RECIPE))
+import chatml_folder  # noqa: E402
+import training  # noqa: E402
+
+CORPUS = RECIPE / "corpus.jsonl"
+# the service's configuration: the system prompts the model learns to follow are the ones it gets
+SERVICE_CONFIG = SCRIPTS.parent / "webapp" / "src" / "main" / "resources" / "META-INF" / "microprofile-config.properties"
+SEED_SYSTEM_PROMPT = "You are a compassionate therapist."  # the seed's API reference example
+
+SEED = 20260519
+THREADS = 2
+VOCAB_SIZE = 1024
+ARCHITECTURE = dict(hidden_size=192, intermediate_size=512, num_hidden_layers=4, num_attention_heads=4,
+                    num_key_value_heads=2, max_position_embeddings=2048, rms_norm_eps=1e-6, rope_theta=10000.0,
+                    tie_word_embeddings=True)
+TRAINING = dict(epochs=20, batch_tokens=1024, learning_rate=3e-3, warmup_steps=30, corruption=0.1)
+
+
+def log(message):
+    print(f"make-default-model: {message}", file=sys.stderr, flush=True)
+
+
+def service_setting(key):
+    """A value of the service's microprofile-config.properties (single-line key=value entries)."""
+    for line in SERVICE_CONFIG.read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not line.lstrip().startswith("#") and name.strip() == key:
+            return value.strip()
+    raise KeyError(f"{key} is not set in {SERVICE_CONFIG}")
+
+
+def prompts():
+    return training.system_prompts(service_setting("default_system_prompt"), SEED_SYSTEM_PROMPT,
+                                   service_setting("safety.addendum"))
 
 
 def fingerprint():
-    return hashlib.sha256((RECIPE_VERSION + CORPUS + CHATML_TEMPLATE + str(SEED)).encode()).hexdigest()
+    h = hashlib.sha256()
+    for path in (Path(__file__).resolve(), RECIPE / "chatml_folder.py", RECIPE / "training.py", CORPUS):
+        h.update(path.read_bytes())
+    h.update(repr(prompts()).encode())
+    for package in ("torch", "transformers", "tokenizers"):
+        h.update(f"{package}=={importlib.metadata.version(package)}".encode())
+    return h.hexdigest()
 
 
-def up_to_date(out: Path) -> bool:
-    stamp = out / ".therapeia-default-model"
-    return stamp.is_file() and stamp.read_text().strip() == fingerprint() and all((out / f).is_file() for f in FILES)
+def build(folder: Path, fp: str):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
 
+    torch.set_num_threads(THREADS)
+    torch.use_deterministic_algorithms(True)
+    corpus = training.read_corpus(CORPUS)
+    ordinary, crisis = prompts()
+    texts = [m["content"] for c in corpus for m in c["messages"]] + [p for p in ordinary + crisis if p]
+    tok = chatml_folder.train_tokenizer(texts, VOCAB_SIZE)
+    hf_tok = chatml_folder.hf_tokenizer(tok)
 
-def build_tokenizer():
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    torch.manual_seed(SEED)
+    config = LlamaConfig(vocab_size=tok.get_vocab_size(), bos_token_id=None,
+                         eos_token_id=tok.token_to_id(chatml_folder.END_OF_TURN),
+                         pad_token_id=tok.token_to_id(chatml_folder.PAD), **ARCHITECTURE)
+    model = LlamaForCausalLM(config).to(torch.float32)
+    parameters = sum(p.numel() for p in model.parameters())
+    log(f"training a {config.num_hidden_layers}-layer Llama ({parameters / 1e6:.2f} M parameters, vocabulary "
+        f"{config.vocab_size}) on {len(corpus)} conversations, {THREADS} threads")
+    seconds, loss = training.train(model, hf_tok, corpus, (ordinary, crisis), seed=SEED, log=log, **TRAINING)
+    log(f"trained in {seconds:.0f} s, final loss {loss:.3f}")
 
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.post_processor = processors.ByteLevel(trim_offsets=False)
-    trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE, special_tokens=SPECIAL_TOKENS, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator([line for line in CORPUS.splitlines() if line.strip()] * 4, trainer)
-    return tok
+    work = chatml_folder.scratch_beside(folder)
+    model.save_pretrained(work, safe_serialization=True)
+    chatml_folder.save_tokenizer(hf_tok, work)
+    chatml_folder.save_generation_config(tok, work)
+    chatml_folder.install(work, folder, fp)
 
 
 def main() -> int:
@@ -71,54 +103,20 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     out = Path(sys.argv[1]).expanduser().resolve()
-    if up_to_date(out):
+    fp = fingerprint()
+    if chatml_folder.is_current(out, fp):
         print(f"{out}: up to date")
         return 0
-
-    import torch
-    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    out.mkdir(parents=True, exist_ok=True)
-    # write into a temporary sibling, then move the files: a crash never leaves half a model
-    work = Path(tempfile.mkdtemp(prefix=".default-model-", dir=out.parent))
-
-    tok = build_tokenizer()
-    vocab = tok.get_vocab_size()
-    ids = {t: tok.token_to_id(t) for t in SPECIAL_TOKENS}
-    hf_tok = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=None, eos_token="<|im_end|>",
-                                     pad_token="<|endoftext|>", unk_token=None,
-                                     additional_special_tokens=["<|im_start|>"])
-    hf_tok.chat_template = CHATML_TEMPLATE
-    hf_tok.model_max_length = 2048
-    hf_tok.save_pretrained(work)
-    # keep the template in tokenizer_config.json (what most published models still do) and drop
-    # a separate chat_template.jinja, so there is one source of truth
-    tc_path = work / "tokenizer_config.json"
-    tc = json.loads(tc_path.read_text())
-    tc["chat_template"] = CHATML_TEMPLATE
-    tc_path.write_text(json.dumps(tc, indent=2, ensure_ascii=False) + "\n")
-    (work / "chat_template.jinja").unlink(missing_ok=True)
-    if not (work / "special_tokens_map.json").exists():
-        (work / "special_tokens_map.json").write_text(json.dumps(
-            {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>",
-             "additional_special_tokens": ["<|im_start|>"]}, indent=2) + "\n")
-
-    torch.manual_seed(SEED)
-    config = LlamaConfig(vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-                         rms_norm_eps=1e-6, rope_theta=10000.0, tie_word_embeddings=True,
-                         bos_token_id=None, eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"])
-    model = LlamaForCausalLM(config).to(torch.float32).eval()
-    model.save_pretrained(work, safe_serialization=True)
-    GenerationConfig(eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]], pad_token_id=ids["<|endoftext|>"],
-                     do_sample=True, temperature=0.7, top_p=0.9, top_k=50,
-                     repetition_penalty=1.1, max_new_tokens=256).save_pretrained(work)
-
-    for f in work.iterdir():
-        os.replace(f, out / f.name)
-    work.rmdir()
-    (out / ".therapeia-default-model").write_text(fingerprint() + "\n")
-    print(f"{out}: LlamaForCausalLM, vocabulary {vocab}, eos <|im_end|>={ids['<|im_end|>']} (random weights)")
+    store = Path(os.environ.get("THERAPEIA_CACHE", Path.home() / ".cache" / "therapeia")) / "default-models"
+    trained = store / fp[:16]
+    store.mkdir(parents=True, exist_ok=True)
+    # one build trains, a concurrent one (another module, another checkout) waits and copies
+    with open(store / (fp[:16] + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not chatml_folder.is_current(trained, fp):
+            build(trained, fp)
+    chatml_folder.copy_into(trained, out, fp)
+    print(f"{out}: the trained default model ({trained})")
     return 0
 
 

@@ -31,6 +31,7 @@ class InferenceIT extends RunningService {
         assertTrue(miss.getJsonObject("metadata").getJsonNumber("generation_time").doubleValue() > 0,
                 "a generated reply took time: " + miss);
         assertTrue(miss.getInt("tokens_generated") >= 1, miss::toString);
+        ReadableText.assertWords(miss.getString("response"));
 
         JsonObject hit = api.post(Api.INFERENCE, Api.SEED_EXAMPLE).json();
         assertSeedFields(hit);

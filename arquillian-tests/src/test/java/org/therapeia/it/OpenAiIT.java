@@ -79,6 +79,7 @@ class OpenAiIT extends RunningService {
                         .add(Api.object("role", "assistant", "content", "Hi, how can I help?")),
                 "temperature", 0, "max_new_tokens", 12, "use_cache", false).build());
         assertEquals(seed.getString("response"), content, "greedy: the same reply as the seed's API");
+        ReadableText.assertWords(content);
         assertEquals(seed.getInt("tokens_generated"), completionTokens);
 
         StringBuilder streamed = new StringBuilder();
@@ -87,7 +88,10 @@ class OpenAiIT extends RunningService {
                 .createStreaming(conversation().build())) {
             stream.stream().forEach(chunk -> {
                 chunks.add(chunk);
-                chunk.choices().forEach(c -> c.delta().content().ifPresent(streamed::append));
+                chunk.choices().forEach(c -> c.delta().content().ifPresent(piece -> {
+                    ReadableText.assertWholeCharacters(piece);
+                    streamed.append(piece);
+                }));
             });
         }
         assertEquals(content, streamed.toString(), "the concatenated stream equals the non-streamed reply");
@@ -97,8 +101,8 @@ class OpenAiIT extends RunningService {
     }
 
     /**
-     * A sampled, seeded conversation whose reply has some text (the default model's greedy replies
-     * decode to little or none): the first seed from 0 that gives at least 6 characters.
+     * A sampled, seeded conversation whose reply is long enough to cut in the middle: the first seed
+     * from 0 that gives at least 6 characters.
      */
     private long seedWithText() {
         for (long seed = 0; seed < 40; seed++) {

@@ -51,8 +51,17 @@ public final class ServerFiles {
         return path("therapeia.it.dir").resolve("console.log");
     }
 
+    /** The trained default model (scripts/make-default-model.py): the shared server serves it. */
     public static Path model() {
         return path("therapeia.it.model");
+    }
+
+    /**
+     * The random-weight model (scripts/make-random-model.py), for tests that need long generations:
+     * its greedy replies rarely end before max_new_tokens, where the trained model's end in a sentence or three.
+     */
+    public static Path randomModel() {
+        return path("therapeia.it.random-model");
     }
 
     public static String adminToken() {

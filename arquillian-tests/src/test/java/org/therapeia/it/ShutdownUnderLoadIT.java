@@ -39,9 +39,10 @@ import org.junit.jupiter.api.Test;
  * the same native library, a SIGTERM ends it cleanly, and no JVM crashes (the tokenizer and the
  * engine are freed only when nothing can use them any more).
  *
- * <p>Each test runs a Payara Micro node of its own ({@link PayaraMicroNode}) with the default
- * model, two engine slots and one engine thread, so that most of the 32 greedy 1024-token requests
- * still wait or run when the node is told to stop. "No hang" is the client's own limit: each
+ * <p>Each test runs a Payara Micro node of its own ({@link PayaraMicroNode}) with the random-weight
+ * model ({@link ServerFiles#randomModel()}: its greedy replies run to max_new_tokens), two engine
+ * slots and one engine thread, so that most of the 32 greedy 1024-token requests still wait or run
+ * when the node is told to stop. "No hang" is the client's own limit: each
  * request must end within {@link #CLIENT_LIMIT}; a reply, a 503 problem with Retry-After (or a 504
  * problem), a stream ending with its {@code done} event or with an {@code error} event holding a
  * problem are the answers that count. Timing is not asserted; the limits only bound a hang.
@@ -75,7 +76,7 @@ class ShutdownUnderLoadIT {
     }
 
     private static List<String> properties(String... more) {
-        List<String> p = new ArrayList<>(List.of("-Dmodel.path=" + ServerFiles.model(), "-Dbatch_size=2"));
+        List<String> p = new ArrayList<>(List.of("-Dmodel.path=" + ServerFiles.randomModel(), "-Dbatch_size=2"));
         p.addAll(List.of(more));
         return p;
     }

@@ -18,6 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,9 +27,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code POST /api/v1/inference/stream}: server-sent events whose pieces make the plain
- * endpoint's reply, problems before the stream starts, and a client that leaves mid-stream
- * freeing its engine slot.
+ * {@code POST /api/v1/inference/stream}: server-sent events whose pieces are whole characters and
+ * make the plain endpoint's reply, problems before the stream starts, and a client that leaves
+ * mid-stream freeing its engine slot.
  */
 @Order(7)
 class StreamingIT extends RunningService {
@@ -91,8 +92,8 @@ class StreamingIT extends RunningService {
     }
 
     @Test
-    void piecesMakeThePlainEndpointsReply() {
-        // sampled with a seed: as repeatable as greedy, and the default model's greedy replies may be empty
+    void piecesAreWholeCharactersAndMakeThePlainEndpointsReply() {
+        // sampled with a seed: as repeatable as greedy
         JsonObject request = Api.object("user_input", "Can you stream your reply to me?", "use_cache", false,
                 "temperature", 0.9, "seed", 11, "max_new_tokens", 60).build();
         Stream s = stream(request);
@@ -103,6 +104,9 @@ class StreamingIT extends RunningService {
         JsonObject done = s.last().data();
         assertFalse(done.getString("response").isEmpty(), "a reply with text: " + done);
         assertEquals(done.getString("response"), s.text(), "the pieces concatenate to the reply");
+        s.events().stream().filter(e -> e.name().equals("token"))
+                .forEach(e -> ReadableText.assertWholeCharacters(e.data().getString("text")));
+        ReadableText.assertWords(s.text());
         assertFalse(done.getBoolean("cache_hit"));
 
         JsonObject plain = api.inferOk(request);
@@ -119,7 +123,7 @@ class StreamingIT extends RunningService {
         assertEquals("done", second.last().name(), second::toString);
         assertTrue(second.last().data().getBoolean("cache_hit"), second::toString);
         assertEquals(first.last().data().getString("response"), second.text());
-        assertFalse(second.text().isEmpty(), "a reply with text: " + second);
+        ReadableText.assertWords(second.text());
         assertEquals(2, second.events().size(), "one token event, then done: " + second);
     }
 
@@ -136,44 +140,56 @@ class StreamingIT extends RunningService {
     /**
      * A client that reads the first piece and hangs up: the server notices at its next writes and
      * cancels the generation, so the engine stops well before the reply's full length (measured
-     * first with the same greedy request on the plain endpoint). The default model writes the
+     * first with the same greedy request on the plain endpoint). The trained default model ends its
+     * replies after a few dozen tokens, too soon to leave in the middle, so this runs on a node of its
+     * own with the random-weight model, whose greedy reply runs to max_new_tokens. It writes the
      * whole reply in about 0.2 s, so a test machine that stalls the client for that long lets the
      * reply finish first: up to three departures are tried, and one must be noticed. Without
      * cancellation every one of them runs to the full length.
      */
     @Test
     void aClientThatLeavesFreesItsSlot() throws Exception {
-        JsonObject request = Api.object("user_input", "Tell me a very long story.", "use_cache", false,
-                "temperature", 0.0, "max_new_tokens", 1024).build();
-        int fullLength = api.inferOk(request).getInt("tokens_generated");
-        assertTrue(fullLength >= 1000, "the reply runs long enough to leave in the middle: " + fullLength);
+        Path dir = ServerFiles.path("therapeia.it.dir").resolve("client-departure");
+        ServerFiles.deleteTree(dir);
+        try (PayaraMicroNode node = PayaraMicroNode.start("client-departure", dir,
+                List.of("-Dmodel.path=" + ServerFiles.randomModel()))) {
+            node.await("health/ready", r -> r.status() == 200, Duration.ofMinutes(3));
+            Api random = node.api;
+            JsonObject request = Api.object("user_input", "Tell me a very long story.", "use_cache", false,
+                    "temperature", 0.0, "max_new_tokens", 1024).build();
+            int fullLength = random.inferOk(request).getInt("tokens_generated");
+            assertTrue(fullLength >= 1000, "the reply runs long enough to leave in the middle: " + fullLength);
 
-        List<String> attempts = new ArrayList<>();
-        boolean stoppedEarly = false;
-        for (int attempt = 0; attempt < 3 && !stoppedEarly; attempt++) {
-            Map<String, Double> before = api.prometheus();
-            leaveAfterTheFirstEvent(request);
-            Map<String, Double> after = awaitNoRunningSequence();
-            double abandoned = Api.sample(after, "therapeia_requests_abandoned_total")
-                    - Api.sample(before, "therapeia_requests_abandoned_total");
-            double generated = Api.sample(after, "therapeia_tokens_generated_total")
-                    - Api.sample(before, "therapeia_tokens_generated_total");
-            attempts.add("abandoned +" + abandoned + ", " + generated + " of " + fullLength + " tokens");
-            stoppedEarly = abandoned == 1.0 && generated < fullLength;
+            List<String> attempts = new ArrayList<>();
+            boolean stoppedEarly = false;
+            for (int attempt = 0; attempt < 3 && !stoppedEarly; attempt++) {
+                Map<String, Double> before = random.prometheus();
+                leaveAfterTheFirstEvent(random, request);
+                Map<String, Double> after = awaitNoRunningSequence(random);
+                double abandoned = Api.sample(after, "therapeia_requests_abandoned_total")
+                        - Api.sample(before, "therapeia_requests_abandoned_total");
+                double generated = Api.sample(after, "therapeia_tokens_generated_total")
+                        - Api.sample(before, "therapeia_tokens_generated_total");
+                attempts.add("abandoned +" + abandoned + ", " + generated + " of " + fullLength + " tokens");
+                stoppedEarly = abandoned == 1.0 && generated < fullLength;
+            }
+            assertTrue(stoppedEarly, "the engine stopped early after the client left: " + attempts);
+            assertEquals(200, random.infer(Api.object("user_input", "Next one.", "max_new_tokens", 4).build())
+                    .status());
         }
-        assertTrue(stoppedEarly, "the engine stopped early after the client left: " + attempts);
-        assertEquals(200, api.infer(Api.object("user_input", "Next one.", "max_new_tokens", 4).build()).status());
     }
 
     /** Sends {@code request} to the streaming endpoint on a raw socket and closes it after the first event. */
-    private void leaveAfterTheFirstEvent(JsonObject request) throws IOException {
-        URI uri = api.base();
+    private static void leaveAfterTheFirstEvent(Api service, JsonObject request) throws IOException {
+        URI uri = service.base();
         byte[] body = request.toString().getBytes(StandardCharsets.UTF_8);
+        StringBuilder headers = new StringBuilder();
+        service.keyHeader().forEach((name, value) -> headers.append(name).append(": ").append(value).append("\r\n"));
         try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
             out.write(("POST /" + STREAM + " HTTP/1.1\r\nHost: " + uri.getHost() + "\r\nAccept: text/event-stream\r\n"
-                    + "X-API-Key: " + ServerFiles.apiKey() + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + headers + "Content-Type: application/json\r\nContent-Length: "
                     + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(body);
             out.flush();
@@ -186,12 +202,12 @@ class StreamingIT extends RunningService {
         }
     }
 
-    private Map<String, Double> awaitNoRunningSequence() {
+    private static Map<String, Double> awaitNoRunningSequence(Api service) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        Map<String, Double> metrics = api.prometheus();
+        Map<String, Double> metrics = service.prometheus();
         while (Api.sample(metrics, "therapeia_running_sequences") > 0 && System.nanoTime() < deadline) {
             Api.sleep(20);
-            metrics = api.prometheus();
+            metrics = service.prometheus();
         }
         assertEquals(0.0, Api.sample(metrics, "therapeia_running_sequences"), "running sequences back to zero");
         return metrics;
