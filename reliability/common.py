@@ -1,7 +1,8 @@
 """Shared helpers of the reliability checks (Python 3 standard library only).
 
 Each check starts its own service through scripts/run.sh (HOST=127.0.0.1, its own port, its own
-ADMIN_TOKEN, the default model unless MODEL_PATH is set), captures run.sh's output to a file,
+ADMIN_TOKEN, the default model unless MODEL_PATH is set; the checks that need long generations pass
+random_weight_model()), captures run.sh's output to a file,
 waits for /health/ready, and always stops the service it started (SIGTERM to the java process
 run.sh exec'd into, SIGKILL after 30 s) when the check ends, fails or is interrupted.
 """
@@ -139,6 +140,33 @@ def report(path, result):
     with open(path, "w") as f:
         json.dump(result, f, indent=2, sort_keys=True)
     print(json.dumps(result, indent=2, sort_keys=True))
+
+
+def cache_dir():
+    return os.environ.get("THERAPEIA_CACHE", os.path.expanduser("~/.cache/therapeia"))
+
+
+def toolchain_python():
+    """The Python of scripts/setup-toolchain.sh's virtual environment (torch, transformers, tokenizers)."""
+    setup = open(os.path.join(ROOT, "scripts", "setup-toolchain.sh")).read()
+    version = [line.split("=", 1)[1].strip() for line in setup.splitlines() if line.startswith("TORCH_VERSION=")][0]
+    return os.path.join(cache_dir(), "venv-torch" + version, "bin", "python")
+
+
+def random_weight_model():
+    """MODEL_PATH for the checks that need long generations: MODEL_PATH when set, else the random-weight
+    model (scripts/make-random-model.py, built into $THERAPEIA_CACHE/random-model on first use), whose
+    greedy replies run to max_new_tokens; the trained default model ends its replies after a few dozen tokens."""
+    if os.environ.get("MODEL_PATH"):
+        return os.environ["MODEL_PATH"]
+    python = toolchain_python()
+    if not os.path.exists(python):
+        subprocess.run([os.path.join(ROOT, "scripts", "setup-toolchain.sh")], check=True,
+                       env=dict(os.environ, THERAPEIA_CACHE=cache_dir()))
+    path = os.path.join(cache_dir(), "random-model")
+    subprocess.run([python, os.path.join(ROOT, "scripts", "make-random-model.py"), path], check=True,
+                   stdout=subprocess.DEVNULL)
+    return path
 
 
 def default_out():

@@ -64,14 +64,7 @@ def altered(text, twins):
 def model_dir():
     if os.environ.get("MODEL_PATH"):
         return os.environ["MODEL_PATH"]
-    return os.path.join(os.environ.get("THERAPEIA_CACHE", os.path.expanduser("~/.cache/therapeia")), "default-model")
-
-
-def toolchain_python():
-    setup = open(os.path.join(common.ROOT, "scripts", "setup-toolchain.sh")).read()
-    version = [line.split("=", 1)[1].strip() for line in setup.splitlines() if line.startswith("TORCH_VERSION=")][0]
-    cache = os.environ.get("THERAPEIA_CACHE", os.path.expanduser("~/.cache/therapeia"))
-    return os.path.join(cache, "venv-torch" + version, "bin", "python")
+    return os.path.join(common.cache_dir(), "default-model")
 
 
 PLAIN_COUNTS = r"""
@@ -88,7 +81,7 @@ print(json.dumps({"byte_level": "ByteLevel" in json.dumps(pre),
 
 def plain_counts(texts):
     """Token counts of texts as plain text with the model's tokenizer, or None without the toolchain."""
-    python = toolchain_python()
+    python = common.toolchain_python()
     tokenizer = os.path.join(model_dir(), "tokenizer.json")
     if not (os.path.isfile(python) and os.path.isfile(tokenizer)):
         return None

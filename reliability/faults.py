@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Faults, against a service this script starts (default model unless MODEL_PATH is set).
+"""Faults, against a service this script starts (the random-weight model unless MODEL_PATH is set:
+a disconnect can only be seen in the middle of a long generation).
 
 1. Disconnect mid-generation: a raw socket sends a greedy request with max_new_tokens 1024 to the
    streaming endpoint and closes after the first event; /metrics?scope=application's
@@ -37,7 +38,8 @@ def main():
     ap.add_argument("--free-within", type=float, default=5.0)
     ap.add_argument("--out", default=common.default_out())
     args = ap.parse_args()
-    svc = common.Service(args.port, os.path.join(args.out, "faults-server.log"))
+    svc = common.Service(args.port, os.path.join(args.out, "faults-server.log"),
+                         env={"MODEL_PATH": common.random_weight_model()})
     svc.start()
     checks, details = {}, {}
 

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 """Overload: concurrency 32 against a queue that holds far fewer (QUEUE_CAPACITY=4, BATCH_SIZE=8,
+the random-weight model unless MODEL_PATH is set, so that requests of up to 1024 tokens run that long,
 REQUEST_TIMEOUT=1 s) for --duration seconds (default 300). Every request must end as 200, 503 with
 Retry-After, or 504; none lost (sent == ended), none hung (the client waits REQUEST_TIMEOUT + 30 s);
 the java process's VmRSS after the run within 10% of VmRSS after the warm-up; /health/ready and
@@ -35,7 +36,7 @@ def main():
     args = ap.parse_args()
 
     svc = common.Service(args.port, os.path.join(args.out, "overload-server.log"), env={
-        "QUEUE_CAPACITY": args.queue_capacity, "REQUEST_TIMEOUT": args.request_timeout})
+        "MODEL_PATH": common.random_weight_model(), "QUEUE_CAPACITY": args.queue_capacity, "REQUEST_TIMEOUT": args.request_timeout})
     t0 = time.time()
     svc.start()
     startup_s = time.time() - t0

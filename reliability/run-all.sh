@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the reliability checks in order, each against a service it starts itself through
-# scripts/run.sh (127.0.0.1, ports 18290-18298, default model unless MODEL_PATH is set) and stops.
+# scripts/run.sh (127.0.0.1, ports 18290-18298) and stops: unless MODEL_PATH is set, overload, faults and
+# shutdown serve the random-weight model (scripts/make-random-model.py: long generations), the others the
+# trained default model.
 # Results (JSON) and each server's captured output go to OUT (default target/reliability).
 #
 #   reliability/run-all.sh                 # overload runs 5 minutes (plus ~30 s warm-up)

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Shutdown under load, against a service this script starts (default model unless MODEL_PATH is set).
+"""Shutdown under load, against a service this script starts (the random-weight model unless MODEL_PATH
+is set: its greedy replies run to max_new_tokens, so generations are in flight when the stop comes).
 
 16 streaming and 16 plain clients each send one long greedy request (max_new_tokens 1024,
 use_cache false) to a service with BATCH_SIZE=4 and ENGINE_THREADS=1, so that most of them are
@@ -83,7 +84,7 @@ def main():
     log_path = os.path.join(args.out, "shutdown-server.log")
     hs_err_before = set(glob.glob(os.path.join(common.ROOT, "**", "hs_err_pid*.log"), recursive=True))
     svc = common.Service(args.port, log_path, env={
-        "SHUTDOWN_DRAIN_SECONDS": "%g" % args.drain, "BATCH_SIZE": "4", "ENGINE_THREADS": "1",
+        "MODEL_PATH": common.random_weight_model(), "SHUTDOWN_DRAIN_SECONDS": "%g" % args.drain, "BATCH_SIZE": "4", "ENGINE_THREADS": "1",
         "REQUEST_TIMEOUT": str(REQUEST_TIMEOUT)})
     svc.start()
     java_pid = svc.java_pid()

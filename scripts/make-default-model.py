@@ -33,11 +33,13 @@ SEED_SYSTEM_PROMPT = "You are a compassionate therapist."  # the seed's API refe
 
 SEED = 20260519
 THREADS = 2
-VOCAB_SIZE = 1024
+# more than the merges the corpus allows: the tokenizer stops when every word of the corpus is one token
+# (about 2,800), so the model writes whole words and never makes one up from pieces
+VOCAB_SIZE = 4096
 ARCHITECTURE = dict(hidden_size=192, intermediate_size=512, num_hidden_layers=4, num_attention_heads=4,
                     num_key_value_heads=2, max_position_embeddings=2048, rms_norm_eps=1e-6, rope_theta=10000.0,
                     tie_word_embeddings=True)
-TRAINING = dict(epochs=20, batch_tokens=1024, learning_rate=3e-3, warmup_steps=30, corruption=0.1)
+TRAINING = dict(epochs=30, batch_tokens=1024, learning_rate=3e-3, warmup_steps=30, corruption=0.1)
 
 
 def log(message):

@@ -76,14 +76,10 @@ def train(model, hf_tok, corpus, prompts, *, epochs, batch_tokens, learning_rate
     plain_tokens = [i for i in range(len(hf_tok)) if i not in set(hf_tok.all_special_ids)]
     ordinary, crisis = prompts
     rng = random.Random(seed)
-    # one rendering per conversation and epoch: the system prompt rotates with the epoch
-    per_epoch = []
-    for epoch in range(epochs):
-        examples = []
-        for n, conversation in enumerate(corpus):
-            choices = crisis if conversation.get("safety_addendum") else ordinary
-            examples.append(encode(conversation, choices[(n + epoch) % len(choices)], hf_tok))
-        per_epoch.append(examples)
+    # each conversation under each of its system prompts; the one trained on rotates with the epoch
+    renderings = [[encode(c, system, hf_tok) for system in (crisis if c.get("safety_addendum") else ordinary)]
+                  for c in corpus]
+    per_epoch = [[r[(n + epoch) % len(r)] for n, r in enumerate(renderings)] for epoch in range(epochs)]
     steps = sum(len(batches(e, batch_tokens, random.Random(0))) for e in per_epoch)
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, betas=(0.9, 0.98), weight_decay=0.01)

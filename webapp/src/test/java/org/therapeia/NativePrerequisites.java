@@ -32,6 +32,12 @@ public final class NativePrerequisites {
                 "the default model is not built (scripts/make-default-model.py)");
     }
 
+    /** transformers' greedy replies with the default model, in the file named by {@code therapeia.test.model.replies}. */
+    public static void defaultModelReplies() {
+        requireFile("therapeia.test.model.replies", "",
+                "transformers' greedy replies are not recorded (webapp/src/test/python/greedy_replies.py)");
+    }
+
     private static void requireFile(String property, String file, String missing) {
         String value = System.getProperty(property);
         if (value != null && !value.isBlank() && Files.isRegularFile(Path.of(value).resolve(file))) {

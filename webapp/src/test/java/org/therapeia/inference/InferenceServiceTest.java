@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -17,6 +24,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.therapeia.NativePrerequisites;
 import org.therapeia.TestConfig;
 import org.therapeia.api.ChatMessage;
@@ -36,7 +46,8 @@ import org.therapeia.safety.SafetyService;
  * The whole inference path outside a container: the default model (scripts/make-default-model.py,
  * built by Maven into target/default-model), its tokenizer and chat template, the real engine and
  * scheduler. The response cache is a map here (ResponseCacheTest covers the Hazelcast one) and the
- * MicroProfile metrics are left out.
+ * MicroProfile metrics are left out. Its greedy replies are those of Hugging Face transformers
+ * (src/test/python/greedy_replies.py, run by Maven before the tests).
  */
 class InferenceServiceTest {
 
@@ -153,6 +164,37 @@ class InferenceServiceTest {
         assertTrue(tracker.snapshot().totalRequests() >= 3);
     }
 
+    /** transformers' greedy replies with the default model (src/test/python/greedy_replies.py). */
+    static List<Arguments> transformersGreedyReplies() throws IOException {
+        NativePrerequisites.defaultModelReplies();
+        try (JsonReader reader = Json.createReader(new StringReader(
+                Files.readString(Path.of(System.getProperty("therapeia.test.model.replies")))))) {
+            return reader.readObject().getJsonArray("cases").getValuesAs(JsonObject.class).stream()
+                    .map(c -> Arguments.of(c.getString("name"), c)).toList();
+        }
+    }
+
+    /**
+     * The service's greedy reply is transformers' own, token for token: the chat template (Jinjava
+     * against Python Jinja), the tokenizer (DJL against transformers) and the engine (against
+     * transformers' generate, repetition penalty included) agree on the trained default model.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("transformersGreedyReplies")
+    void greedyRepliesAreTransformersOwn(String name, JsonObject expected) throws Exception {
+        List<ChatMessage> history = expected.getJsonArray("history").getValuesAs(JsonObject.class).stream()
+                .map(m -> new ChatMessage(m.getString("role"), m.getString("content"))).toList();
+        InferenceResponse reply = infer(new InferenceRequest(expected.getString("user_input"), history,
+                expected.getString("system_prompt"), false, expected.getInt("max_new_tokens"), 0.0, 1.0, 0,
+                expected.getJsonNumber("repetition_penalty").doubleValue(), null));
+        String context = name + " (transformers' smallest lead of the chosen token: "
+                + expected.getJsonNumber("smallest_lead") + ")";
+        assertEquals(expected.getInt("input_tokens"), reply.metadata().inputTokens(), "prompt tokens: " + context);
+        assertEquals(expected.getString("response"), reply.response(), context);
+        assertEquals(expected.getJsonArray("reply_tokens").size(), reply.tokensGenerated(), context);
+        assertEquals(expected.getString("finish_reason"), reply.metadata().finishReason(), context);
+    }
+
     @Test
     void sameSeedSameReply() throws Exception {
         InferenceResponse a = infer(request("Tell me something calming.", false, 0.9, 42L));
@@ -247,7 +289,7 @@ class InferenceServiceTest {
                 () -> service.infer(request(huge, false, 0.0, null), System.nanoTime()));
     }
 
-    /** Sampled with a seed (deterministic): the default model's greedy replies decode to little text. */
+    /** Sampled with a seed: as repeatable as greedy decoding. */
     private static InferenceRequest withStop(long seed, List<String> stop) {
         return new InferenceRequest("Say something long.", List.of(), null, false, 24, 1.0, 1.0, 0, 1.0, seed, null,
                 null, stop);
