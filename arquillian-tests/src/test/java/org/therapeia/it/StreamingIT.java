@@ -143,7 +143,7 @@ class StreamingIT extends RunningService {
      * first with the same greedy request on the plain endpoint). The trained default model ends its
      * replies after a few dozen tokens, too soon to leave in the middle, so this runs on a node of its
      * own with the random-weight model, whose greedy reply runs to max_new_tokens. It writes the
-     * whole reply in about 0.2 s, so a test machine that stalls the client for that long lets the
+     * whole reply in well under a second, so a test machine that stalls the client for that long lets the
      * reply finish first: up to three departures are tried, and one must be noticed. Without
      * cancellation every one of them runs to the full length.
      */
