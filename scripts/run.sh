@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Starts the Therapeia service: Payara Micro with the WAR at http://HOST:PORT/ (default
-# 0.0.0.0:8080), serving MODEL_PATH (default: the project's small default model, built on first
-# use; its replies are meaningless). On a fresh machine it first builds what is missing or older
-# than its sources (mvn install -DskipTests, which also sets up the toolchain) and fetches Payara
-# Micro through Maven. Then it replaces itself with the server (exec): Ctrl-C or a SIGTERM stops it.
+# 0.0.0.0:8080), serving MODEL_PATH (default: the project's small default model, trained on first
+# use in a minute or two: a demonstration model, not a clinical one). On a fresh machine it first
+# builds what is missing or older than its sources (mvn install -DskipTests, which also sets up the
+# toolchain) and fetches Payara Micro through Maven. Then it replaces itself with the server (exec):
+# Ctrl-C or a SIGTERM stops it.
 #
 # Environment (all optional; the service's own settings are in the README's configuration table,
 # each settable as an environment variable, e.g. DEVICE, CACHE_SIZE, CACHE_TTL, ADMIN_TOKEN):
@@ -58,8 +59,8 @@ if [[ -z "${MODEL_PATH:-}" ]]; then
   if [[ ! -x "$PYTHON" ]]; then
     THERAPEIA_CACHE="$CACHE_DIR" "$ROOT/scripts/setup-toolchain.sh"
   fi
-  "$PYTHON" "$ROOT/scripts/make-default-model.py" "$MODEL_PATH" >&2
-  log "serving the default model (random weights: its replies are meaningless); set MODEL_PATH for a real one"
+  THERAPEIA_CACHE="$CACHE_DIR" "$PYTHON" "$ROOT/scripts/make-default-model.py" "$MODEL_PATH" >&2
+  log "serving the default model (a small demonstration model, not a clinical one); set MODEL_PATH for a real one"
 fi
 if [[ ! -f "$MODEL_PATH/config.json" ]]; then
   log "MODEL_PATH=$MODEL_PATH is not a Hugging Face model folder (no config.json)"
