@@ -73,7 +73,8 @@ def train(model, hf_tok, corpus, prompts, *, epochs, batch_tokens, learning_rate
     import torch
 
     pad = hf_tok.pad_token_id
-    plain_tokens = [i for i in range(len(hf_tok)) if i not in set(hf_tok.all_special_ids)]
+    special = set(hf_tok.all_special_ids)
+    plain_tokens = [i for i in range(len(hf_tok)) if i not in special]
     ordinary, crisis = prompts
     rng = random.Random(seed)
     # each conversation under each of its system prompts; the one trained on rotates with the epoch
@@ -93,8 +94,6 @@ def train(model, hf_tok, corpus, prompts, *, epochs, batch_tokens, learning_rate
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
     model.train()
     start = time.monotonic()
-    step = 0
-    loss_sum, loss_count = 0.0, 0
     for epoch, examples in enumerate(per_epoch):
         loss_sum, loss_count = 0.0, 0
         for group in batches(examples, batch_tokens, rng):
@@ -109,7 +108,6 @@ def train(model, hf_tok, corpus, prompts, *, epochs, batch_tokens, learning_rate
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             schedule.step()
-            step += 1
             loss_sum += loss.item()
             loss_count += 1
         log(f"epoch {epoch + 1}/{epochs}: loss {loss_sum / loss_count:.3f} ({time.monotonic() - start:.0f} s)")
