@@ -6,6 +6,8 @@ import jakarta.annotation.Resource;
 import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -81,12 +83,20 @@ public class SafetyService {
         directory = new ResourceDirectory(config.resourceLocales(), config.defaultLocale(), config.fallbackLocale());
         webhook = config.webhookUrl().map(url -> new WebhookNotifier(url, config.webhookTimeout(),
                 config.webhookRetries(), config.webhookToken(), executor(), metrics)).orElse(null);
-        guard.start(threads());
         List<String> problems = resourceProblems();
         if (!problems.isEmpty()) {
             LOG.log(Level.SEVERE, "CRISIS RESOURCES NEED ATTENTION ({0}): {1}; the crisis-resources health check "
                     + "is DOWN until safety/resources is fixed", new Object[] {problems.size(), problems});
         }
+    }
+
+    /**
+     * At deployment: creates this service (an application-scoped bean is otherwise made at its
+     * first use), so that the resource check's warning comes at start, and starts loading the
+     * guard model, if one is configured, on its own thread.
+     */
+    void onStart(@Observes @Initialized(ApplicationScoped.class) Object event) {
+        guard.start(threads());
     }
 
     /** Closes the guard model, if one was loaded. */
