@@ -92,9 +92,7 @@ public class InferenceService {
         String basePrompt = request.systemPrompt() != null ? request.systemPrompt() : config.defaultSystemPrompt();
         List<ChatMessage> history = request.conversationHistory();
         // safety first: graded before the cache and the model (level >= 2: no cache, resources, addendum)
-        Screening screening = safety.screen(request.userInput(), history.stream()
-                .filter(m -> ChatMessage.USER.equals(m.role())).map(ChatMessage::content).toList(),
-                request.locale(), history.isEmpty());
+        Screening screening = safety.screen(request.userInput(), history, request.locale(), history.isEmpty());
         String systemPrompt = safety.systemPrompt(screening, basePrompt);
         String prefix = safety.prefix(screening);
         // resources (level 3 and 4) and the disclosure arrive before the first token, in the same stream
