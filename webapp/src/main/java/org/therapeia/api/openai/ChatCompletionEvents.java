@@ -72,14 +72,17 @@ final class ChatCompletionEvents {
         }
     }
 
-    /** The finish (and usage) chunks or the error event, then [DONE], and the end of the stream. */
-    synchronized void finish(InferenceResponse reply, Throwable failure) {
+    /**
+     * The finish (and usage) chunks or the error event, then [DONE], and the end of the stream; a
+     * cancelled generation just ends it. The stage returned completes once the stream is closed.
+     */
+    synchronized CompletionStage<?> finish(InferenceResponse reply, Throwable failure) {
         CompletionStage<?> last = NOTHING_TO_WAIT_FOR;
         try {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
             if (cause instanceof CancellationException) {
-                return;
+                return last.whenComplete((ignored, e) -> sink.close());
             }
             start();
             if (cause != null) {
@@ -91,9 +94,11 @@ final class ChatCompletionEvents {
                 }
             }
             last = send(ChatCompletionJson.DONE);
-        } finally {
-            last.whenComplete((ignored, e) -> sink.close());
+        } catch (RuntimeException unsendable) {
+            // thrown into a completion stage nobody would see it: the stream ends all the same
+            last = NOTHING_TO_WAIT_FOR;
         }
+        return last.whenComplete((ignored, e) -> sink.close());
     }
 
     private CompletionStage<?> send(String data) {
