@@ -6,6 +6,7 @@ import jakarta.ws.rs.container.AsyncResponse;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.Providers;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -70,7 +71,10 @@ public class PlainReplies {
             });
             pending.whenComplete((reply, failure) -> {
                 try {
-                    response.resume(failure != null ? problems.apply(failure) : entity.apply(reply));
+                    // cancelled: only by the deadline, which has answered (not an internal error to log)
+                    if (!(failure instanceof CancellationException)) {
+                        response.resume(failure != null ? problems.apply(failure) : entity.apply(reply));
+                    }
                 } finally {
                     written.run();
                 }
