@@ -21,9 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -35,11 +33,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The OpenAI-compatible API on a node of its own, configured as the shared server cannot be: no
- * API key (the SDK and plain requests pass without one), two model aliases, a model folder whose
- * generation_config.json asks for greedy decoding without a repetition penalty, one engine slot and
- * a queue of one (so that a third request finds it full), and no drain on SIGTERM (so that the
- * generations in flight fail after their streams began). The last test stops the node.
+ * The OpenAI-compatible API on two nodes of its own, configured as the shared server cannot be.
+ * The first has no API key (the SDK and plain requests pass without one), two model aliases, a
+ * model folder whose generation_config.json asks for greedy decoding without a repetition penalty,
+ * and one engine slot with a queue of one (so that a burst of requests finds it full). The second
+ * has a {@code request.timeout} of 0.1 s, far below what a generation of {@value #LONG} tokens
+ * takes (the default model decodes a few thousand tokens a second here), so that such a generation
+ * fails after its stream began, and after its plain request's arrival.
  */
 @Order(11)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -49,10 +49,11 @@ class OpenAiServingIT {
     private static final String CHAT = "v1/chat/completions";
     /** The model folder's name: the served model's id. */
     private static final String MODEL = "openai-model";
-    /** Long enough that a greedy generation (which loops, on the random model) outlasts what the tests do meanwhile. */
-    private static final int LONG = 2000;
+    /** A greedy generation this long (it loops, on the random model) outlasts what the tests do meanwhile. */
+    private static final int LONG = 1800;
 
     private static PayaraMicroNode node;
+    private static PayaraMicroNode hurried;
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
@@ -73,16 +74,22 @@ class OpenAiServingIT {
                 .add("temperature", 0.0).add("repetition_penalty", 1.0).build();
         Files.writeString(generationConfig, tuned.toString());
 
+        // started together, awaited together: the two start in the time of one and a half
         node = PayaraMicroNode.start("openai-serving", dir, List.of("-Dmodel.path=" + model,
                 "-Dmodel.aliases=gpt-4o-mini,therapist", "-Dbatch_size=1", "-Dqueue.capacity=1",
-                "-Dlimits.max-new-tokens=" + LONG, "-Dshutdown.drain-seconds=0"));
+                "-Dlimits.max-new-tokens=" + LONG));
+        hurried = PayaraMicroNode.start("openai-hurried", dir, List.of("-Dmodel.path=" + model,
+                "-Drequest.timeout=0.1", "-Dlimits.max-new-tokens=" + LONG));
         node.await("health/ready", r -> r.status() == 200, READY_LIMIT);
+        hurried.await("health/ready", r -> r.status() == 200, READY_LIMIT);
     }
 
     @AfterAll
     static void stop() {
-        if (node != null) {
-            node.close();
+        for (PayaraMicroNode n : new PayaraMicroNode[] {node, hurried}) {
+            if (n != null) {
+                n.close();
+            }
         }
     }
 
@@ -93,6 +100,34 @@ class OpenAiServingIT {
 
     private static Api.Reply post(JsonObjectBuilder body) {
         return node.api.post(CHAT, body.build().toString());
+    }
+
+    /** How a request ended: its status, headers and body lines (the non-empty ones: a stream's events). */
+    private record Outcome(int status, java.net.http.HttpHeaders headers, List<String> lines) {
+
+        boolean streamed() {
+            return headers.firstValue("Content-Type").orElse("").startsWith("text/event-stream");
+        }
+
+        /** The body of a plain reply as a JSON object. */
+        JsonObject json() {
+            return Api.parse(String.join("\n", lines));
+        }
+
+        /** The JSON of a stream's events (all but [DONE]). */
+        List<JsonObject> events() {
+            return lines.stream().filter(l -> !l.equals("data: [DONE]"))
+                    .map(l -> Api.parse(l.substring("data: ".length()))).toList();
+        }
+    }
+
+    /** Sends {@code body} to {@code to} and reads the answer to its end. */
+    private static CompletableFuture<Outcome> send(PayaraMicroNode to, JsonObjectBuilder body) {
+        HttpRequest request = HttpRequest.newBuilder(to.api.base().resolve(CHAT)).timeout(Duration.ofMinutes(2))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.build().toString(), StandardCharsets.UTF_8)).build();
+        return HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofLines())
+                .thenApply(r -> new Outcome(r.statusCode(), r.headers(), r.body().filter(l -> !l.isEmpty()).toList()));
     }
 
     /** The error object of an OpenAI error response, after checking its shape. */
@@ -108,20 +143,6 @@ class OpenAiServingIT {
     /** A greedy generation that runs to its token limit: it holds the engine's one slot all that while. */
     private static JsonObjectBuilder longGeneration(int n) {
         return chat(MODEL, "Please keep talking for a long while. " + n, LONG).add("temperature", 0).add("seed", n);
-    }
-
-    /** Waits until a generation holds the engine's slot and, with {@code queued}, one more waits. */
-    private static void awaitBusy(boolean queued) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        Map<String, Double> m = node.api.prometheus();
-        while (!(Api.sample(m, "therapeia_running_sequences") >= 1
-                && (!queued || Api.sample(m, "therapeia_queue_depth") >= 1))) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the engine never filled: " + m);
-            }
-            Api.sleep(20);
-            m = node.api.prometheus();
-        }
     }
 
     @Test
@@ -178,72 +199,78 @@ class OpenAiServingIT {
     @Test
     @Order(3)
     void aFullQueueIs503WithRetryAfterInOpenAisShapeForPlainAndStreamedRequests() throws Exception {
-        CompletableFuture<Api.Reply> running = node.api.postAsync(CHAT, longGeneration(1).build().toString());
-        awaitBusy(false);
-        CompletableFuture<Api.Reply> waiting = node.api.postAsync(CHAT, longGeneration(2).build().toString());
-        awaitBusy(true);
-
-        Api.Reply plain = post(chat(MODEL, "Anyone there?", 4));
-        Api.Reply streamed = post(chat(MODEL, "Anyone there?", 4).add("stream", true));
-        for (Api.Reply full : List.of(plain, streamed)) {
-            assertEquals(503, full.status(), full::toString);
-            assertTrue(full.header("Retry-After").isPresent(), full::toString);
-            JsonObject error = error(full);
-            assertEquals("queue_full", error.getString("code"));
+        // one engine slot and a queue of one: of a burst, two are taken and the rest refused
+        List<CompletableFuture<Outcome>> burst = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            burst.add(send(node, longGeneration(i).add("stream", i % 2 == 1)));
+        }
+        int taken = 0;
+        int refusedPlain = 0;
+        int refusedStreamed = 0;
+        for (int i = 0; i < burst.size(); i++) {
+            Outcome o = burst.get(i).get(5, TimeUnit.MINUTES);
+            if (o.status() == 200) {
+                taken++;
+                String finish = o.streamed()
+                        ? o.events().get(o.events().size() - 1).getJsonArray("choices").getJsonObject(0)
+                                .getString("finish_reason")
+                        : o.json().getJsonArray("choices").getJsonObject(0).getString("finish_reason");
+                assertEquals("length", finish, "a generation taken runs to its limit, holding its place meanwhile: "
+                        + "else the burst need not have found the queue full");
+                continue;
+            }
+            assertEquals(503, o.status(), o::toString);
+            assertFalse(o.streamed(), "refused before a stream begins: a plain error response");
+            assertTrue(o.headers().firstValue("Retry-After").isPresent(), o::toString);
+            JsonObject error = o.json().getJsonObject("error");
+            assertEquals("queue_full", error.getString("code"), o::toString);
             assertEquals("service_unavailable_error", error.getString("type"));
             assertEquals(JsonValue.NULL, error.get("param"));
+            assertTrue(error.containsKey("message"));
+            if (i % 2 == 1) {
+                refusedStreamed++;
+            } else {
+                refusedPlain++;
+            }
         }
-        for (CompletableFuture<Api.Reply> f : List.of(running, waiting)) {
-            Api.Reply done = f.get(5, TimeUnit.MINUTES);
-            assertEquals(200, done.status(), done::toString);
-            assertEquals("length", done.json().getJsonArray("choices").getJsonObject(0).getString("finish_reason"),
-                    "a long generation runs to its limit, holding the slot: else this test proves nothing");
-        }
+        assertTrue(taken <= 2, "one running and one waiting at most: " + taken);
+        assertTrue(refusedPlain > 0 && refusedStreamed > 0, "plain " + refusedPlain + ", streamed " + refusedStreamed);
     }
 
     @Test
     @Order(4)
-    void anErrorAfterTheStreamBeganIsOneErrorEventThenDoneAndAPlainReplyIsOpenAisErrorBody() throws Exception {
-        CompletableFuture<Api.Reply> plain = node.api.postAsync(CHAT, longGeneration(3).build().toString());
-        awaitBusy(false);
-        HttpRequest request = HttpRequest.newBuilder(node.api.base().resolve(CHAT)).timeout(Duration.ofMinutes(2))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(longGeneration(4).add("stream", true).build().toString(),
-                        StandardCharsets.UTF_8)).build();
-        HttpResponse<Stream<String>> stream = HTTP.send(request, HttpResponse.BodyHandlers.ofLines());
-        assertEquals(200, stream.statusCode());
-        List<String> events = new ArrayList<>();
-        Iterator<String> lines = stream.body().iterator();
-        String first = lines.next();
-        events.add(first);
-        assertTrue(first.startsWith("data: ") && first.contains("\"role\":\"assistant\""), first);
-
-        // the stream has begun (its request waits behind the plain one): stop the node, with no drain
-        assertTrue(node.terminate(Duration.ofSeconds(60)).isPresent(), "the node stopped");
-        lines.forEachRemaining(line -> {
-            if (!line.isEmpty()) {
-                events.add(line);
-            }
-        });
-        assertTrue(events.size() >= 3, events::toString);
-        assertEquals("data: [DONE]", events.get(events.size() - 1), "the stream still ends with [DONE]");
-        JsonObject error = Api.parse(events.get(events.size() - 2).substring("data: ".length()))
-                .getJsonObject("error");
-        assertEquals("shutting_down", error.getString("code"), events::toString);
-        assertEquals("service_unavailable_error", error.getString("type"));
+    void anErrorAfterTheStreamBeganIsOneErrorEventThenDone() throws Exception {
+        Outcome o = send(hurried, longGeneration(20).add("stream", true)).get(2, TimeUnit.MINUTES);
+        assertEquals(200, o.status(), o::toString);
+        assertTrue(o.streamed(), o::toString);
+        List<String> lines = o.lines();
+        assertEquals("data: [DONE]", lines.get(lines.size() - 1), "the stream still ends with [DONE]: " + lines);
+        List<JsonObject> events = o.events();
+        assertEquals("assistant", events.get(0).getJsonArray("choices").getJsonObject(0).getJsonObject("delta")
+                .getString("role"), "the stream had begun: " + lines);
+        JsonObject error = events.get(events.size() - 1).getJsonObject("error");
+        assertEquals("timeout", error.getString("code"), lines::toString);
+        assertEquals("timeout_error", error.getString("type"));
         assertTrue(error.containsKey("message") && error.containsKey("param"), error::toString);
-        for (String event : events.subList(0, events.size() - 2)) {
-            JsonObject chunk = Api.parse(event.substring("data: ".length()));
-            assertEquals("chat.completion.chunk", chunk.getString("object"), event);
+        for (JsonObject chunk : events.subList(0, events.size() - 1)) {
+            assertEquals("chat.completion.chunk", chunk.getString("object"), chunk::toString);
             assertTrue(chunk.getJsonArray("choices").getJsonObject(0).isNull("finish_reason"),
-                    "no finish chunk before the error: " + event);
+                    "no finish chunk before the error: " + chunk);
         }
+        assertTrue(lines.stream().allMatch(l -> l.startsWith("data: ")), "data lines only: " + lines);
+    }
 
-        Api.Reply stopped = plain.get(1, TimeUnit.MINUTES);
-        assertEquals(503, stopped.status(), stopped::toString);
-        assertTrue(stopped.header("Retry-After").isPresent(), stopped::toString);
-        assertEquals("shutting_down", error(stopped).getString("code"),
-                "a failure after arrival, answered on another thread, still in OpenAI's shape");
-        assertFalse(node.log().contains("A fatal error has been detected"), "no JVM crash");
+    @Test
+    @Order(5)
+    void aPlainRequestThatFailsAfterItsArrivalIsAnsweredInOpenAisShape() throws Exception {
+        Outcome o = send(hurried, longGeneration(21)).get(2, TimeUnit.MINUTES);
+        assertEquals(504, o.status(), o::toString);
+        assertTrue(o.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), o::toString);
+        JsonObject error = o.json().getJsonObject("error");
+        assertEquals("timeout", error.getString("code"),
+                "answered on the generation's thread, where the request's path is out of reach: " + o);
+        assertEquals("timeout_error", error.getString("type"));
+        assertEquals(JsonValue.NULL, error.get("param"));
+        assertFalse(hurried.log().contains("A fatal error has been detected"), "no JVM crash");
     }
 }
