@@ -11,11 +11,13 @@ re-runs itself with that environment's Python. Checks, each through the SDK's ow
    user, assistant, user) has OpenAI's shape (`chatcmpl-` id, `chat.completion`, the assistant's
    message, a finish reason, usage adding up) and the same reply and token count as the seed's API
    (`/api/v1/inference`) gives for that conversation.
-3. streamed: one id and `created` for every chunk, the role in the first delta, a finish reason in
-   the last choice chunk, no usage; the content deltas concatenate to the non-streamed reply.
+3. streamed: a seeded sampled reply with text, generated live as a stream: one id and `created`
+   for every chunk, the role in the first delta, a finish reason in the last choice chunk, no
+   usage; the content deltas concatenate to the same request's non-streamed reply and to the
+   seed API's reply for that conversation, temperature and seed.
 4. include_usage: exactly one usage chunk, the last, with no choices and the non-streamed usage.
-5. stop: a seeded sampled reply cut at a stop string taken from its own middle ends before it
-   (`finish_reason: stop`), streamed or not; the stream never shows a piece of the stop string.
+5. stop: that reply cut at a stop string taken from its own middle ends before it
+   (`finish_reason: stop`), streamed (live) or not; the stream never shows a piece of the stop string.
 6. errors, as the SDK's exception types with OpenAI's fields: a bad parameter (400
    `BadRequestError`, `param: temperature`), an unsupported one (`tools`), `n: 2`, a model that is
    not served (404 `NotFoundError`, `code: model_not_found`, `param: model`), a wrong key and no
@@ -120,46 +122,60 @@ def main():
                         "same_as_seed_api": seed_status == 200 and seed["response"] == content}
         check("non_streamed", non_streamed)
 
+        # a sampled, seeded conversation whose reply has text (greedy replies of the default model have
+        # little or none), found by streaming: each stream is generated live (a miss), then cached
+        sampled = None
+        for seed in range(40):
+            params = dict(model=model, messages=CONVERSATION, temperature=1.0, seed=seed, max_completion_tokens=24)
+            live = list(client.chat.completions.create(stream=True, **params))
+            if len("".join(c.choices[0].delta.content or "" for c in live if c.choices)) >= 6:
+                sampled = params
+                break
+        details["sampled_seed"] = sampled and sampled["seed"]
+
         def streamed():
-            chunks = list(client.chat.completions.create(stream=True, **greedy))
-            text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-            choice_chunks = [c for c in chunks if c.choices]
-            ok = (len({c.id for c in chunks}) == 1 and len({c.created for c in chunks}) == 1
-                  and chunks[0].choices[0].delta.role == "assistant"
-                  and choice_chunks[-1].choices[0].finish_reason == plain.choices[0].finish_reason
+            text = "".join(c.choices[0].delta.content or "" for c in live if c.choices)
+            choice_chunks = [c for c in live if c.choices]
+            again = client.chat.completions.create(**sampled)  # the same request, now from the cache
+            seed_status, _, seed_body = svc.infer({
+                "user_input": CONVERSATION[3]["content"], "system_prompt": CONVERSATION[0]["content"],
+                "conversation_history": CONVERSATION[1:3], "temperature": 1.0, "seed": sampled["seed"],
+                "max_new_tokens": 24, "use_cache": False})
+            ok = (len({c.id for c in live}) == 1 and len({c.created for c in live}) == 1
+                  and live[0].choices[0].delta.role == "assistant"
+                  and choice_chunks[-1].choices[0].finish_reason in ("stop", "length")
                   and all(c.choices[0].finish_reason is None for c in choice_chunks[:-1])
-                  and all(c.usage is None for c in chunks) and text == content)
-            return ok, {"chunks": len(chunks), "concatenation_equals_reply": text == content}
+                  and all(c.usage is None for c in live)
+                  and text == again.choices[0].message.content
+                  and seed_status == 200 and json.loads(seed_body)["response"] == text)
+            return ok, {"chunks": len(live), "reply_chars": len(text),
+                        "equals_non_streamed": text == again.choices[0].message.content,
+                        "equals_seed_api": seed_status == 200 and json.loads(seed_body)["response"] == text}
         check("streamed", streamed)
 
         def include_usage():
+            plain_usage = client.chat.completions.create(**sampled).usage
             chunks = list(client.chat.completions.create(stream=True, stream_options={"include_usage": True},
-                                                         **greedy))
+                                                         **sampled))
             with_usage = [c for c in chunks if c.usage is not None]
             last = chunks[-1]
             ok = (len(with_usage) == 1 and last is with_usage[0] and last.choices == []
-                  and last.usage.model_dump() == plain.usage.model_dump())
+                  and last.usage.model_dump() == plain_usage.model_dump())
             return ok, {"usage_chunks": len(with_usage), "usage": last.usage.model_dump() if last.usage else None}
         check("include_usage", include_usage)
 
         def stop():
-            for seed in range(40):
-                sampled = dict(model=model, messages=CONVERSATION, temperature=1.0, seed=seed,
-                               max_completion_tokens=24)
-                free = client.chat.completions.create(**sampled).choices[0].message.content or ""
-                if len(free) >= 6:
-                    break
-            else:
-                return False, "no seed from 0 to 39 gave a reply with text"
+            free = client.chat.completions.create(**sampled).choices[0].message.content
             stop_string = free[len(free) // 2:len(free) // 2 + 2]
             expected = free[:free.index(stop_string)].strip()
-            cut = client.chat.completions.create(stop=stop_string, **sampled)
+            # streamed first, so that it is generated live (the plain request after it is a cache hit)
             pieces = [c.choices[0].delta.content or "" for c in
                       client.chat.completions.create(stop=[stop_string], stream=True, **sampled) if c.choices]
+            cut = client.chat.completions.create(stop=stop_string, **sampled)
             ok = (cut.choices[0].message.content == expected and cut.choices[0].finish_reason == "stop"
                   and "".join(pieces) == expected and not any(stop_string in p for p in pieces))
-            return ok, {"seed": seed, "reply_chars": len(free), "kept_chars": len(expected),
-                        "streamed_equals": "".join(pieces) == expected}
+            return ok, {"stop": stop_string, "reply_chars": len(free), "kept_chars": len(expected),
+                        "streamed_pieces": len(pieces), "streamed_equals": "".join(pieces) == expected}
         check("stop", stop)
 
         def error(call, kind):
