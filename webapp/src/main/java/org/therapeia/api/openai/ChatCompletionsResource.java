@@ -18,25 +18,20 @@ import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.io.InputStream;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.HexFormat;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.therapeia.api.ApiKeyRequired;
 import org.therapeia.api.InferenceRequest;
 import org.therapeia.api.InferenceRequestReader;
-import org.therapeia.api.InferenceResponse;
 import org.therapeia.api.OpenAiError;
 import org.therapeia.api.Problem;
 import org.therapeia.api.ProblemMapper;
 import org.therapeia.api.PlainReplies;
-import org.therapeia.api.RepliesInFlight;
+import org.therapeia.api.StreamedReplies;
 import org.therapeia.api.TherapeiaApplication;
 import org.therapeia.config.InferenceConfig;
-import org.therapeia.inference.GenerationTimeoutException;
 import org.therapeia.inference.InferenceService;
 import org.therapeia.inference.SamplingDefaults;
 import org.therapeia.metrics.ServiceMetrics;
@@ -67,7 +62,7 @@ public class ChatCompletionsResource {
     PlainReplies replies;
 
     @Inject
-    RepliesInFlight streamsInFlight;
+    StreamedReplies streams;
 
     @Inject
     InferenceConfig config;
@@ -107,27 +102,14 @@ public class ChatCompletionsResource {
     public void stream(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                        @Context SseEventSink sink, @Context Sse sse) {
         long arrival = System.nanoTime();
-        Runnable written = streamsInFlight.begin(); // a stop waits for this stream to end
-        CompletableFuture<InferenceResponse> reply;
-        ChatCompletionEvents events;
-        try {
+        streams.answer(() -> {
             ChatCompletionRequest request = reader.read(body);
-            ChatCompletionJson json = newCompletion();
             ProblemMapper mapper = (ProblemMapper) providers.getExceptionMapper(Throwable.class);
-            events = new ChatCompletionEvents(sink, sse, json, request.includeUsage(),
+            ChatCompletionEvents events = new ChatCompletionEvents(sink, sse, newCompletion(), request.includeUsage(),
                     failure -> OpenAiError.body((Problem) mapper.problemResponse(failure).getEntity()), metrics);
-            reply = service.infer(inference(request, acceptLanguage), SamplingDefaults.MODEL_THEN_SERVICE, arrival,
-                    events::text);
-        } catch (RuntimeException refused) { // answered as an error response, not a stream
-            written.run();
-            throw refused;
-        }
-        events.start();
-        events.cancelsOnDisconnect(reply);
-        reply.whenComplete((r, failure) -> events.finish(r, failure).whenComplete((closed, e) -> written.run()));
-        Duration deadline = service.replyDeadline();
-        CompletableFuture.delayedExecutor(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                .execute(() -> reply.completeExceptionally(new GenerationTimeoutException(deadline)));
+            return new StreamedReplies.Started(events, service.infer(inference(request, acceptLanguage),
+                    SamplingDefaults.MODEL_THEN_SERVICE, arrival, events::text));
+        });
     }
 
     private static InferenceRequest inference(ChatCompletionRequest request, String acceptLanguage) {
