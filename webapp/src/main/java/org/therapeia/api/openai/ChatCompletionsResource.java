@@ -83,9 +83,14 @@ public class ChatCompletionsResource {
             + "text/event-stream chunks ending with data: [DONE]")
     @APIResponse(responseCode = "400", description = "Invalid or unsupported parameter (param names it)")
     @APIResponse(responseCode = "401", description = "api.key is set and the request lacks it")
-    @APIResponse(responseCode = "404", description = "model is not the served model (code model_not_found)")
-    @APIResponse(responseCode = "503", description = "Not ready, or the queue is full (see Retry-After)")
+    @APIResponse(responseCode = "404", description = "model names neither the served model nor one of its "
+            + "aliases (code model_not_found)")
+    @APIResponse(responseCode = "415", description = "The body is not application/json (param Content-Type)")
+    @APIResponse(responseCode = "503", description = "Not ready, shutting down, or the queue is full (see "
+            + "Retry-After)")
     @APIResponse(responseCode = "504", description = "The generation ran over request.timeout")
+    @APIResponse(responseCode = "500", description = "The engine ended this request's generation alone (code "
+            + "sequence_failed), or an internal failure")
     public void complete(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                          @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
