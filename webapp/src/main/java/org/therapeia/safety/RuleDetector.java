@@ -61,7 +61,8 @@ public final class RuleDetector {
     }
 
     /**
-     * The signals in one message, given up past {@code deadlineNanos} ({@link System#nanoTime()}).
+     * The signals in one message, given up past {@code deadlineNanos} ({@link ThreadCpuClock#now()} of
+     * this thread).
      *
      * @throws DeadlineText.Expired when the deadline passes first
      */

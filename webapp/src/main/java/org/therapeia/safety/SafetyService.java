@@ -80,7 +80,8 @@ public class SafetyService {
         long start = System.nanoTime();
         Assessment assessment;
         try {
-            assessment = assessor.assess(message, earlierUserMessages, start + config.detectorTimeout().toNanos());
+            assessment = assessor.assess(message, earlierUserMessages,
+                    ThreadCpuClock.now() + config.detectorTimeout().toNanos());
         } catch (RuntimeException | StackOverflowError e) {
             // never the exception's text: a pattern error could quote what it was matching
             LOG.log(Level.WARNING, "crisis-signal detection failed ({0}); the request is treated as level 2",
