@@ -2,6 +2,7 @@ package org.therapeia.benchmark;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +70,8 @@ public final class BenchmarkMain {
                         + " did not name the served model (" + e.getMessage() + ")");
                 return NOT_READY;
             }
-            api = new OpenAiApi(model, options.seed());
+            // seeds of this run's own: a rerun must not be answered from the entries of an earlier one
+            api = new OpenAiApi(model, new SecureRandom().nextLong());
         }
 
         List<RequestInput> inputs = new MessagePicker(options.seed()).next(options.requests());

@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * streamed request asks for {@code include_usage}, so that its last chunk counts the tokens.
  *
  * <p>OpenAI's request has no {@code use_cache}: with the cache off, each request carries a
- * {@code seed} of its own, which the service's cache key includes, so that no request is answered
- * from it (a seeded sampled reply is as random as an unseeded one). OpenAI's reply has no
+ * {@code seed} of its own (counting up from a first one drawn at random for the run), which the
+ * service's cache key includes, so that no request is answered from it, neither by this run's
+ * entries nor by an earlier run's (a seeded sampled reply is as random as an unseeded one). OpenAI's reply has no
  * {@code cache_hit} nor engine times ({@link Api#reportsServerFigures()}).
  */
 final class OpenAiApi implements ServiceApi {
