@@ -34,17 +34,38 @@ final class PayaraMicroNode implements AutoCloseable {
     final Path dir;
     final Path logFile;
     final Api api;
-    private final Process process;
+    private final ProcessBuilder builder;
+    private Process process;
+    private boolean restarted;
     private final Thread cleanup;
 
-    private PayaraMicroNode(String name, Path dir, Path logFile, Api api, Process process) {
+    private PayaraMicroNode(String name, Path dir, Path logFile, Api api, ProcessBuilder builder) throws IOException {
         this.name = name;
         this.dir = dir;
         this.logFile = logFile;
         this.api = api;
-        this.process = process;
+        this.builder = builder;
+        this.process = builder.start();
         this.cleanup = new Thread(this::stop, name + "-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
+    }
+
+    /** Starts the process again, once, should Payara itself have failed to boot ({@link PayaraBootFailure}). */
+    private void restartAfterPayaraBootFailure() {
+        if (restarted || !PayaraBootFailure.seenIn(log())) {
+            return;
+        }
+        restarted = true;
+        try {
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            PayaraBootFailure.keepLog(logFile);
+            process = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Starts a node; {@code properties} are JVM options ({@code -Dname=value}) added after the defaults. */
@@ -98,8 +119,7 @@ final class PayaraMicroNode implements AutoCloseable {
         builder.environment().put("OPT_OUT_TRACKING", "true");
         builder.environment().remove("MODEL_PATH"); // system properties decide, not the caller's environment
         Files.writeString(dir.resolve(name + ".command.txt"), String.join(" ", command) + "\n");
-        return new PayaraMicroNode(name, dir, log, new Api(URI.create("http://127.0.0.1:" + port + "/")),
-                builder.start());
+        return new PayaraMicroNode(name, dir, log, new Api(URI.create("http://127.0.0.1:" + port + "/")), builder);
     }
 
     /**
@@ -110,6 +130,7 @@ final class PayaraMicroNode implements AutoCloseable {
         long deadline = System.nanoTime() + limit.toNanos();
         String last = "no answer";
         while (System.nanoTime() < deadline) {
+            restartAfterPayaraBootFailure();
             assertAlive();
             try {
                 Api.Reply reply = api.get(path, "application/json");
