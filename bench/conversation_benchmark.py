@@ -119,6 +119,8 @@ def table(label, results):
 
 def compare(off_file, on_file):
     off, on = (json.load(open(f)) for f in (off_file, on_file))
+    if not off["results"] or not on["results"]:
+        return "nothing to compare: a run has no results"
     lines = ["### prefix cache on / off (same turn index)", "",
              "| turn | TTFT P50 off (ms) | TTFT P50 on (ms) | on/off | latency P50 off (ms) | latency P50 on (ms) | on/off |",
              "|---:|---:|---:|---:|---:|---:|---:|"]
