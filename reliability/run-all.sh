@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the reliability checks in order, each against a service it starts itself through
-# scripts/run.sh (127.0.0.1, ports 18290-18298, default model unless MODEL_PATH is set) and stops.
+# scripts/run.sh (127.0.0.1, ports 18290-18299, default model unless MODEL_PATH is set) and stops.
 # Results (JSON) and each server's captured output go to OUT (default target/reliability).
 #
 #   reliability/run-all.sh                 # overload runs 5 minutes (plus ~30 s warm-up)
@@ -32,5 +32,7 @@ run poisoned
 run control_tokens
 run forged_cache
 run shutdown --port 18298
+# the OpenAI-compatible API through the official Python SDK (installed on first use into target/openai-sdk-venv)
+run openai_sdk --port 18299
 echo "== $failed check(s) failed; results in $OUT"
 exit "$failed"

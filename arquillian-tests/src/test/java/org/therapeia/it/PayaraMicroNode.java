@@ -141,7 +141,26 @@ final class PayaraMicroNode implements AutoCloseable {
      * @return its exit status, or empty while it still runs
      */
     OptionalInt terminate(Duration limit) {
-        process.destroy(); // SIGTERM
+        signalTerm();
+        return awaitExit(limit);
+    }
+
+    /** Sends SIGTERM, as a platform that stops the service does, and returns at once. */
+    void signalTerm() {
+        process.destroy();
+    }
+
+    /** Whether the process still runs. */
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /**
+     * Waits up to {@code limit} for the process to end by itself.
+     *
+     * @return its exit status, or empty while it still runs
+     */
+    OptionalInt awaitExit(Duration limit) {
         try {
             return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS) ? OptionalInt.of(process.exitValue())
                     : OptionalInt.empty();

@@ -2,13 +2,14 @@ package org.therapeia.benchmark;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 /**
  * {@code java -jar therapeia-benchmark.jar [options] sequential|concurrent ...}: the seed's
- * benchmark_inference against a running service. Exit status: 0 done, 1 no request succeeded or
+ * benchmark_inference against a running service, over the seed's API or the OpenAI-compatible one. Exit status: 0 done, 1 no request succeeded or
  * the JSON file could not be written, 2 usage error, 3 the service was not ready or refused the
  * cache clear.
  */
@@ -59,17 +60,30 @@ public final class BenchmarkMain {
             err.println("response cache cleared");
         }
 
+        ServiceApi api = new SeedApi();
+        String model = null;
+        if (options.api() == Api.OPENAI) {
+            try {
+                model = options.model() != null ? options.model() : client.servedModel();
+            } catch (IllegalStateException e) {
+                err.println("therapeia-benchmark: " + options.endpoint(OpenAiApi.MODELS_PATH)
+                        + " did not name the served model (" + e.getMessage() + ")");
+                return NOT_READY;
+            }
+            // seeds of this run's own: a rerun must not be answered from the entries of an earlier one
+            api = new OpenAiApi(model, new SecureRandom().nextLong());
+        }
+
         List<RequestInput> inputs = new MessagePicker(options.seed()).next(options.requests());
-        err.printf("%s benchmark: %d requests%s to %s%n", options.mode().word(), options.requests(),
+        err.printf("%s benchmark: %d requests%s to %s%s%n", options.mode().word(), options.requests(),
                 options.mode() == Mode.CONCURRENT ? " at concurrency " + options.concurrency() : "",
-                options.endpoint(options.stream() ? InferenceClient.STREAM_PATH : InferenceClient.INFERENCE_PATH));
+                options.endpoint(api.path(options.stream())), model == null ? "" : " (model " + model + ")");
+        ServiceApi speaking = api;
         Instant startedAt = Instant.now();
         BenchmarkRunner.RunResult result;
         try {
             result = BenchmarkRunner.run(inputs, options.concurrency(),
-                    input -> options.stream()
-                            ? client.inferStreamed(input, options.useCache(), options.maxNewTokens())
-                            : client.infer(input, options.useCache(), options.maxNewTokens()),
+                    input -> client.infer(speaking, input, options.useCache(), options.maxNewTokens(), options.stream()),
                     new Progress(err, options.requests(), interactive));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

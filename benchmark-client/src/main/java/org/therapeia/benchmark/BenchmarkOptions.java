@@ -24,12 +24,15 @@ import java.util.Map;
  * @param clearCache     clear the response cache first (needs the admin token)
  * @param adminToken     the service's {@code admin.token}; null when not given
  * @param apiKey         the service's {@code api.key}, sent in {@code X-API-Key}; null when not given
- * @param stream         send to {@code /api/v1/inference/stream} and measure the time to the first piece
+ * @param stream         ask for a streamed reply and measure the time to the first piece
+ * @param api            the service's API to speak: the seed's ({@code /api/v1/inference}) or OpenAI's
+ *                       ({@code /v1/chat/completions})
+ * @param model          the OpenAI API's {@code model}; null = the served model ({@code GET /v1/models})
  * @param jsonOut        where to write the JSON report; null = none
  */
 public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency, boolean useCache,
         Integer maxNewTokens, Duration timeout, long seed, Duration waitReady, boolean clearCache, String adminToken,
-        String apiKey, boolean stream, Path jsonOut) {
+        String apiKey, boolean stream, Api api, String model, Path jsonOut) {
 
     public static final String DEFAULT_URL = "http://localhost:8080";
     public static final int DEFAULT_REQUESTS = 100;
@@ -48,7 +51,8 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
 
             Sends N inference requests (a fixed set of 40 therapeutic-style messages in 4 conversation
             contexts, some repeated) to a running Therapeia service and prints latency percentiles,
-            throughput, errors by HTTP status, cache hit rate and the overhead outside the engine.
+            throughput, errors by HTTP status, cache hit rate and the overhead outside the engine
+            (the last two only over the seed's API: OpenAI's reply does not report them).
             Progress goes to stderr, the report to stdout.
 
             options:
@@ -63,7 +67,11 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
               --clear-cache          POST /api/v1/cache/clear first (needs the admin token)
               --admin-token TOKEN    the service's admin.token (default: $THERAPEIA_ADMIN_TOKEN)
               --api-key KEY          the service's api.key, if it has one (default: $THERAPEIA_API_KEY)
-              --stream               use the streaming endpoint and report the time to the first piece
+              --stream               ask for streamed replies and report the time to the first piece
+              --api seed|openai      the seed's API (/api/v1/inference, default) or the OpenAI-compatible
+                                     one (/v1/chat/completions; --cache off sends each request a seed of
+                                     its own, which keeps it out of the cache)
+              --model NAME           with --api openai: the model requests name (default: GET /v1/models)
               --json FILE            also write the report as JSON
               --help                 this text
             """;
@@ -85,6 +93,8 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
         int waitReadySeconds = DEFAULT_WAIT_READY_SECONDS;
         boolean clearCache = false;
         boolean stream = false;
+        Api api = Api.SEED;
+        String model = null;
         String adminToken = null;
         String apiKey = null;
         Path jsonOut = null;
@@ -147,6 +157,8 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
                         case "--wait-ready" -> waitReadySeconds = nonNegativeInt(name, value);
                         case "--admin-token" -> adminToken = value;
                         case "--api-key" -> apiKey = value;
+                        case "--api" -> api = api(name, value);
+                        case "--model" -> model = value;
                         case "--json" -> jsonOut = Path.of(value);
                         default -> throw new UsageException("unknown option " + name);
                     }
@@ -159,6 +171,12 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
         }
         if (mode == Mode.SEQUENTIAL && concurrency != null && concurrency != 1) {
             throw new UsageException("--concurrency applies to the concurrent benchmark; sequential sends one at a time");
+        }
+        if (model != null && api != Api.OPENAI) {
+            throw new UsageException("--model applies to --api openai; the seed's API names no model");
+        }
+        if (model != null && model.isBlank()) {
+            throw new UsageException("--model must name a model");
         }
         if (adminToken == null) {
             adminToken = fromEnvironment(env, ADMIN_TOKEN_ENV);
@@ -173,7 +191,7 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
         int c = mode == Mode.SEQUENTIAL ? 1 : concurrency == null ? DEFAULT_CONCURRENCY : concurrency;
         return new BenchmarkOptions(baseUrl(url), mode, n, c, cache == null || cache, maxNewTokens,
                 Duration.ofSeconds(timeoutSeconds), seed, Duration.ofSeconds(waitReadySeconds), clearCache, adminToken,
-                apiKey, stream, jsonOut);
+                apiKey, stream, api, model, jsonOut);
     }
 
     /** The URL of {@code path}, relative to the base URL ("api/v1/inference", no leading slash). */
@@ -207,6 +225,14 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
     private static String fromEnvironment(Map<String, String> env, String name) {
         String value = env == null ? null : env.get(name);
         return value == null || value.isBlank() ? null : value;
+    }
+
+    private static Api api(String name, String value) throws UsageException {
+        Api api = Api.fromWord(value);
+        if (api == null) {
+            throw new UsageException(name + " must be seed or openai, not '" + value + "'");
+        }
+        return api;
     }
 
     private static boolean onOff(String name, String value) throws UsageException {

@@ -37,6 +37,7 @@ public final class ReportJson {
                 .createGenerator(out);
         json.writeStartObject();
         json.write("benchmark", r.mode().word());
+        json.write("api", r.api().word());
         json.write("url", r.url().toString());
         json.write("started_at", startedAt.toString());
         json.write("requests", r.requests());
@@ -59,15 +60,25 @@ public final class ReportJson {
         json.write("request_rate", r.requestRate());
         summary(json, "latency", r.latency());
         summary(json, "time_to_first_piece", r.firstPiece());
-        json.write("cache_hits", r.cacheHits());
-        json.write("cache_hit_rate", r.cacheHitRate());
+        if (r.api().reportsServerFigures()) {
+            json.write("cache_hits", r.cacheHits());
+            json.write("cache_hit_rate", r.cacheHitRate());
+        } else { // not in the API's reply: not measured, rather than 0
+            json.writeNull("cache_hits");
+            json.writeNull("cache_hit_rate");
+        }
         json.write("mean_tokens_generated", r.meanTokens());
-        summary(json, "generation_time", r.generation());
-        json.writeStartObject("overhead_outside_engine");
-        summary(json, "client", r.clientOverhead());
-        summary(json, "server", r.serverOverhead());
-        summary(json, "queue_time", r.queue());
-        json.writeEnd();
+        if (r.api().reportsServerFigures()) {
+            summary(json, "generation_time", r.generation());
+            json.writeStartObject("overhead_outside_engine");
+            summary(json, "client", r.clientOverhead());
+            summary(json, "server", r.serverOverhead());
+            summary(json, "queue_time", r.queue());
+            json.writeEnd();
+        } else {
+            json.writeNull("generation_time");
+            json.writeNull("overhead_outside_engine");
+        }
         json.write("sla_p95_seconds", BenchmarkReport.SLA_P95_SECONDS);
         json.write("meets_sla", r.meetsSla());
         json.writeEnd();

@@ -219,4 +219,74 @@ class BenchmarkEndToEndTest {
             assertTrue(run.out().contains("Succeeded:        2 of 2"), run.out());
         }
     }
+
+    @Test
+    void overOpenAisApiTheSameRunReportsWhatTheServiceSaw() throws IOException {
+        Path json = tmp.resolve("openai.json");
+        try (FakeTherapeiaService service = new FakeTherapeiaService(10, 0)) {
+            service.requireApiKey();
+            Run run = run(Map.of(BenchmarkOptions.API_KEY_ENV, FakeTherapeiaService.API_KEY), "concurrent",
+                    "--api", "openai", "--url", service.url().toString(), "--requests", "40", "--concurrency", "4",
+                    "--max-new-tokens", "24", "--json", json.toString());
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(40, service.chatCompletions.get(), "every request went to /v1/chat/completions");
+            assertEquals(24, service.maxNewTokensSeen.get());
+            assertTrue(service.seedsSeen.isEmpty(), "the cache on: no seeds");
+            assertTrue(service.hits.get() > 0, "repeats were answered from the cache");
+            assertTrue(run.err().contains("/v1/chat/completions (model " + FakeTherapeiaService.MODEL + ")"),
+                    run.err());
+            JsonObject report = readJson(json);
+            assertEquals("openai", report.getString("api"));
+            assertEquals(36, report.getInt("successful"));
+            assertEquals(4, report.getJsonObject("errors").getInt("503"));
+            assertEquals(FakeTherapeiaService.TOKENS, report.getJsonNumber("mean_tokens_generated").doubleValue());
+            assertTrue(report.isNull("cache_hit_rate"), "OpenAI's reply does not say");
+            assertTrue(run.out().contains("Cache hit rate:   not measured"), run.out());
+        }
+    }
+
+    @Test
+    void overOpenAisApiAStreamedRunReadsTheChunks() throws IOException {
+        Path json = tmp.resolve("openai-streamed.json");
+        try (FakeTherapeiaService service = new FakeTherapeiaService(0, 0)) {
+            Run run = run(Map.of(), "sequential", "--api", "openai", "--stream", "--url", service.url().toString(),
+                    "--requests", "6", "--json", json.toString());
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(6, service.streamed.get());
+            JsonObject report = readJson(json);
+            assertEquals(6, report.getInt("successful"), run.out());
+            assertEquals(6, report.getJsonObject("time_to_first_piece").getInt("count"));
+            assertEquals(FakeTherapeiaService.TOKENS, report.getJsonNumber("mean_tokens_generated").doubleValue(),
+                    "from the usage chunk");
+        }
+    }
+
+    @Test
+    void overOpenAisApiTheCacheOffSendsEachRequestASeedOfItsOwn() throws IOException {
+        try (FakeTherapeiaService service = new FakeTherapeiaService(0, 0)) {
+            for (int i = 0; i < 2; i++) { // the same workload twice: the rerun is no more a hit than the run
+                Run run = run(Map.of(), "concurrent", "--api", "openai", "--url", service.url().toString(),
+                        "--requests", "30", "--concurrency", "3", "--cache", "off");
+                assertEquals(0, run.exit(), run.err());
+            }
+            assertEquals(60, service.seedsSeen.size());
+            assertEquals(0, service.hits.get());
+        }
+    }
+
+    @Test
+    void overOpenAisApiAWrongModelIsCountedAndAMissingKeyStopsBeforeSending() throws IOException {
+        try (FakeTherapeiaService service = new FakeTherapeiaService(0, 0)) {
+            Run wrong = run(Map.of(), "sequential", "--api", "openai", "--model", "gpt-4o", "--url",
+                    service.url().toString(), "--requests", "3");
+            assertEquals(BenchmarkMain.FAILED, wrong.exit());
+            assertTrue(wrong.out().contains("Errors:           404: 3"), wrong.out());
+            service.requireApiKey();
+            Run unauthorized = run(Map.of(), "sequential", "--api", "openai", "--url", service.url().toString(),
+                    "--requests", "3");
+            assertEquals(BenchmarkMain.NOT_READY, unauthorized.exit());
+            assertTrue(unauthorized.err().contains("HTTP 401 (wrong API key?)"), unauthorized.err());
+            assertEquals(0, service.chatCompletions.get());
+        }
+    }
 }

@@ -107,6 +107,20 @@ class BenchmarkOptionsTest {
     }
 
     @Test
+    void theApiIsTheSeedsUnlessOpenAiIsAskedFor() throws UsageException {
+        assertEquals(Api.SEED, parse("sequential").api());
+        assertNull(parse("sequential").model());
+        BenchmarkOptions openAi = parse("concurrent", "--api", "openai", "--stream");
+        assertEquals(Api.OPENAI, openAi.api());
+        assertNull(openAi.model(), "the served model, asked of the service");
+        assertEquals("therapist", parse("sequential", "--api=openai", "--model", "therapist").model());
+        assertEquals(Api.SEED, parse("sequential", "--api", "seed").api());
+        assertTrue(error("sequential", "--api", "anthropic").contains("seed or openai"));
+        assertTrue(error("sequential", "--model", "m").contains("--api openai"));
+        assertTrue(error("sequential", "--api", "openai", "--model", " ").contains("name a model"));
+    }
+
+    @Test
     void helpReturnsNull() throws UsageException {
         assertNull(parse("--help"));
         assertNull(parse("concurrent", "-h"));

@@ -23,7 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A stand-in for the service's HTTP contract on loopback, for checking the client end to end: a
  * response cache keyed on the whole request, a fixed engine time, request number
  * {@code failEvery} (and its multiples) answered 503 with Retry-After, readiness DOWN for the
- * first {@code notReadyPolls} polls, and an admin token for the cache clear.
+ * first {@code notReadyPolls} polls, and an admin token for the cache clear. Both APIs: the
+ * seed's, and OpenAI's {@code /v1/models} and {@code /v1/chat/completions} (plain and streamed),
+ * whose cache key includes the {@code seed}, as the real one's does.
  */
 final class FakeTherapeiaService implements AutoCloseable {
 
@@ -31,6 +33,7 @@ final class FakeTherapeiaService implements AutoCloseable {
     static final String API_KEY = "test-api-key";
     static final int TOKENS = 12;
     static final double GENERATION_SECONDS = 0.004;
+    static final String MODEL = "fake-model";
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(8);
@@ -46,6 +49,8 @@ final class FakeTherapeiaService implements AutoCloseable {
     final AtomicInteger refused = new AtomicInteger();
     final AtomicInteger clears = new AtomicInteger();
     final AtomicInteger maxNewTokensSeen = new AtomicInteger(-1);
+    final AtomicInteger chatCompletions = new AtomicInteger();
+    final Set<Long> seedsSeen = ConcurrentHashMap.newKeySet();
 
     FakeTherapeiaService(int failEvery, int notReadyPolls) throws IOException {
         this.failEvery = failEvery;
@@ -56,6 +61,8 @@ final class FakeTherapeiaService implements AutoCloseable {
         server.createContext("/api/v1/inference/stream", this::stream);
         server.createContext("/api/v1/cache/clear", this::clear);
         server.createContext("/health/ready", this::ready);
+        server.createContext("/v1/models", this::models);
+        server.createContext("/v1/chat/completions", this::chatCompletion);
         server.start();
     }
 
@@ -121,6 +128,87 @@ final class FakeTherapeiaService implements AutoCloseable {
                     + "\"tokens_generated\":" + TOKENS + ",\"metadata\":{\"generation_time\":" + GENERATION_SECONDS
                     + ",\"queue_time\":0.001}}\n\n";
             out.write(events.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private boolean refusedWithoutBearer(HttpExchange exchange) throws IOException {
+        if (requireApiKey && !("Bearer " + API_KEY).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            send(exchange, 401, "{\"error\":{\"message\":\"key\",\"type\":\"authentication_error\","
+                    + "\"param\":null,\"code\":\"invalid_api_key\"}}", null);
+            return true;
+        }
+        return false;
+    }
+
+    private void models(HttpExchange exchange) throws IOException {
+        if (refusedWithoutBearer(exchange)) {
+            return;
+        }
+        send(exchange, 200, "{\"object\":\"list\",\"data\":[{\"id\":\"" + MODEL + "\",\"object\":\"model\","
+                + "\"created\":1,\"owned_by\":\"therapeia\"}]}", null);
+    }
+
+    /** OpenAI's chat completion: the same cache and failures as the seed's endpoint, OpenAI's framing. */
+    private void chatCompletion(HttpExchange exchange) throws IOException {
+        String body = read(exchange.getRequestBody());
+        if (refusedWithoutBearer(exchange)) {
+            return;
+        }
+        JsonObject request = Json.createReader(new StringReader(body)).readObject();
+        if (!MODEL.equals(request.getString("model", null))) {
+            send(exchange, 404, "{\"error\":{\"message\":\"no\",\"type\":\"not_found_error\","
+                    + "\"param\":\"model\",\"code\":\"model_not_found\"}}", null);
+            return;
+        }
+        int n = inference.incrementAndGet();
+        chatCompletions.incrementAndGet();
+        if (failEvery > 0 && n % failEvery == 0) {
+            refused.incrementAndGet();
+            send(exchange, 503, "{\"error\":{\"message\":\"busy\",\"type\":\"service_unavailable_error\","
+                    + "\"param\":null,\"code\":\"queue_full\"}}", "1");
+            return;
+        }
+        if (request.containsKey("max_completion_tokens")) {
+            maxNewTokensSeen.set(request.getInt("max_completion_tokens"));
+        }
+        if (request.containsKey("seed")) {
+            seedsSeen.add(request.getJsonNumber("seed").longValue());
+        }
+        String key = request.getJsonArray("messages") + "|" + request.get("seed");
+        if (cache.contains(key)) {
+            hits.incrementAndGet();
+        } else {
+            sleep(GENERATION_SECONDS);
+            cache.add(key);
+        }
+        String head = "{\"id\":\"chatcmpl-1\",\"created\":1,\"model\":\"" + MODEL + "\",";
+        String usage = "\"usage\":{\"prompt_tokens\":30,\"completion_tokens\":" + TOKENS + ",\"total_tokens\":"
+                + (30 + TOKENS) + "}";
+        if (!request.getBoolean("stream", false)) {
+            send(exchange, 200, head + "\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":"
+                    + "{\"role\":\"assistant\",\"content\":\"I hear you.\"},\"finish_reason\":\"stop\"}]," + usage
+                    + "}", null);
+            return;
+        }
+        streamed.incrementAndGet();
+        String chunk = head + "\"object\":\"chat.completion.chunk\",";
+        StringBuilder events = new StringBuilder();
+        for (String delta : new String[] {"{\"role\":\"assistant\"}", "{\"content\":\"I hear\"}",
+                "{\"content\":\" you.\"}"}) {
+            events.append("data: ").append(chunk).append("\"choices\":[{\"index\":0,\"delta\":").append(delta)
+                    .append(",\"finish_reason\":null}]}\n\n");
+        }
+        events.append("data: ").append(chunk).append("\"choices\":[{\"index\":0,\"delta\":{},"
+                + "\"finish_reason\":\"stop\"}]}\n\n");
+        if (request.getJsonObject("stream_options") != null
+                && request.getJsonObject("stream_options").getBoolean("include_usage", false)) {
+            events.append("data: ").append(chunk).append("\"choices\":[],").append(usage).append("}\n\n");
+        }
+        events.append("data: [DONE]\n\n");
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+        exchange.sendResponseHeaders(200, 0);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(events.toString().getBytes(StandardCharsets.UTF_8));
         }
     }
 

@@ -4,8 +4,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.eclipse.microprofile.config.Config;
 
 /**
@@ -28,6 +30,7 @@ public class InferenceConfig {
     // model and engine
     private Path modelPath;
     private Optional<String> modelId;
+    private List<String> modelAliases;
     private String device;
     private String dtype;
     private int batchSize;
@@ -86,6 +89,8 @@ public class InferenceConfig {
     public InferenceConfig(Config config) {
         modelPath = Path.of(string(config, "model.path"));
         modelId = config.getOptionalValue("model.id", String.class).map(String::strip).filter(s -> !s.isEmpty());
+        modelAliases = config.getOptionalValues("model.aliases", String.class).orElse(List.of()).stream()
+                .map(String::strip).filter(s -> !s.isEmpty()).distinct().toList();
         device = string(config, "device");
         dtype = string(config, "dtype");
         batchSize = integer(config, "batch_size", v -> v >= 1, "at least 1");
@@ -178,6 +183,19 @@ public class InferenceConfig {
             Path name = modelPath.toAbsolutePath().normalize().getFileName();
             return name == null ? modelPath.toString() : name.toString();
         });
+    }
+
+    /**
+     * The names a request may give for the served model: {@link #modelId()} first, then
+     * {@code model.aliases} (each once).
+     */
+    public List<String> servedModelNames() {
+        return Stream.concat(Stream.of(modelId()), modelAliases.stream()).distinct().toList();
+    }
+
+    /** Whether {@code name} is the served model's id or one of its aliases (exactly, as OpenAI compares). */
+    public boolean servesModel(String name) {
+        return servedModelNames().contains(name);
     }
 
     /** {@code cpu}, {@code cuda} or {@code cuda:N}. */

@@ -103,11 +103,12 @@ public class ModelRuntime {
                 int maxContext = (int) Math.min(config.maxContextLength(), engine.stats().maxContext());
                 // read after the engine accepted the files: they are known to be well formed
                 fingerprint = ModelFingerprint.of(config.modelPath(), config.dtype(), config.device(), maxContext);
+                ModelSamplingDefaults samplingDefaults = ModelSamplingDefaults.load(config.modelPath());
                 Scheduler scheduler = new Scheduler(engine, config.batchSize(), config.queueCapacity(), threads,
                         System::nanoTime, listener).start();
                 loaded = new LoadedModel(config.modelId(),
                         new PromptBuilder(template, tokenizer, config.contextWindow()), tokenizer, scheduler,
-                        maxContext, fingerprint);
+                        maxContext, fingerprint, samplingDefaults);
                 state = State.WARMING_UP;
             }
             String shortFingerprint = fingerprint.substring(0, 12);

@@ -68,9 +68,8 @@ public class ChatCompletionReader {
             throw new InvalidRequestException("model", "model is required: the served model is "
                     + config.modelId() + " (GET /v1/models)");
         }
-        if (!model.equals(config.modelId())) {
-            throw new ModelNotFoundException("model", "this service serves the model " + config.modelId()
-                    + " only (GET /v1/models)");
+        if (!config.servesModel(model)) {
+            throw ModelNotFoundException.notServed("model", config.servedModelNames());
         }
 
         Conversation conversation = conversation(json);

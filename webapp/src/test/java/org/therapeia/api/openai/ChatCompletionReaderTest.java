@@ -112,6 +112,20 @@ class ChatCompletionReaderTest {
                 () -> read("{\"model\": 5, " + USER + "}")).field());
     }
 
+    @Test
+    void anAliasNamesTheServedModelToo() {
+        ChatCompletionReader aliased = new ChatCompletionReader(TestConfig.inference(Map.of("MODEL_ID", "tiny",
+                "MODEL_ALIASES", "gpt-4o-mini,therapist")));
+        for (String name : new String[] {"tiny", "gpt-4o-mini", "therapist"}) {
+            assertEquals("hi", aliased.parse(("{\"model\": \"" + name + "\", " + USER + "}")
+                    .getBytes(StandardCharsets.UTF_8)).inference().userInput(), name);
+        }
+        ModelNotFoundException other = assertThrows(ModelNotFoundException.class, () -> aliased.parse(
+                ("{\"model\": \"gpt-4o\", " + USER + "}").getBytes(StandardCharsets.UTF_8)));
+        assertEquals("this service serves the model tiny (also called gpt-4o-mini, therapist) only (GET /v1/models)",
+                other.getMessage(), "the names it serves, never the one asked for");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}]|tools",

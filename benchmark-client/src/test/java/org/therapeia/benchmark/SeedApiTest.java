@@ -10,13 +10,17 @@ import java.io.StringReader;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class InferenceClientTest {
+/** The seed API's request body and reply, as the client sends and reads them. */
+class SeedApiTest {
+
+    private final SeedApi api = new SeedApi();
+
 
     @Test
     void requestBodyFollowsTheContract() {
         RequestInput input = new RequestInput(3, 1, "I can't sleep \"at all\".",
                 List.of(ChatTurn.user("Hi"), ChatTurn.assistant("Hello. What's on your mind?")));
-        JsonObject body = Json.createReader(new StringReader(InferenceClient.requestBody(input, false, 48)))
+        JsonObject body = Json.createReader(new StringReader(api.requestBody(input, false, 48, false)))
                 .readObject();
         assertEquals("I can't sleep \"at all\".", body.getString("user_input"));
         assertFalse(body.getBoolean("use_cache"));
@@ -25,14 +29,14 @@ class InferenceClientTest {
         assertEquals("assistant", body.getJsonArray("conversation_history").getJsonObject(1).getString("role"));
 
         JsonObject noOverride = Json.createReader(new StringReader(
-                InferenceClient.requestBody(input, true, null))).readObject();
+                api.requestBody(input, true, null, false))).readObject();
         assertFalse(noOverride.containsKey("max_new_tokens"));
         assertTrue(noOverride.getBoolean("use_cache"));
     }
 
     @Test
     void readsTheResponseFields() {
-        RequestOutcome o = InferenceClient.parseResponse("""
+        RequestOutcome o = api.readReply("""
                 {"response":"That sounds hard.","latency":0.25,"cache_hit":false,"tokens_generated":17,
                  "metadata":{"generation_time":0.2,"input_tokens":40,"queue_time":0.015,"finish_reason":"stop"}}""",
                 300_000_000L);
@@ -50,7 +54,7 @@ class InferenceClientTest {
         for (String body : List.of("", "not json", "[]", "{}", "{\"cache_hit\":\"yes\",\"tokens_generated\":1,"
                 + "\"latency\":1,\"metadata\":{\"generation_time\":1}}",
                 "{\"cache_hit\":true,\"tokens_generated\":1,\"latency\":1}")) {
-            RequestOutcome o = InferenceClient.parseResponse(body, 1);
+            RequestOutcome o = api.readReply(body, 1);
             assertFalse(o.success(), body);
             assertEquals(RequestOutcome.INVALID_RESPONSE, o.errorKey(), body);
         }
