@@ -35,6 +35,8 @@ public class InferenceConfig {
     private String dtype;
     private int batchSize;
     private int engineThreads;
+    private boolean prefixCacheEnabled;
+    private PrefixCacheScope prefixCacheScope;
     private boolean useCache;
     private boolean useFlashAttention;
     private boolean compileModel;
@@ -93,6 +95,8 @@ public class InferenceConfig {
         dtype = string(config, "dtype");
         batchSize = integer(config, "batch_size", v -> v >= 1, "at least 1");
         engineThreads = integer(config, "engine.threads", v -> v >= 0, "0 (the CPUs the process may use) or more");
+        prefixCacheEnabled = config.getValue("prefix_cache.enabled", Boolean.class);
+        prefixCacheScope = PrefixCacheScope.parse(string(config, "prefix_cache.scope"));
         useCache = config.getValue("use_cache", Boolean.class);
         useFlashAttention = config.getValue("use_flash_attention", Boolean.class);
         compileModel = config.getValue("compile_model", Boolean.class);
@@ -205,6 +209,16 @@ public class InferenceConfig {
     }
 
     /** Sequences decoded together: the engine's KV cache slots. */
+    /** Whether the engine keeps finished sequences' KV for later prompts with the same prefix. */
+    public boolean prefixCacheEnabled() {
+        return prefixCacheEnabled;
+    }
+
+    /** Whose warm prefixes a request may reuse. */
+    public PrefixCacheScope prefixCacheScope() {
+        return prefixCacheScope;
+    }
+
     public int batchSize() {
         return batchSize;
     }

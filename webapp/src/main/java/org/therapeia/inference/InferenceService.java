@@ -51,6 +51,7 @@ public class InferenceService {
     private LatencyTracker tracker;
     private ServiceMetrics metrics;
     private SafetyService safety;
+    private final ReuseScopes reuseScopes = new ReuseScopes();
 
     protected InferenceService() {
     }
@@ -140,7 +141,8 @@ public class InferenceService {
                 : new StreamingDecoder(model.tokenizer()::decode, sink == null ? piece -> { } : sink, executor(),
                         stops);
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
-                config.requestTimeout(), decoder == null ? TokenListener.NONE : decoder);
+                config.requestTimeout(), reuseScopes.of(config.prefixCacheScope(), request.cacheSalt()),
+                decoder == null ? TokenListener.NONE : decoder);
         // handleAsync, not thenApplyAsync: a failed generation must also leave the engine thread
         // before anyone hears of it (a failure skips thenApplyAsync's executor)
         CompletableFuture<InferenceResponse> reply = generation.handleAsync((g, failure) -> {
@@ -210,7 +212,8 @@ public class InferenceService {
         metrics.requestCompleted(latency, false);
         metrics.generationSpeed(g.tokens().length, g.generationNanos());
         return new InferenceResponse(reply, latency / NANOS, false, tokens.length,
-                new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.firstTokenNanos() / NANOS,
+                new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.promptTokensReused(),
+                        g.firstTokenNanos() / NANOS,
                         g.queueNanos() / NANOS, prompt.historyMessages(), finishReason, model.modelId(),
                         safety.report(screening)));
     }
@@ -237,7 +240,7 @@ public class InferenceService {
         tracker.record(latency);
         metrics.requestCompleted(latency, true);
         return new InferenceResponse(prefix + reply.response(), latency / NANOS, true, reply.tokensGenerated(),
-                new InferenceMetadata(0.0, reply.inputTokens(), 0.0, 0.0, reply.historyMessages(),
+                new InferenceMetadata(0.0, reply.inputTokens(), 0, 0.0, 0.0, reply.historyMessages(),
                         reply.finishReason(), model.modelId(), safety.report(screening)));
     }
 

@@ -98,7 +98,8 @@ public class ModelRuntime {
                     return;
                 }
                 engine = Engine.open(new EngineOptions(config.modelPath(), config.dtype(), config.device(),
-                        config.batchSize(), config.maxContextLength(), config.engineThreads()));
+                        config.batchSize(), config.maxContextLength(), config.engineThreads(),
+                        config.prefixCacheEnabled()));
                 int maxContext = (int) Math.min(config.maxContextLength(), engine.stats().maxContext());
                 // read after the engine accepted the files: they are known to be well formed
                 fingerprint = ModelFingerprint.of(config.modelPath(), config.dtype(), config.device(), maxContext);

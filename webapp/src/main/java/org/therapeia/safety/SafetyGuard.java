@@ -70,8 +70,10 @@ final class SafetyGuard implements AutoCloseable {
         long t0 = System.nanoTime();
         GuardModel loaded;
         try {
+            // no prefix cache for the guard: its reuse would need the request's prefix_cache.scope
+            // passed along, or it would be a timing side channel whatever the setting
             loaded = GuardModel.open(new EngineOptions(dir, config.guardDtype(), config.guardDevice(),
-                    config.guardBatchSize(), config.guardMaxContextLength(), config.guardThreads()),
+                    config.guardBatchSize(), config.guardMaxContextLength(), config.guardThreads(), false),
                     config.guardBatchSize() * QUEUE_PER_SLOT, threads);
         } catch (RuntimeException | LinkageError e) {
             // the message names a file, tensor or setting: it never holds what anyone wrote

@@ -38,6 +38,19 @@ class InferenceConfigTest {
         assertEquals("default-model", c.modelId());
         assertFalse(c.adminToken().isPresent());
         assertFalse(c.apiKey().isPresent(), "no API key by default: the inference endpoints are open");
+        assertTrue(c.prefixCacheEnabled());
+        assertEquals(PrefixCacheScope.SHARED, c.prefixCacheScope());
+    }
+
+    @Test
+    void prefixCacheSettings() {
+        InferenceConfig c = TestConfig.inference(Map.of("PREFIX_CACHE_ENABLED", "false",
+                "PREFIX_CACHE_SCOPE", "Isolated"));
+        assertFalse(c.prefixCacheEnabled());
+        assertEquals(PrefixCacheScope.ISOLATED, c.prefixCacheScope());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TestConfig.inference(Map.of("PREFIX_CACHE_SCOPE", "everyone")));
+        assertTrue(e.getMessage().contains("prefix_cache.scope"), e.getMessage());
     }
 
     @Test

@@ -98,6 +98,10 @@ class InferenceServiceTest {
         @Override
         public void onFirstToken(long nanos) {
         }
+
+        @Override
+        public void onPromptTokens(int reused, int computed) {
+        }
     }
 
     @BeforeAll

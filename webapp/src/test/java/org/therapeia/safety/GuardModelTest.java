@@ -76,7 +76,7 @@ class GuardModelTest {
 
     @Test
     void aSecondEngineInstanceAnswersWithAVerdictOrAnUnreadableOne() throws Exception {
-        try (GuardModel guard = GuardModel.open(new EngineOptions(guardDir, "float32", "cpu", 2, 2048, 1), 8,
+        try (GuardModel guard = GuardModel.open(new EngineOptions(guardDir, "float32", "cpu", 2, 2048, 1, false), 8,
                 Thread::new)) {
             assertInstanceOf(LlamaGuardFormat.class, guard.format());
             List<ChatMessage> conversation = GuardConversation.of(GuardPromptTest.HISTORY, GuardPromptTest.MESSAGE, 10);

@@ -91,6 +91,7 @@ class ChatCompletionReaderTest {
         assertEquals(-2.0, i.frequencyPenalty());
         assertEquals(1.5, i.presencePenalty());
         assertEquals(List.of("a", "\n\n"), i.stop());
+        assertEquals("someone", i.cacheSalt(), "without cache_salt, user names who may share the prompt prefix");
         assertTrue(r.stream());
         assertTrue(r.includeUsage());
     }
