@@ -434,19 +434,9 @@ class ClusterIT {
 
         /** Starts the process again, once, should Payara itself have failed to boot ({@link PayaraBootFailure}). */
         private void restartAfterPayaraBootFailure() {
-            if (restarted || !PayaraBootFailure.seenIn(log())) {
-                return;
-            }
-            restarted = true;
-            try {
-                process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-                PayaraBootFailure.keepLog(logFile);
-                process = builder.start();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
+            if (!restarted && PayaraBootFailure.seenIn(log())) {
+                restarted = true;
+                process = PayaraBootFailure.restart(process, builder, logFile);
             }
         }
 

@@ -1,9 +1,11 @@
 package org.therapeia.it;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Payara's own failure to boot, which a node of a test may meet and is then started again, once.
@@ -26,9 +28,22 @@ final class PayaraBootFailure {
         return log.contains(POLICY_PROVIDER_NOT_INSTALLED);
     }
 
-    /** Keeps the failed boot's log beside the new one (the restarted process writes {@code log} afresh). */
-    static void keepLog(Path log) throws IOException {
-        Files.move(log, log.resolveSibling(log.getFileName() + ".failed-boot"), StandardCopyOption.REPLACE_EXISTING);
-        System.err.println("Payara failed to install its policy provider (" + log + ".failed-boot): starting again");
+    /**
+     * Kills {@code failed}, keeps its log beside the new one ({@code log} + ".failed-boot": the new
+     * process writes {@code log} afresh) and starts {@code builder} again.
+     */
+    static Process restart(Process failed, ProcessBuilder builder, Path log) {
+        try {
+            failed.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            Path kept = log.resolveSibling(log.getFileName() + ".failed-boot");
+            Files.move(log, kept, StandardCopyOption.REPLACE_EXISTING);
+            System.err.println("Payara failed to install its policy provider (" + kept + "): starting again");
+            return builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 }
