@@ -81,7 +81,7 @@ public record BenchmarkOptions(URI url, Mode mode, int requests, int concurrency
               --cache on|off         the requests' use_cache (default on; conversation: off)
               --max-new-tokens N     the requests' max_new_tokens (default: the service's)
               --timeout SECONDS      per request (default 60)
-              --seed S               message order (default 42)
+              --seed S               sequential, concurrent: message order (default 42)
               --wait-ready SECONDS   wait for /health/ready first; 0 = skip (default 60)
               --clear-cache          POST /api/v1/cache/clear first (needs the admin token)
               --admin-token TOKEN    the service's admin.token (default: $THERAPEIA_ADMIN_TOKEN)

@@ -67,7 +67,7 @@ public record ConversationReport(Api api, URI url, int conversations, int turns,
      * @param successes    turns answered
      * @param firstToken   their time to the first token; empty when not measured
      * @param latency      their latency, measured here from sending to the whole reply
-     * @param promptTokens their prompt tokens; -1 when a reply did not report them
+     * @param promptTokens their prompt tokens; -1 when a reply did not report them, or none was answered
      * @param reusedTokens of those, reused from an earlier request's KV cache; -1 when not reported
      */
     public record TurnSummary(int turn, long successes, LatencySummary firstToken, LatencySummary latency,
@@ -135,7 +135,8 @@ public record ConversationReport(Api api, URI url, int conversations, int turns,
             prompt = prompt < 0 || outcome.promptTokens() < 0 ? -1 : prompt + outcome.promptTokens();
             reused = reused < 0 || outcome.reusedTokens() < 0 ? -1 : reused + outcome.reusedTokens();
         }
-        return new TurnSummary(turn, successes, LatencySummary.of(firstToken), LatencySummary.of(latency), prompt,
-                reused);
+        // no reply, no count: unknown rather than 0
+        return new TurnSummary(turn, successes, LatencySummary.of(firstToken), LatencySummary.of(latency),
+                successes > 0 ? prompt : -1, successes > 0 ? reused : -1);
     }
 }

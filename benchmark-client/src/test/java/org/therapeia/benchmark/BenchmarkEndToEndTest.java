@@ -376,4 +376,18 @@ class BenchmarkEndToEndTest {
             assertTrue(run.err().contains("[12/12] 100%"), run.err());
         }
     }
+
+    @Test
+    void conversationsWithNothingListeningEndAtTheirFirstTurn() throws IOException {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Run run = run(Map.of(), "conversation", "--url", "http://127.0.0.1:" + port, "--conversations", "2",
+                "--turns", "3", "--wait-ready", "0");
+        assertEquals(BenchmarkMain.FAILED, run.exit());
+        assertTrue(run.out().contains("Succeeded:        0 of 2 turns sent"), run.out());
+        assertTrue(run.out().contains("(4 not sent: their conversation had failed)"), run.out());
+        assertTrue(run.out().contains("| 1 | 0 | - | - | - | - | - | - | - |"), run.out());
+    }
 }
