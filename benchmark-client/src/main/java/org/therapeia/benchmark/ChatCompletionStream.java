@@ -18,11 +18,13 @@ import java.util.Iterator;
  * @param done             {@code [DONE]} arrived
  * @param error            the error event's {@code code} (else its {@code type}, else "unknown"); null without one
  * @param completionTokens the usage chunk's {@code completion_tokens}; -1 without one
+ * @param prompt           the usage chunk's prompt tokens, {@link PromptUsage#UNKNOWN} without one
+ * @param content          the first choice's content, the deltas joined (what a conversation sends back)
  * @param firstPieceNanos  from {@code startNanos} to the first chunk with content; 0 without one
  * @param malformed        an event that is not a chunk, an error or [DONE]
  */
-record ChatCompletionStream(boolean done, String error, int completionTokens, long firstPieceNanos,
-                            boolean malformed) {
+record ChatCompletionStream(boolean done, String error, int completionTokens, PromptUsage prompt, String content,
+                            long firstPieceNanos, boolean malformed) {
 
     static final String DONE = "[DONE]";
 
@@ -32,6 +34,8 @@ record ChatCompletionStream(boolean done, String error, int completionTokens, lo
             boolean done;
             String error;
             int completionTokens = -1;
+            PromptUsage prompt = PromptUsage.UNKNOWN;
+            final StringBuilder content = new StringBuilder();
             long firstPiece;
             boolean malformed;
         };
@@ -46,12 +50,15 @@ record ChatCompletionStream(boolean done, String error, int completionTokens, lo
                     heard.error = error.get("code") instanceof JsonString code ? code.getString()
                             : error.get("type") instanceof JsonString type ? type.getString() : "unknown";
                 } else if (chunk.get("choices") instanceof JsonArray choices) {
-                    if (heard.firstPiece == 0 && hasContent(choices)) {
+                    String piece = content(choices);
+                    if (heard.firstPiece == 0 && !piece.isEmpty()) {
                         heard.firstPiece = Math.max(1, System.nanoTime() - startNanos);
                     }
+                    heard.content.append(piece);
                     if (chunk.get("usage") instanceof JsonObject usage
                             && usage.get("completion_tokens") instanceof JsonNumber tokens) {
                         heard.completionTokens = tokens.intValue();
+                        heard.prompt = PromptUsage.of(usage);
                     }
                 } else {
                     heard.malformed = true;
@@ -60,13 +67,14 @@ record ChatCompletionStream(boolean done, String error, int completionTokens, lo
                 heard.malformed = true;
             }
         });
-        return new ChatCompletionStream(heard.done, heard.error, heard.completionTokens, heard.firstPiece,
-                heard.malformed);
+        return new ChatCompletionStream(heard.done, heard.error, heard.completionTokens, heard.prompt,
+                heard.content.toString(), heard.firstPiece, heard.malformed);
     }
 
-    private static boolean hasContent(JsonArray choices) {
-        return choices.stream().anyMatch(choice -> choice instanceof JsonObject c
+    /** The first choice's delta content; "" without one (the service sends one choice). */
+    private static String content(JsonArray choices) {
+        return !choices.isEmpty() && choices.get(0) instanceof JsonObject c
                 && c.get("delta") instanceof JsonObject delta
-                && delta.get("content") instanceof JsonString content && !content.getString().isEmpty());
+                && delta.get("content") instanceof JsonString content ? content.getString() : "";
     }
 }

@@ -5,6 +5,7 @@ import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
+import jakarta.json.JsonString;
 import jakarta.json.spi.JsonProvider;
 import jakarta.json.stream.JsonGenerator;
 import java.io.StringReader;
@@ -69,6 +70,9 @@ final class OpenAiApi implements ServiceApi {
             json.writeStartObject();
             json.write("model", model);
             json.writeStartArray("messages");
+            if (input.systemPrompt() != null) {
+                json.writeStartObject().write("role", "system").write("content", input.systemPrompt()).writeEnd();
+            }
             for (ChatTurn turn : input.history()) {
                 json.writeStartObject().write("role", turn.role()).write("content", turn.content()).writeEnd();
             }
@@ -76,6 +80,9 @@ final class OpenAiApi implements ServiceApi {
             json.writeEnd();
             if (maxNewTokens != null) {
                 json.write("max_completion_tokens", maxNewTokens);
+            }
+            if (input.temperature() != null) {
+                json.write("temperature", input.temperature());
             }
             if (!useCache) {
                 json.write("seed", nextSeed.getAndIncrement());
@@ -89,19 +96,25 @@ final class OpenAiApi implements ServiceApi {
         return out.toString();
     }
 
-    /** A {@code chat.completion}: a choice with a message, and the usage's {@code completion_tokens}. */
+    /**
+     * A {@code chat.completion}: a choice with a message, and the usage's {@code completion_tokens}
+     * (and {@code prompt_tokens}, {@code prompt_tokens_details.cached_tokens} when given).
+     */
     @Override
     public RequestOutcome readReply(String body, long latencyNanos) {
         try (JsonReader reader = JSON.createReader(new StringReader(body))) {
             JsonObject json = reader.readObject();
             if (!(json.get("choices") instanceof JsonArray choices) || choices.isEmpty()
                     || !(choices.get(0) instanceof JsonObject choice)
-                    || !(choice.get("message") instanceof JsonObject)
+                    || !(choice.get("message") instanceof JsonObject message)
                     || !(json.get("usage") instanceof JsonObject usage)
                     || !(usage.get("completion_tokens") instanceof JsonNumber tokens)) {
                 return RequestOutcome.failed(200, RequestOutcome.INVALID_RESPONSE, latencyNanos);
             }
-            return RequestOutcome.success(latencyNanos, false, tokens.intValue(), 0, 0);
+            PromptUsage prompt = PromptUsage.of(usage);
+            return RequestOutcome.success(latencyNanos, false, tokens.intValue(), 0, 0).withReply(
+                    message.get("content") instanceof JsonString text ? text.getString() : null,
+                    prompt.promptTokens(), prompt.cachedTokens(), 0);
         } catch (JsonException | IllegalStateException | ClassCastException e) {
             return RequestOutcome.failed(200, RequestOutcome.INVALID_RESPONSE, latencyNanos);
         }
@@ -118,7 +131,8 @@ final class OpenAiApi implements ServiceApi {
         if (!stream.done() || stream.malformed() || stream.completionTokens() < 0) {
             return RequestOutcome.failed(200, RequestOutcome.INVALID_RESPONSE, latency);
         }
-        RequestOutcome outcome = RequestOutcome.success(latency, false, stream.completionTokens(), 0, 0);
+        RequestOutcome outcome = RequestOutcome.success(latency, false, stream.completionTokens(), 0, 0)
+                .withReply(stream.content(), stream.prompt().promptTokens(), stream.prompt().cachedTokens(), 0);
         return stream.firstPieceNanos() > 0 ? outcome.withFirstPiece(stream.firstPieceNanos()) : outcome;
     }
 }

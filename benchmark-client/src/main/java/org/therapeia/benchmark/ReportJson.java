@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The report as JSON ({@code --json FILE}): seconds throughout, field names in the seed's style
@@ -22,19 +23,28 @@ public final class ReportJson {
     }
 
     public static void write(BenchmarkReport r, Instant startedAt, Path file) throws IOException {
+        toFile(file, out -> write(r, startedAt, out));
+    }
+
+    /** Writes {@code report} to {@code file} (its directories created), then a newline. */
+    static void toFile(Path file, Consumer<Writer> report) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
         try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            write(r, startedAt, out);
+            report.accept(out);
             out.write('\n');
         }
     }
 
+    /** A generator that indents, as people read the file too. */
+    static JsonGenerator generator(Writer out) {
+        return JSON.createGeneratorFactory(Map.of(JsonGenerator.PRETTY_PRINTING, true)).createGenerator(out);
+    }
+
     public static void write(BenchmarkReport r, Instant startedAt, Writer out) {
-        JsonGenerator json = JSON.createGeneratorFactory(Map.of(JsonGenerator.PRETTY_PRINTING, true))
-                .createGenerator(out);
+        JsonGenerator json = generator(out);
         json.writeStartObject();
         json.write("benchmark", r.mode().word());
         json.write("api", r.api().word());
@@ -85,7 +95,7 @@ public final class ReportJson {
         json.flush();
     }
 
-    private static void summary(JsonGenerator json, String name, LatencySummary s) {
+    static void summary(JsonGenerator json, String name, LatencySummary s) {
         json.writeStartObject(name);
         json.write("count", s.count());
         json.write("p50", s.p50());

@@ -73,7 +73,8 @@ public final class ReportText {
         return out.toString();
     }
 
-    private static String errors(Map<String, Long> errors) {
+    /** "none", or "503: 6, timeout: 1". */
+    static String errors(Map<String, Long> errors) {
         if (errors.isEmpty()) {
             return "none";
         }
@@ -86,7 +87,7 @@ public final class ReportText {
         return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
     }
 
-    private static void line(StringBuilder out, String format, Object... args) {
+    static void line(StringBuilder out, String format, Object... args) {
         out.append(String.format(Locale.ROOT, format, args)).append('\n');
     }
 }

@@ -4,6 +4,7 @@ import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
+import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 import jakarta.json.spi.JsonProvider;
 import jakarta.json.stream.JsonGenerator;
@@ -13,8 +14,10 @@ import java.util.Iterator;
 
 /**
  * The seed's API: {@code POST /api/v1/inference} with {@code {user_input, conversation_history,
- * use_cache, max_new_tokens}}, answered with {@code {response, latency, cache_hit,
- * tokens_generated, metadata: {generation_time, queue_time, ...}}}; {@code /api/v1/inference/stream}
+ * use_cache, max_new_tokens}} (and {@code system_prompt}, {@code temperature} when the input has
+ * them), answered with {@code {response, latency, cache_hit, tokens_generated, metadata:
+ * {generation_time, queue_time, input_tokens, input_tokens_reused, time_to_first_token, ...}}};
+ * {@code /api/v1/inference/stream}
  * answers with {@code token} events and a {@code done} event carrying the same object.
  */
 final class SeedApi implements ServiceApi {
@@ -57,6 +60,12 @@ final class SeedApi implements ServiceApi {
                 json.writeStartObject().write("role", turn.role()).write("content", turn.content()).writeEnd();
             }
             json.writeEnd();
+            if (input.systemPrompt() != null) {
+                json.write("system_prompt", input.systemPrompt());
+            }
+            if (input.temperature() != null) {
+                json.write("temperature", input.temperature());
+            }
             json.write("use_cache", useCache);
             if (maxNewTokens != null) {
                 json.write("max_new_tokens", maxNewTokens);
@@ -81,8 +90,14 @@ final class SeedApi implements ServiceApi {
             }
             boolean cacheHit = hit.getValueType() == JsonValue.ValueType.TRUE;
             double queueTime = metadata.get("queue_time") instanceof JsonNumber queue ? queue.doubleValue() : 0;
+            int prompt = metadata.get("input_tokens") instanceof JsonNumber p ? p.intValue() : -1;
+            // a service without the prefix cache does not report reuse: it reused nothing
+            int reused = prompt < 0 ? -1
+                    : metadata.get("input_tokens_reused") instanceof JsonNumber r ? r.intValue() : 0;
             return RequestOutcome.success(latencyNanos, cacheHit, tokens.intValue(), latency.doubleValue(),
-                    generationTime.doubleValue(), queueTime);
+                    generationTime.doubleValue(), queueTime).withReply(
+                    json.get("response") instanceof JsonString text ? text.getString() : null, prompt, reused,
+                    metadata.get("time_to_first_token") instanceof JsonNumber ttft ? ttft.doubleValue() : 0);
         } catch (JsonException | IllegalStateException | ClassCastException e) {
             return RequestOutcome.failed(200, RequestOutcome.INVALID_RESPONSE, latencyNanos);
         }

@@ -289,4 +289,105 @@ class BenchmarkEndToEndTest {
             assertEquals(0, service.chatCompletions.get());
         }
     }
+
+    @Test
+    void conversationsOverTheSeedApiGrowTheirHistoryWithTheReplies() throws IOException {
+        Path json = tmp.resolve("conversation.json");
+        try (FakeTherapeiaService service = new FakeTherapeiaService(0, 0)) {
+            Run run = run(Map.of(), "conversation", "--url", service.url().toString(), "--conversations", "4",
+                    "--turns", "5", "--concurrency", "2", "--max-new-tokens", "16", "--json", json.toString());
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(20, service.inference.get());
+            assertEquals(0, service.historyMismatches.get(), "every history holds the replies the service gave");
+            assertEquals(8, service.longestHistory.get(), "turn 5 carries 4 exchanges");
+            assertEquals(20, service.withSystemPrompt.get(), "every turn resends the system prompt");
+            assertEquals(20, service.greedy.get());
+            assertEquals(0, service.hits.get(), "the response cache off by default");
+            assertEquals(16, service.maxNewTokensSeen.get());
+
+            JsonObject report = readJson(json);
+            assertEquals("conversation", report.getString("benchmark"));
+            assertEquals(20, report.getInt("successful"));
+            assertEquals("service", report.getString("time_to_first_token_source"));
+            JsonObject first = report.getJsonArray("per_turn").getJsonObject(0);
+            JsonObject last = report.getJsonArray("per_turn").getJsonObject(4);
+            int system = FakeTherapeiaService.SYSTEM_TOKENS;
+            int message = FakeTherapeiaService.MESSAGE_TOKENS;
+            assertEquals(4 * (system + message), first.getInt("prompt_tokens"));
+            assertEquals(0, first.getInt("reused_tokens"));
+            assertEquals(4 * (system + 9 * message), last.getInt("prompt_tokens"));
+            assertEquals(4 * message, last.getInt("computed_tokens"), "only the new message is computed");
+            assertEquals(FakeTherapeiaService.TIME_TO_FIRST_TOKEN,
+                    last.getJsonObject("time_to_first_token").getJsonNumber("p50").doubleValue(), 1e-5);
+            assertEquals(4, last.getJsonObject("latency").getInt("count"));
+
+            assertTrue(run.out().contains("4 conversations x 5 turns at concurrency 2"), run.out());
+            assertTrue(run.out().contains("| 5 | 4 | 2 | 2 |"), run.out());
+            assertTrue(run.out().contains("| " + 4 * (system + 9 * message) + " | " + 4 * message + " | "), run.out());
+            assertTrue(run.err().contains("[20/20] 100%"), run.err());
+        }
+    }
+
+    @Test
+    void conversationsOverOpenAisApiStreamedReadTheCachedTokensAndTheFirstPiece() throws IOException {
+        Path json = tmp.resolve("conversation-openai.json");
+        try (FakeTherapeiaService service = new FakeTherapeiaService(0, 0)) {
+            Run run = run(Map.of(), "conversation", "--api", "openai", "--stream", "--url", service.url().toString(),
+                    "--conversations", "3", "--turns", "3", "--json", json.toString());
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(9, service.streamed.get());
+            assertEquals(0, service.historyMismatches.get(), "the streamed replies, joined, went back as history");
+            assertEquals(4, service.longestHistory.get());
+            assertEquals(9, service.withSystemPrompt.get(), "a system message first");
+            JsonObject report = readJson(json);
+            assertEquals("client", report.getString("time_to_first_token_source"));
+            JsonObject third = report.getJsonArray("per_turn").getJsonObject(2);
+            assertEquals(3, third.getJsonObject("time_to_first_token").getInt("count"));
+            assertEquals(3 * FakeTherapeiaService.MESSAGE_TOKENS, third.getInt("computed_tokens"),
+                    "usage.prompt_tokens_details.cached_tokens");
+        }
+    }
+
+    @Test
+    void conversationsOverOpenAisApiWithoutStreamingHaveNoTimeToFirstToken() throws IOException {
+        try (FakeTherapeiaService service = new FakeTherapeiaService(0, 0)) {
+            Run run = run(Map.of(), "conversation", "--api", "openai", "--url", service.url().toString(),
+                    "--conversations", "2", "--turns", "2");
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(0, service.historyMismatches.get());
+            assertEquals(2, service.longestHistory.get());
+            assertTrue(run.out().contains("TTFT:             not measured"), run.out());
+            assertTrue(run.out().contains("| 2 | 2 | - | - |"), run.out());
+        }
+    }
+
+    @Test
+    void aFailedTurnEndsItsConversationAndTheRestGoOn() throws IOException {
+        try (FakeTherapeiaService service = new FakeTherapeiaService(7, 0)) {
+            // one at a time, request 7 is conversation 1's third turn
+            Run run = run(Map.of(), "conversation", "--url", service.url().toString(), "--conversations", "3",
+                    "--turns", "4", "--concurrency", "1");
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(11, service.inference.get(), "conversation 1's fourth turn was not sent");
+            assertTrue(run.out().contains("Succeeded:        10 of 11 turns sent"), run.out());
+            assertTrue(run.out().contains("(1 not sent: their conversation had failed)"), run.out());
+            assertTrue(run.out().contains("Errors:           503: 1"), run.out());
+            assertTrue(run.out().contains("| 4 | 2 |"), run.out());
+            assertTrue(run.err().contains("[12/12] 100%"), run.err());
+        }
+    }
+
+    @Test
+    void conversationsWithNothingListeningEndAtTheirFirstTurn() throws IOException {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Run run = run(Map.of(), "conversation", "--url", "http://127.0.0.1:" + port, "--conversations", "2",
+                "--turns", "3", "--wait-ready", "0");
+        assertEquals(BenchmarkMain.FAILED, run.exit());
+        assertTrue(run.out().contains("Succeeded:        0 of 2 turns sent"), run.out());
+        assertTrue(run.out().contains("(4 not sent: their conversation had failed)"), run.out());
+        assertTrue(run.out().contains("| 1 | 0 | - | - | - | - | - | - | - |"), run.out());
+    }
 }

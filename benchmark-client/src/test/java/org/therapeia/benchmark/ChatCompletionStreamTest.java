@@ -18,7 +18,10 @@ class ChatCompletionStreamTest {
     private static final String FINISH = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":"
             + "[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}";
     private static final String USAGE = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],"
-            + "\"usage\":{\"prompt_tokens\":30,\"completion_tokens\":12,\"total_tokens\":42}}";
+            + "\"usage\":{\"prompt_tokens\":30,\"completion_tokens\":12,\"total_tokens\":42,"
+            + "\"prompt_tokens_details\":{\"cached_tokens\":20}}}";
+    private static final String MORE_TEXT = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":"
+            + "[{\"index\":0,\"delta\":{\"content\":\" you.\"},\"finish_reason\":null}]}";
     private static final String DONE = "data: [DONE]";
 
     @Test
@@ -37,6 +40,19 @@ class ChatCompletionStreamTest {
         assertTrue(o.success());
         assertEquals(12, o.tokensGenerated());
         assertTrue(o.firstPieceNanos() > 0);
+    }
+
+    @Test
+    void joinsTheContentAndReadsThePromptUsage() {
+        List<String> lines = List.of(ROLE, "", TEXT, "", MORE_TEXT, "", FINISH, "", USAGE, "", DONE, "");
+        ChatCompletionStream s = ChatCompletionStream.read(lines.iterator(), System.nanoTime());
+        assertEquals("I hear you.", s.content());
+        assertEquals(new PromptUsage(30, 20), s.prompt());
+
+        RequestOutcome o = new OpenAiApi("m", 0).readStream(lines.iterator(), System.nanoTime());
+        assertEquals("I hear you.", o.reply());
+        assertEquals(30, o.promptTokens());
+        assertEquals(20, o.reusedTokens());
     }
 
     @Test

@@ -69,6 +69,38 @@ class OpenAiApiTest {
     }
 
     @Test
+    void aConversationTurnOpensWithItsSystemMessage() {
+        RequestInput turn = new RequestInput(0, 2, "Hello", List.of(ChatTurn.user("Hi"), ChatTurn.assistant("Hey")),
+                "Be kind.", 0.0);
+        JsonObject body = json(new OpenAiApi("m", 0).requestBody(turn, false, null, false));
+        JsonArray messages = body.getJsonArray("messages");
+        assertEquals(List.of("system", "user", "assistant", "user"), messages.stream()
+                .map(m -> m.asJsonObject().getString("role")).toList());
+        assertEquals("Be kind.", messages.getJsonObject(0).getString("content"));
+        assertEquals(0.0, body.getJsonNumber("temperature").doubleValue());
+        assertFalse(json(new OpenAiApi("m", 0).requestBody(INPUT, true, null, false)).containsKey("temperature"));
+    }
+
+    @Test
+    void readsTheReplyAndTheCachedPromptTokens() {
+        RequestOutcome o = new OpenAiApi("m", 0).readReply("""
+                {"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,
+                 "message":{"role":"assistant","content":"That sounds hard."},"finish_reason":"stop"}],
+                 "usage":{"prompt_tokens":240,"completion_tokens":17,"total_tokens":257,
+                 "prompt_tokens_details":{"cached_tokens":200}}}""", 1);
+        assertEquals("That sounds hard.", o.reply());
+        assertEquals(240, o.promptTokens());
+        assertEquals(200, o.reusedTokens());
+        assertEquals(0, o.serverFirstToken(), "OpenAI's reply has no engine times");
+
+        RequestOutcome noDetails = new OpenAiApi("m", 0).readReply("""
+                {"choices":[{"message":{"role":"assistant","content":"x"}}],
+                 "usage":{"prompt_tokens":40,"completion_tokens":1}}""", 1);
+        assertEquals(40, noDetails.promptTokens());
+        assertEquals(0, noDetails.reusedTokens(), "no details: nothing cached");
+    }
+
+    @Test
     void aTwoHundredWithoutTheContractIsAnError() {
         for (String body : List.of("", "[]", "{}", "{\"choices\":[],\"usage\":{\"completion_tokens\":1}}",
                 "{\"choices\":[{\"message\":{\"content\":\"x\"}}]}",

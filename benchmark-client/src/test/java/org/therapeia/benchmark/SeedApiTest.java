@@ -50,6 +50,41 @@ class SeedApiTest {
     }
 
     @Test
+    void aConversationTurnSendsItsSystemPromptAndTemperature() {
+        RequestInput turn = new RequestInput(0, 2, "Hello", List.of(), "Be kind.", 0.0);
+        JsonObject body = Json.createReader(new StringReader(api.requestBody(turn, false, null, false))).readObject();
+        assertEquals("Be kind.", body.getString("system_prompt"));
+        assertEquals(0.0, body.getJsonNumber("temperature").doubleValue());
+        JsonObject plain = Json.createReader(new StringReader(api.requestBody(
+                new RequestInput(0, 0, "Hello", List.of()), false, null, false))).readObject();
+        assertFalse(plain.containsKey("system_prompt"), "the service's own system prompt");
+        assertFalse(plain.containsKey("temperature"), "the service's default");
+    }
+
+    @Test
+    void readsTheReplyAndThePromptTokensReused() {
+        RequestOutcome o = api.readReply("""
+                {"response":"That sounds hard.","latency":0.25,"cache_hit":false,"tokens_generated":17,
+                 "metadata":{"generation_time":0.2,"input_tokens":240,"input_tokens_reused":200,
+                 "time_to_first_token":0.031}}""", 1);
+        assertEquals("That sounds hard.", o.reply());
+        assertEquals(240, o.promptTokens());
+        assertEquals(200, o.reusedTokens());
+        assertEquals(0.031, o.serverFirstToken());
+
+        RequestOutcome older = api.readReply("""
+                {"response":"x","latency":0.25,"cache_hit":false,"tokens_generated":1,
+                 "metadata":{"generation_time":0.2,"input_tokens":40}}""", 1);
+        assertEquals(0, older.reusedTokens(), "a service without the prefix cache reused nothing");
+        RequestOutcome bare = api.readReply("""
+                {"response":"x","latency":0.25,"cache_hit":false,"tokens_generated":1,
+                 "metadata":{"generation_time":0.2}}""", 1);
+        assertEquals(-1, bare.promptTokens(), "not reported");
+        assertEquals(-1, bare.reusedTokens(), "not reported");
+        assertEquals(0, bare.serverFirstToken());
+    }
+
+    @Test
     void aTwoHundredWithoutTheContractIsAnError() {
         for (String body : List.of("", "not json", "[]", "{}", "{\"cache_hit\":\"yes\",\"tokens_generated\":1,"
                 + "\"latency\":1,\"metadata\":{\"generation_time\":1}}",
