@@ -64,12 +64,11 @@ public class ModelRuntime {
     protected ModelRuntime() {
     }
 
+    /**
+     * @param listener in the container the service's metrics (the one bean that listens to the
+     *                 scheduler); tests pass their own, and give threads to {@link #load(ThreadFactory)}
+     */
     @Inject
-    public ModelRuntime(InferenceConfig config, org.therapeia.metrics.ServiceMetrics listener) {
-        this(config, (SchedulerListener) listener);
-    }
-
-    /** Outside a container (tests): no metrics, threads from {@link #load(ThreadFactory)}. */
     public ModelRuntime(InferenceConfig config, SchedulerListener listener) {
         this.config = config;
         this.listener = listener;
