@@ -7,8 +7,9 @@ a disconnect can only be seen in the middle of a long generation).
    therapeia_running_sequences must return to 0 within --free-within seconds, and the rise of
    therapeia_tokens_generated_total (every token the engine made) must stay below that of the same
    request sent connected: the server cancelled the generation. Then a normal request succeeds.
-   The same is measured, not checked, for the plain endpoint (closed ~50 ms after sending), which
-   cannot notice a departed client and runs the generation to its end.
+   The same is measured for the plain endpoint (closed ~50 ms after sending), which cannot notice
+   a departed client and runs the generation to its end: checked is only that its sequence is then
+   freed, within 3 times the connected request's own time.
 2. Failing requests fail alone: a prompt too long for the context (a clean 400 problem), and a
    request that fills the context exactly (prompt + max_new_tokens == the context); after each a
    normal request succeeds. (No HTTP input reaches a failure inside the native engine that the
@@ -60,9 +61,10 @@ def main():
                                  "finish_reason": connected.get("metadata", {}).get("finish_reason")}
     details["connected_twin"]["tokens_metric_delta"] = svc.metric(TOKENS) - tokens0
 
-    def disconnect(path, wait_for_first_event):
+    def disconnect(path, wait_for_first_event, free_within):
         """Sends payload to path on a raw socket and closes it: after the first event or comment of
-        a stream, or ~50 ms after sending a plain request. Returns how the server took it."""
+        a stream, or ~50 ms after sending a plain request. Returns how the server took it, waiting
+        up to free_within seconds for the sequence to be freed."""
         tokens_before = svc.metric(TOKENS)
         body = json.dumps(payload).encode()
         head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
@@ -83,7 +85,7 @@ def main():
         sock.close()
         closed = time.time()
         freed_after = None
-        while time.time() - closed < args.free_within:
+        while time.time() - closed < free_within:
             if svc.metric(RUNNING) == 0:
                 freed_after = time.time() - closed
                 break
@@ -95,7 +97,7 @@ def main():
 
     twin = details["connected_twin"]["tokens_metric_delta"]
     abandoned_before = svc.metric(ABANDONED)
-    streamed = [disconnect("/api/v1/inference/stream", True) for _ in range(5)]
+    streamed = [disconnect("/api/v1/inference/stream", True, args.free_within) for _ in range(5)]
     details["stream_disconnect_trials"] = streamed
     details["stream_abandoned_counted"] = svc.metric(ABANDONED) - abandoned_before
     checks["stream_disconnect_frees_sequence"] = all(t["freed_after_s"] is not None for t in streamed)
@@ -103,8 +105,12 @@ def main():
         t["tokens_generated_by_disconnected"] < twin for t in streamed)
     checks["normal_after_stream_disconnect"] = normal()
 
-    # the plain endpoint cannot notice a departed client: measured, not checked (README, NOTES.md)
-    plain = [disconnect("/api/v1/inference", False) for _ in range(5)]
+    # the plain endpoint cannot notice a departed client (README, NOTES.md): its generation runs to
+    # its end, so what is checked is only that the sequence is then freed, within three times the
+    # connected twin's own time (a fixed limit failed on a machine loaded by other work: one of five
+    # was still generating after 5 s)
+    plain_limit = max(args.free_within, 3 * details["connected_twin"]["latency_s"])
+    plain = [disconnect("/api/v1/inference", False, plain_limit) for _ in range(5)]
     details["plain_disconnect_trials"] = plain
     checks["plain_disconnect_frees_sequence"] = all(t["freed_after_s"] is not None for t in plain)
     details["plain_disconnect_cancelled_early"] = any(t["tokens_generated_by_disconnected"] < twin for t in plain)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the reliability checks in order, each against a service it starts itself through
-# scripts/run.sh (127.0.0.1, ports 18290-18298) and stops: unless MODEL_PATH is set, overload, faults and
+# scripts/run.sh (127.0.0.1, ports 18290-18299) and stops: unless MODEL_PATH is set, overload, faults and
 # shutdown serve the random-weight model (scripts/make-random-model.py: long generations), the others the
 # trained default model.
 # Results (JSON) and each server's captured output go to OUT (default target/reliability).
@@ -34,5 +34,7 @@ run poisoned
 run control_tokens
 run forged_cache
 run shutdown --port 18298
+# the OpenAI-compatible API through the official Python SDK (installed on first use into target/openai-sdk-venv)
+run openai_sdk --port 18299
 echo "== $failed check(s) failed; results in $OUT"
 exit "$failed"

@@ -30,7 +30,7 @@ constexpr jint kJniVersion = JNI_VERSION_1_8;
 
 // org.therapeia.engine.EngineException, cached in JNI_OnLoad (a global ref: valid on every thread).
 jclass g_engine_exception = nullptr;
-// org.therapeia.engine.StepEvent and its canonical constructor (long, int, boolean, String).
+// org.therapeia.engine.StepEvent and its canonical constructor (long, int, boolean, String, int).
 jclass g_step_event = nullptr;
 jmethodID g_step_event_init = nullptr;
 
@@ -113,7 +113,7 @@ jobjectArray to_java(JNIEnv* env, const std::vector<therapeia::StepEvent>& event
     jstring failure = event.failure.empty() ? nullptr : checked(env->NewStringUTF(event.failure.c_str()));
     jobject item = checked(env->NewObject(g_step_event, g_step_event_init, static_cast<jlong>(event.sequence_id),
                                           static_cast<jint>(event.token), event.finished ? JNI_TRUE : JNI_FALSE,
-                                          failure));
+                                          failure, static_cast<jint>(event.prompt_tokens_reused)));
     env->SetObjectArrayElement(array, i, item);
     env->DeleteLocalRef(item);
     if (failure != nullptr) env->DeleteLocalRef(failure);
@@ -148,7 +148,7 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void* /*reserved*/) {
   g_step_event = static_cast<jclass>(env->NewGlobalRef(local));
   env->DeleteLocalRef(local);
   if (g_step_event == nullptr) return JNI_ERR;
-  g_step_event_init = env->GetMethodID(g_step_event, "<init>", "(JIZLjava/lang/String;)V");
+  g_step_event_init = env->GetMethodID(g_step_event, "<init>", "(JIZLjava/lang/String;I)V");
   return g_step_event_init == nullptr ? JNI_ERR : kJniVersion;  // NoSuchMethodError stays pending
 }
 
@@ -168,7 +168,8 @@ JNIEXPORT void JNICALL JNI_OnUnload(JavaVM* vm, void* /*reserved*/) {
 
 JNIEXPORT jlong JNICALL Java_org_therapeia_engine_NativeEngine_create(JNIEnv* env, jclass, jstring model_dir,
                                                                       jstring dtype, jstring device, jint max_slots,
-                                                                      jint max_context, jint threads) {
+                                                                      jint max_context, jint threads,
+                                                                      jboolean prefix_cache) {
   return guarded(env, jlong{0}, [&]() -> jlong {
     if (max_context < 0) throw therapeia::Error("maxContext must be >= 0, got " + std::to_string(max_context));
     if (threads < 0) throw therapeia::Error("threads must be >= 0, got " + std::to_string(threads));
@@ -179,6 +180,7 @@ JNIEXPORT jlong JNICALL Java_org_therapeia_engine_NativeEngine_create(JNIEnv* en
     options.max_slots = max_slots;
     options.max_context = max_context;
     options.threads = threads;
+    options.prefix_cache = prefix_cache == JNI_TRUE;
     return reinterpret_cast<jlong>(new therapeia::Engine(options));
   });
 }
@@ -195,7 +197,8 @@ JNIEXPORT jlong JNICALL Java_org_therapeia_engine_NativeEngine_add(JNIEnv* env, 
                                                                    jdouble temperature, jint top_k, jdouble top_p,
                                                                    jdouble repetition_penalty,
                                                                    jdouble frequency_penalty,
-                                                                   jdouble presence_penalty, jlong seed) {
+                                                                   jdouble presence_penalty, jlong seed,
+                                                                   jlong reuse_scope) {
   return guarded(env, jlong{-1}, [&]() -> jlong {
     therapeia::Engine& engine = engine_of(handle);
     std::vector<int64_t> prompt = to_ids(env, prompt_ids, "promptIds");
@@ -208,7 +211,7 @@ JNIEXPORT jlong JNICALL Java_org_therapeia_engine_NativeEngine_add(JNIEnv* env, 
     params.frequency_penalty = frequency_penalty;
     params.presence_penalty = presence_penalty;
     params.seed = static_cast<uint64_t>(seed);
-    return static_cast<jlong>(engine.add(prompt, params));
+    return static_cast<jlong>(engine.add(prompt, params, reuse_scope));
   });
 }
 
@@ -229,7 +232,8 @@ JNIEXPORT jlongArray JNICALL Java_org_therapeia_engine_NativeEngine_stats(JNIEnv
     const therapeia::EngineStats s = engine_of(handle).stats();
     // The order of the components of org.therapeia.engine.EngineStats.
     return to_java(env, {s.waiting, s.running, s.free_slots, s.total_slots, s.max_context, s.vocab_size, s.steps,
-                         s.last_batch_size, s.tokens_generated});
+                         s.last_batch_size, s.tokens_generated, s.warm_slots, s.warm_tokens, s.prompt_tokens_reused,
+                         s.prompt_tokens_computed});
   });
 }
 

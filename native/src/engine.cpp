@@ -64,6 +64,7 @@ Engine::Engine(const EngineOptions& options)
   }
   cache_ = std::make_unique<KvCache>(config.num_hidden_layers, options.max_slots, config.num_key_value_heads, context,
                                      config.head_dim, dtype, device);
+  slots_ = std::make_unique<SlotPool>(options.max_slots);
   counters_.total_slots = options.max_slots;
   counters_.max_context = context;
   counters_.vocab_size = config.vocab_size;
@@ -94,12 +95,13 @@ void Engine::validate_prompt(const std::vector<int64_t>& ids, int64_t max_tokens
   }
 }
 
-int64_t Engine::add(const std::vector<int64_t>& prompt, const SamplingParams& params) {
+int64_t Engine::add(const std::vector<int64_t>& prompt, const SamplingParams& params, int64_t reuse_scope) {
   validate_prompt(prompt, cache_->max_context() - 1, "max_context minus the one token that must be generated");
   validate(params);
   const int64_t id = next_id_++;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(params.seed);
-  Sequence sequence{id, prompt, static_cast<int64_t>(prompt.size()), /*slot=*/-1, /*prefilled=*/0, params, generator};
+  Sequence sequence{id,     prompt,    static_cast<int64_t>(prompt.size()), /*slot=*/-1, /*prefilled=*/0,
+                    params, generator, reuse_scope,                         /*reused=*/0};
   sequences_.emplace(id, std::move(sequence));
   waiting_.push_back(id);
   return id;
@@ -108,7 +110,7 @@ int64_t Engine::add(const std::vector<int64_t>& prompt, const SamplingParams& pa
 void Engine::cancel(int64_t sequence_id) {
   const auto it = sequences_.find(sequence_id);
   if (it == sequences_.end()) return;
-  if (it->second.slot >= 0) cache_->release(it->second.slot);
+  if (it->second.slot >= 0) release_slot(it->second);
   waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), sequence_id), waiting_.end());
   sequences_.erase(it);
 }
@@ -117,8 +119,35 @@ EngineStats Engine::stats() const {
   EngineStats s = counters_;
   s.waiting = static_cast<int64_t>(waiting_.size());
   s.running = static_cast<int64_t>(sequences_.size()) - s.waiting;
-  s.free_slots = cache_->free_slots();
+  s.free_slots = slots_->free_slots();
+  s.warm_slots = slots_->warm_slots();
+  s.warm_tokens = slots_->warm_tokens();
   return s;
+}
+
+void Engine::release_slot(const Sequence& sequence) {
+  std::vector<int64_t> held;
+  if (options_.prefix_cache) {
+    // During the prefill, the prompt tokens written so far; after it, every token but the last
+    // sampled one, which no forward pass has fed yet.
+    const int64_t computed = sequence.prefilled < sequence.prompt_length
+                                 ? sequence.prefilled
+                                 : static_cast<int64_t>(sequence.tokens.size()) - 1;
+    held.assign(sequence.tokens.begin(), sequence.tokens.begin() + computed);
+  }
+  slots_->release(sequence.slot, std::move(held), sequence.reuse_scope);
+}
+
+bool Engine::admit(Sequence& sequence) {
+  const std::vector<int64_t> prompt(sequence.tokens.begin(), sequence.tokens.begin() + sequence.prompt_length);
+  const SlotPool::Admission admission = slots_->admit(prompt, sequence.reuse_scope, options_.prefix_cache);
+  if (admission.slot < 0) return false;
+  if (admission.copy_from >= 0) cache_->copy_prefix(admission.copy_from, admission.slot, admission.reused);
+  sequence.slot = admission.slot;
+  sequence.prefilled = admission.reused;
+  sequence.reused = admission.reused;
+  counters_.prompt_tokens_reused += admission.reused;
+  return true;
 }
 
 StepEvent Engine::accept(Sequence& sequence, int64_t token) {
@@ -130,19 +159,19 @@ StepEvent Engine::accept(Sequence& sequence, int64_t token) {
   const bool finished = end_of_sequence ||
                         generated >= sequence.params.max_new_tokens ||
                         static_cast<int64_t>(sequence.tokens.size()) >= cache_->max_context();
-  StepEvent event{sequence.id, token, finished, {}};
+  StepEvent event{sequence.id, token, finished, {}, sequence.reused};
   if (finished) {
-    cache_->release(sequence.slot);
+    release_slot(sequence);
     sequences_.erase(sequence.id);
   }
   return event;
 }
 
 StepEvent Engine::fail(Sequence& sequence, const std::string& cause) {
-  StepEvent event{sequence.id, -1, true, cause};
+  StepEvent event{sequence.id, -1, true, cause, sequence.reused};
   if (sequence.slot >= 0) {
     cache_->clear(sequence.slot);  // its keys and values may be NaN: see KvCache::clear
-    cache_->release(sequence.slot);
+    slots_->release(sequence.slot, {}, sequence.reuse_scope);  // cold: nothing in it is valid
   }
   sequences_.erase(sequence.id);
   return event;
@@ -175,6 +204,7 @@ int64_t Engine::prefill_chunk(Sequence& sequence, int64_t budget, std::vector<St
     return length;
   }
   sequence.prefilled += length;
+  counters_.prompt_tokens_computed += length;
   if (sequence.prefilled == sequence.prompt_length) events.push_back(sample_or_fail(sequence, logits[0].cpu()));
   return length;
 }
@@ -190,11 +220,9 @@ std::vector<StepEvent> Engine::prefill(int64_t budget) {
     budget -= prefill_chunk(sequences_.at(id), budget, events);
   }
   while (budget > 0 && !waiting_.empty()) {
-    const int64_t slot = cache_->acquire();
-    if (slot < 0) break;
     Sequence& sequence = sequences_.at(waiting_.front());
+    if (!admit(sequence)) break;
     waiting_.pop_front();
-    sequence.slot = slot;
     budget -= prefill_chunk(sequence, budget, events);
   }
   return events;

@@ -6,25 +6,13 @@ namespace therapeia {
 
 KvCache::KvCache(int64_t layers, int64_t slots, int64_t kv_heads, int64_t max_context, int64_t head_dim,
                  at::ScalarType dtype, at::Device device)
-    : in_use_(slots, false), max_context_(max_context) {
+    : max_context_(max_context) {
   const auto options = at::TensorOptions().dtype(dtype).device(device);
   for (int64_t i = 0; i < layers; ++i) {
     keys_.push_back(at::zeros({slots, kv_heads, max_context, head_dim}, options));
     values_.push_back(at::zeros({slots, kv_heads, max_context, head_dim}, options));
   }
 }
-
-int64_t KvCache::acquire() {
-  for (size_t slot = 0; slot < in_use_.size(); ++slot) {
-    if (!in_use_[slot]) {
-      in_use_[slot] = true;
-      return static_cast<int64_t>(slot);
-    }
-  }
-  return -1;
-}
-
-void KvCache::release(int64_t slot) { in_use_.at(slot) = false; }
 
 void KvCache::clear(int64_t slot) {
   for (size_t layer = 0; layer < keys_.size(); ++layer) {
@@ -33,10 +21,11 @@ void KvCache::clear(int64_t slot) {
   }
 }
 
-int64_t KvCache::free_slots() const {
-  int64_t free = 0;
-  for (bool used : in_use_) free += used ? 0 : 1;
-  return free;
+void KvCache::copy_prefix(int64_t from, int64_t to, int64_t length) {
+  for (size_t layer = 0; layer < keys_.size(); ++layer) {
+    keys_[layer][to].narrow(1, 0, length).copy_(keys_[layer][from].narrow(1, 0, length));
+    values_[layer][to].narrow(1, 0, length).copy_(values_[layer][from].narrow(1, 0, length));
+  }
 }
 
 void KvCache::update(int64_t layer, int64_t slot, int64_t start, const at::Tensor& k, const at::Tensor& v) {

@@ -14,6 +14,7 @@
 #include "therapeia/kv_cache.h"
 #include "therapeia/model.h"
 #include "therapeia/sampler.h"
+#include "therapeia/slot_pool.h"
 
 namespace therapeia {
 
@@ -27,6 +28,9 @@ struct EngineOptions {
   // Prompt tokens prefilled per step. Longer prompts are prefilled in chunks over several steps,
   // so that a long prompt delays the running sequences' next token by one chunk at most.
   int64_t max_prefill_tokens = 512;
+  // Keep a finished sequence's KV in its slot and let a later prompt that starts with the same
+  // token ids (the next turn of a conversation) skip computing them. See SlotPool.
+  bool prefix_cache = true;
 };
 
 // One token produced by step() for one sequence, or the failure that ended it.
@@ -37,18 +41,25 @@ struct StepEvent {
   // Empty unless this sequence failed (non-finite logits, a sampler error, its prefill throwing):
   // then it names the cause, the sequence is gone, and every other sequence of the step went on.
   std::string failure;
+  // Leading prompt tokens of this sequence whose KV came from a warm slot instead of a prefill
+  // (the same on every event of the sequence).
+  int64_t prompt_tokens_reused = 0;
 };
 
 struct EngineStats {
   int64_t waiting = 0;
   int64_t running = 0;
-  int64_t free_slots = 0;
+  int64_t free_slots = 0;           // running no sequence: cold or warm
   int64_t total_slots = 0;
   int64_t max_context = 0;
   int64_t vocab_size = 0;
   int64_t steps = 0;
   int64_t last_batch_size = 0;      // sequences decoded together in the last step
   int64_t tokens_generated = 0;     // since load
+  int64_t warm_slots = 0;           // free slots holding a previous sequence's KV
+  int64_t warm_tokens = 0;          // tokens those warm slots hold
+  int64_t prompt_tokens_reused = 0;    // since load: prompt tokens taken from warm slots
+  int64_t prompt_tokens_computed = 0;  // since load: prompt tokens prefilled
 };
 
 // The step API: add sequences at any time, call step() in a loop from one thread; each step
@@ -59,10 +70,12 @@ class Engine {
 
   // Queues a sequence. Throws therapeia::Error for an empty prompt, a token id outside the
   // vocabulary, a prompt that does not fit the context, or invalid sampling parameters.
-  int64_t add(const std::vector<int64_t>& prompt, const SamplingParams& params);
+  // A sequence reuses warm KV only from sequences of the same `reuse_scope` (0 = shared by all;
+  // a keyed hash of an API key, say, keeps one client's prefixes, and their timing, to itself).
+  int64_t add(const std::vector<int64_t>& prompt, const SamplingParams& params, int64_t reuse_scope = 0);
   std::vector<StepEvent> step();
-  // Removes a waiting or running sequence and frees its slot; unknown ids are ignored
-  // (the sequence may have finished in the meantime).
+  // Removes a waiting or running sequence and frees its slot, which keeps the KV computed so far;
+  // unknown ids are ignored (the sequence may have finished in the meantime).
   void cancel(int64_t sequence_id);
   EngineStats stats() const;
 
@@ -77,9 +90,11 @@ class Engine {
     std::vector<int64_t> tokens;  // prompt followed by generated tokens
     int64_t prompt_length;
     int64_t slot = -1;
-    int64_t prefilled = 0;  // prompt tokens already written to the KV cache
+    int64_t prefilled = 0;  // prompt tokens already in the KV cache (reused or computed)
     SamplingParams params;
     at::Generator generator;
+    int64_t reuse_scope = 0;
+    int64_t reused = 0;     // prompt tokens whose KV came from a warm slot
   };
 
   void use_engine_threads() const;
@@ -87,6 +102,11 @@ class Engine {
   void validate_prompt(const std::vector<int64_t>& ids, int64_t max_tokens, const char* limit) const;
   // Appends the sampled token, and finishes the sequence when it ends. Returns the event.
   StepEvent accept(Sequence& sequence, int64_t token);
+  // Frees a sequence's slot, which keeps the KV of the tokens it computed (with the prefix cache on).
+  void release_slot(const Sequence& sequence);
+  // Takes a slot for the sequence at the head of the queue, with its longest warm prefix; false
+  // when every slot runs a sequence.
+  bool admit(Sequence& sequence);
   // Ends a sequence that failed on its own: wipes and frees its slot. Returns its failure event.
   StepEvent fail(Sequence& sequence, const std::string& cause);
   // Samples the next token of a sequence from its logits [V], or fails that sequence alone.
@@ -102,6 +122,7 @@ class Engine {
   int64_t threads_;  // options_.threads, or the CPUs this process may use when that is 0
   std::unique_ptr<Model> model_;
   std::unique_ptr<KvCache> cache_;
+  std::unique_ptr<SlotPool> slots_;
   std::deque<int64_t> waiting_;
   std::map<int64_t, Sequence> sequences_;
   int64_t next_id_ = 1;

@@ -9,21 +9,20 @@ namespace therapeia {
 
 // Preallocated keys and values for every layer: [slots, kv_heads, max_context, head_dim].
 // Static shapes, so that a decode step never allocates cache memory (and CUDA graphs can
-// capture it). A sequence owns one slot from admission to completion.
+// capture it). Which sequence uses which slot is SlotPool's business; a slot's positions past
+// what its sequence holds are stale but finite, and never attended (masked, or narrowed away).
 class KvCache {
  public:
   KvCache(int64_t layers, int64_t slots, int64_t kv_heads, int64_t max_context, int64_t head_dim,
           at::ScalarType dtype, at::Device device);
 
-  // Returns a free slot index, or -1 when all are taken.
-  int64_t acquire();
-  void release(int64_t slot);
   // Zeroes a slot's keys and values. Attention reads the stale positions past a sequence's length
   // (masked, weight 0) when it shares a batch with a longer one, and 0 * NaN is NaN: the slot of a
   // sequence that failed with non-finite values is wiped before anyone reuses it.
   void clear(int64_t slot);
-  int64_t free_slots() const;
-  int64_t total_slots() const { return static_cast<int64_t>(in_use_.size()); }
+  // Copies positions [0, length) of every layer from one slot to another: a warm prefix handed
+  // to a new sequence without computing it again.
+  void copy_prefix(int64_t from, int64_t to, int64_t length);
   int64_t max_context() const { return max_context_; }
 
   // Writes k/v of one sequence, [kv_heads, T, head_dim], at positions [start, start + T).
@@ -39,7 +38,6 @@ class KvCache {
  private:
   std::vector<at::Tensor> keys_;
   std::vector<at::Tensor> values_;
-  std::vector<bool> in_use_;
   int64_t max_context_;
 };
 

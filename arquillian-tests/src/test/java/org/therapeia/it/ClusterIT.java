@@ -420,13 +420,24 @@ class ClusterIT {
         final String name;
         final Path logFile;
         final Api api;
-        private final Process process;
+        private final ProcessBuilder builder;
+        private Process process;
+        private boolean restarted;
 
-        private Node(String name, Path logFile, Api api, Process process) {
+        private Node(String name, Path logFile, Api api, ProcessBuilder builder) throws IOException {
             this.name = name;
             this.logFile = logFile;
             this.api = api;
-            this.process = process;
+            this.builder = builder;
+            this.process = builder.start();
+        }
+
+        /** Starts the process again, once, should Payara itself have failed to boot ({@link PayaraBootFailure}). */
+        private void restartAfterPayaraBootFailure() {
+            if (!restarted && PayaraBootFailure.seenIn(log())) {
+                restarted = true;
+                process = PayaraBootFailure.restart(process, builder, logFile);
+            }
         }
 
         /** @param cacheSecret the node's CACHE_SECRET, or null for none */
@@ -486,14 +497,14 @@ class ClusterIT {
                 builder.environment().put("CACHE_SECRET", cacheSecret);
             }
             Files.writeString(dir.resolve(name + ".command.txt"), String.join(" ", command) + "\n");
-            Process process = builder.start();
-            return new Node(name, log, new Api(URI.create("http://127.0.0.1:" + httpPort + "/")), process);
+            return new Node(name, log, new Api(URI.create("http://127.0.0.1:" + httpPort + "/")), builder);
         }
 
         void awaitReady(Duration limit) {
             long deadline = System.nanoTime() + limit.toNanos();
             String last = "no answer";
             while (System.nanoTime() < deadline) {
+                restartAfterPayaraBootFailure();
                 assertAlive();
                 try {
                     Api.Reply reply = api.get("health/ready", "application/json");
@@ -514,6 +525,7 @@ class ClusterIT {
             long deadline = System.nanoTime() + limit.toNanos();
             String last = "no answer";
             while (System.nanoTime() < deadline) {
+                restartAfterPayaraBootFailure();
                 assertAlive();
                 try {
                     Api.Reply reply = api.get("health/started", "application/json");

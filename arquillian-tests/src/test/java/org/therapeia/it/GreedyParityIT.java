@@ -80,7 +80,7 @@ class GreedyParityIT extends RunningService {
         }
     }
 
-    private static int[] greedy(Engine engine, int[] prompt, SamplingParams params) {
+    static int[] greedy(Engine engine, int[] prompt, SamplingParams params) {
         long id = engine.add(prompt, params);
         List<Integer> tokens = new ArrayList<>();
         for (int steps = 0; steps < 10_000; steps++) {
@@ -98,7 +98,7 @@ class GreedyParityIT extends RunningService {
     }
 
     /** transformers' apply_chat_template(messages, add_generation_prompt=True) for this template. */
-    private static String renderChatTemplate(Path model, List<Map<String, String>> messages) throws IOException {
+    static String renderChatTemplate(Path model, List<Map<String, String>> messages) throws IOException {
         JsonObject config;
         try (JsonReader reader = Json.createReader(new StringReader(
                 Files.readString(model.resolve("tokenizer_config.json"))))) {

@@ -17,11 +17,14 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import jakarta.json.JsonObject;
 import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The OpenAI-compatible API on the real server, called by the official OpenAI Java SDK (and, for
@@ -241,6 +244,52 @@ class OpenAiIT extends RunningService {
         Api.Reply unknownPath = api.get("v1/nothing-here", "application/json", key);
         assertEquals(404, unknownPath.status());
         error(unknownPath);
+    }
+
+    @ParameterizedTest(name = "{0}, stream {1}")
+    @CsvSource({"text/plain, false", "text/plain, true", "application/xml, true", "garbage, false", "*/*, true",
+            "application/x-www-form-urlencoded, false"})
+    void aBodyThatIsNotJsonIs415InOpenAisShape(String contentType, boolean stream) {
+        byte[] body = ("{\"model\": \"" + modelId() + "\", \"messages\": [{\"role\": \"user\", \"content\": "
+                + "\"hi\"}], \"max_tokens\": 4, \"stream\": " + stream + "}").getBytes(StandardCharsets.UTF_8);
+        Api.Reply reply = api.postBytes(CHAT, contentType, body, Map.of());
+        assertEquals(415, reply.status(), reply::toString);
+        JsonObject error = error(reply);
+        assertEquals("Content-Type", error.getString("param"));
+        assertEquals("invalid_request_error", error.getString("type"));
+        assertEquals("unsupported_media_type", error.getString("code"));
+        assertEquals(200, api.post(CHAT, new String(body, StandardCharsets.UTF_8)).status(),
+                "the same body as JSON is served");
+    }
+
+    @Test
+    void everyOtherRefusalHasOpenAisShapeToo() {
+        Api.Reply get = api.get(CHAT, "application/json", api.keyHeader());
+        assertEquals(405, get.status(), get::toString);
+        assertEquals("invalid_request_error", error(get).getString("type"));
+
+        Api.Reply noSuchModel = api.get("v1/models/gpt-4o", "application/json", api.keyHeader());
+        assertEquals(404, noSuchModel.status(), noSuchModel::toString);
+        assertEquals("model_not_found", error(noSuchModel).getString("code"));
+        assertEquals("model", error(noSuchModel).getString("param"));
+        Api.Reply served = api.get("v1/models/" + modelId(), "application/json", api.keyHeader());
+        assertEquals(200, served.status(), served::toString);
+        assertEquals(modelId(), served.json().getString("id"));
+
+        String big = "x".repeat(300_000); // over limits.body-bytes (262144): refused before it is parsed
+        for (boolean stream : new boolean[] {false, true}) {
+            Api.Reply tooBig = api.post(CHAT, "{\"model\": \"" + modelId() + "\", \"stream\": " + stream
+                    + ", \"messages\": [{\"role\": \"user\", \"content\": \"" + big + "\"}]}");
+            assertEquals(400, tooBig.status(), tooBig::toString);
+            assertEquals("body", error(tooBig).getString("param"));
+        }
+
+        Api.Reply longPrompt = api.post(CHAT, Api.object("model", modelId(), "messages", jakarta.json.Json
+                .createArrayBuilder().add(Api.object("role", "user", "content", "hi ".repeat(1300))),
+                "max_tokens", 1024).build().toString());
+        assertEquals(400, longPrompt.status(), longPrompt::toString);
+        assertEquals("messages", error(longPrompt).getString("param"));
+        assertEquals("context_length_exceeded", error(longPrompt).getString("code"));
     }
 
     @Test

@@ -34,17 +34,28 @@ final class PayaraMicroNode implements AutoCloseable {
     final Path dir;
     final Path logFile;
     final Api api;
-    private final Process process;
+    private final ProcessBuilder builder;
+    private Process process;
+    private boolean restarted;
     private final Thread cleanup;
 
-    private PayaraMicroNode(String name, Path dir, Path logFile, Api api, Process process) {
+    private PayaraMicroNode(String name, Path dir, Path logFile, Api api, ProcessBuilder builder) throws IOException {
         this.name = name;
         this.dir = dir;
         this.logFile = logFile;
         this.api = api;
-        this.process = process;
+        this.builder = builder;
+        this.process = builder.start();
         this.cleanup = new Thread(this::stop, name + "-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
+    }
+
+    /** Starts the process again, once, should Payara itself have failed to boot ({@link PayaraBootFailure}). */
+    private void restartAfterPayaraBootFailure() {
+        if (!restarted && PayaraBootFailure.seenIn(log())) {
+            restarted = true;
+            process = PayaraBootFailure.restart(process, builder, logFile);
+        }
     }
 
     /** Starts a node; {@code properties} are JVM options ({@code -Dname=value}) added after the defaults. */
@@ -98,8 +109,7 @@ final class PayaraMicroNode implements AutoCloseable {
         builder.environment().put("OPT_OUT_TRACKING", "true");
         builder.environment().remove("MODEL_PATH"); // system properties decide, not the caller's environment
         Files.writeString(dir.resolve(name + ".command.txt"), String.join(" ", command) + "\n");
-        return new PayaraMicroNode(name, dir, log, new Api(URI.create("http://127.0.0.1:" + port + "/")),
-                builder.start());
+        return new PayaraMicroNode(name, dir, log, new Api(URI.create("http://127.0.0.1:" + port + "/")), builder);
     }
 
     /**
@@ -110,6 +120,7 @@ final class PayaraMicroNode implements AutoCloseable {
         long deadline = System.nanoTime() + limit.toNanos();
         String last = "no answer";
         while (System.nanoTime() < deadline) {
+            restartAfterPayaraBootFailure();
             assertAlive();
             try {
                 Api.Reply reply = api.get(path, "application/json");
@@ -141,7 +152,26 @@ final class PayaraMicroNode implements AutoCloseable {
      * @return its exit status, or empty while it still runs
      */
     OptionalInt terminate(Duration limit) {
-        process.destroy(); // SIGTERM
+        signalTerm();
+        return awaitExit(limit);
+    }
+
+    /** Sends SIGTERM, as a platform that stops the service does, and returns at once. */
+    void signalTerm() {
+        process.destroy();
+    }
+
+    /** Whether the process still runs. */
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /**
+     * Waits up to {@code limit} for the process to end by itself.
+     *
+     * @return its exit status, or empty while it still runs
+     */
+    OptionalInt awaitExit(Duration limit) {
         try {
             return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS) ? OptionalInt.of(process.exitValue())
                     : OptionalInt.empty();

@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -46,6 +47,8 @@ import org.junit.jupiter.api.Test;
  * request must end within {@link #CLIENT_LIMIT}; a reply, a 503 problem with Retry-After (or a 504
  * problem), a stream ending with its {@code done} event or with an {@code error} event holding a
  * problem are the answers that count. Timing is not asserted; the limits only bound a hang.
+ * Every request of the load is inside the application before the stop; requests sent after it
+ * (one every 100 ms) must end too, and what they met is written to late-requests.txt.
  */
 @Order(10)
 class ShutdownUnderLoadIT {
@@ -66,6 +69,7 @@ class ShutdownUnderLoadIT {
         static final String PROBLEM = "problem";
         static final String OTHER = "other";
         static final String HANG = "hang";
+        static final String REFUSED = "refused";
     }
 
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -95,14 +99,16 @@ class ShutdownUnderLoadIT {
             Api.sleep(5000);
 
             List<CompletableFuture<Outcome>> load = sendLoad(node.api);
-            awaitBusy(node.api);
+            awaitAllAccepted(node.api, load);
             Path reload = deployment.resolve(".reload");
             if (!Files.exists(reload)) {
                 Files.createFile(reload);
             }
             Files.setLastModifiedTime(reload, FileTime.from(Instant.now()));
+            List<Outcome> late = sendLateRequests(node.api, () -> readyCount(node.log()) < 2);
             List<Outcome> outcomes = collect(load);
             assertEveryClientAnswered(outcomes);
+            assertLateRequestsEnded(late);
 
             // the same JVM serves again, through the same native library, once the new deployment is ready
             node.await("health/ready", r -> r.status() == 200 && readyCount(node.log()) >= 2, READY_LIMIT);
@@ -123,11 +129,14 @@ class ShutdownUnderLoadIT {
                 properties("-Dshutdown.drain-seconds=" + drainSeconds))) {
             node.await("health/ready", r -> r.status() == 200, READY_LIMIT);
             List<CompletableFuture<Outcome>> load = sendLoad(node.api);
-            awaitBusy(node.api);
+            awaitAllAccepted(node.api, load);
 
-            OptionalInt exit = node.terminate(Duration.ofSeconds(drainSeconds + 60));
+            node.signalTerm();
+            List<Outcome> late = sendLateRequests(node.api, node::isAlive);
+            OptionalInt exit = node.awaitExit(Duration.ofSeconds(drainSeconds + 60));
             List<Outcome> outcomes = collect(load);
             assertEveryClientAnswered(outcomes);
+            assertLateRequestsEnded(late);
             assertTrue(exit.isPresent(), "the process ended by itself after SIGTERM");
             // 143 = 128 + SIGTERM: the JVM's ordinary end once its shutdown hooks have run
             assertTrue(exit.getAsInt() == 0 || exit.getAsInt() == 143, "exit status " + exit.getAsInt());
@@ -159,11 +168,69 @@ class ShutdownUnderLoadIT {
         return load;
     }
 
-    /** Waits until the engine is full and requests wait: the stop then finds work in flight. */
-    private static void awaitBusy(Api api) {
+    /**
+     * Short requests, one every 100 ms without waiting for the earlier ones, from the stop's start
+     * while {@code stopping} holds (at most two minutes): what clients that are not told of the
+     * stop meet. Each outcome's line in late-requests.txt gives when it was sent (ms after the
+     * stop began, and the wall clock, to read beside the server's log).
+     */
+    private List<Outcome> sendLateRequests(Api api, BooleanSupplier stopping) throws IOException, InterruptedException {
+        List<CompletableFuture<Outcome>> sent = new ArrayList<>();
+        List<String> sentAt = new ArrayList<>();
+        long start = System.nanoTime();
+        long deadline = start + Duration.ofMinutes(2).toNanos();
+        while (stopping.getAsBoolean() && System.nanoTime() < deadline) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(api.base().resolve(Api.INFERENCE))
+                    .timeout(CLIENT_LIMIT)
+                    .header("Content-Type", "application/json")
+                    .header("Accept", "application/json, application/problem+json")
+                    .POST(HttpRequest.BodyPublishers.ofString(SHORT.toString(), StandardCharsets.UTF_8));
+            api.keyHeader().forEach(request::header);
+            sentAt.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms (" + Instant.now() + ")");
+            sent.add(client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
+                    .handle((r, failure) -> failure == null ? classify(false, r)
+                            : new Outcome(false, failure instanceof IOException || failure.getCause() instanceof IOException
+                                    ? Outcome.REFUSED : Outcome.OTHER, failure.toString())));
+            Api.sleep(100);
+        }
+        List<Outcome> late = collect(sent);
+        StringBuilder timeline = new StringBuilder();
+        for (int i = 0; i < late.size(); i++) {
+            Outcome o = late.get(i);
+            timeline.append(sentAt.get(i)).append(' ').append(o.kind())
+                    .append(o.detail() == null ? "" : " " + Api.abbreviate(o.detail())).append('\n');
+        }
+        Files.writeString(dir().resolve("late-requests.txt"), timeline + "--\n", StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
+        return late;
+    }
+
+    /**
+     * A request that comes once the stop began ends: a reply, a problem, no connection, or, once
+     * Payara has begun to stop the application (it marks it unavailable before any application
+     * code hears of the stop), Payara's own refusal (503, and 500 or 404 while the application is
+     * taken down or deployed again). None hangs. In Kubernetes the preStop pause takes the pod out
+     * of the Service before SIGTERM, so that no client should meet those (payara-config/deploy).
+     */
+    private static void assertLateRequestsEnded(List<Outcome> late) {
+        List<Outcome> hung = late.stream().filter(o -> o.kind().equals(Outcome.HANG)).toList();
+        assertTrue(hung.isEmpty(), late.size() + " late requests; hung: " + hung);
+        List<Outcome> wrong = late.stream().filter(o -> o.kind().equals(Outcome.OTHER)
+                && !o.detail().matches("HTTP (503|500|404) .*")).toList();
+        assertTrue(wrong.isEmpty(), late.size() + " late requests; answered otherwise: " + wrong);
+    }
+
+    /**
+     * Waits until the engine is full, requests wait, and every request of the load is inside the
+     * application (running, waiting or answered): the stop then finds all of them in flight. A
+     * request that reaches the server after the stop began is a late one ({@link #sendLateRequests}).
+     */
+    private static void awaitAllAccepted(Api api, List<CompletableFuture<Outcome>> load) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         Map<String, Double> m = api.prometheus();
-        while (!(Api.sample(m, "therapeia_running_sequences") >= 1 && Api.sample(m, "therapeia_queue_depth") >= 1)) {
+        while (!(Api.sample(m, "therapeia_running_sequences") >= 1 && Api.sample(m, "therapeia_queue_depth") >= 1
+                && Api.sample(m, "therapeia_running_sequences") + Api.sample(m, "therapeia_queue_depth")
+                        + load.stream().filter(CompletableFuture::isDone).count() >= load.size())) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("the load never filled the engine: " + m);
             }

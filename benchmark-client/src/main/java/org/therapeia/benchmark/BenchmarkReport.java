@@ -11,11 +11,14 @@ import org.HdrHistogram.Histogram;
 
 /**
  * The numbers of one run. Latency percentiles cover the successful requests (a fast 503 is not a
- * fast reply); failures are counted by status instead. The overhead outside the engine is a
+ * fast reply); failures are counted by status instead. Cache hits and the figures taken from the
+ * engine's times exist only where the API's reply reports them ({@link Api#reportsServerFigures()}):
+ * over OpenAI's API they stay empty (0) and the reports say they were not measured. The overhead outside the engine is a
  * successful cache miss's latency minus its {@code metadata.generation_time}: once as the client
  * measures latency (HTTP, JSON, tokenizer, chat template, queueing, the network) and once as the
  * service does (its {@code latency} field: everything but the network and this client).
  *
+ * @param api              the API the requests spoke
  * @param wallSeconds      from the first request sent to the last one completed
  * @param distinctInputs   how many different requests were among those sent
  * @param errors           failures by status ("503") or kind ("timeout"), sorted
@@ -31,7 +34,7 @@ import org.HdrHistogram.Histogram;
  * @param firstPiece       streamed runs: client-measured time to the first piece of text of the
  *                         successful requests (what a person waits before the reply starts); empty otherwise
  */
-public record BenchmarkReport(Mode mode, URI url, int requests, int concurrency, boolean useCache,
+public record BenchmarkReport(Mode mode, Api api, URI url, int requests, int concurrency, boolean useCache,
         Integer maxNewTokens, long seed, double wallSeconds, int distinctInputs, long successes,
         Map<String, Long> errors, LatencySummary latency, double throughput, long cacheHits, double cacheHitRate,
         double meanTokens, LatencySummary generation, LatencySummary clientOverhead, LatencySummary serverOverhead,
@@ -59,11 +62,11 @@ public record BenchmarkReport(Mode mode, URI url, int requests, int concurrency,
     }
 
     static BenchmarkReport of(BenchmarkOptions options, List<RequestInput> inputs, BenchmarkRunner.RunResult run) {
-        return of(options.mode(), options.url(), options.concurrency(), options.useCache(), options.maxNewTokens(),
-                options.seed(), inputs, run);
+        return of(options.mode(), options.api(), options.url(), options.concurrency(), options.useCache(),
+                options.maxNewTokens(), options.seed(), inputs, run);
     }
 
-    static BenchmarkReport of(Mode mode, URI url, int concurrency, boolean useCache, Integer maxNewTokens, long seed,
+    static BenchmarkReport of(Mode mode, Api api, URI url, int concurrency, boolean useCache, Integer maxNewTokens, long seed,
             List<RequestInput> inputs, BenchmarkRunner.RunResult run) {
         List<RequestOutcome> outcomes = run.outcomes();
         Histogram latency = LatencySummary.newHistogram();
@@ -87,6 +90,9 @@ public record BenchmarkReport(Mode mode, URI url, int requests, int concurrency,
             if (outcome.firstPieceNanos() > 0) {
                 firstPiece.recordValue(outcome.firstPieceNanos());
             }
+            if (!api.reportsServerFigures()) {
+                continue;
+            }
             if (outcome.cacheHit()) {
                 hits++;
                 continue;
@@ -103,7 +109,7 @@ public record BenchmarkReport(Mode mode, URI url, int requests, int concurrency,
             distinct.add(input.key());
         }
         double wallSeconds = run.wallNanos() / 1e9;
-        return new BenchmarkReport(mode, url, outcomes.size(), concurrency, useCache, maxNewTokens, seed, wallSeconds,
+        return new BenchmarkReport(mode, api, url, outcomes.size(), concurrency, useCache, maxNewTokens, seed, wallSeconds,
                 distinct.size(), successes, errors, LatencySummary.of(latency),
                 wallSeconds > 0 ? successes / wallSeconds : 0,
                 hits, successes > 0 ? (double) hits / successes : 0,

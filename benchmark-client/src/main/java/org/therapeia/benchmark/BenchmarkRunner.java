@@ -3,10 +3,6 @@ package org.therapeia.benchmark;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sends the inputs: one after another (sequential), or from C threads each sending its next
@@ -35,47 +31,18 @@ public final class BenchmarkRunner {
 
     static RunResult run(List<RequestInput> inputs, int concurrency, Sender sender, Progress progress)
             throws InterruptedException {
-        if (concurrency < 1) {
-            throw new IllegalArgumentException("concurrency must be at least 1");
-        }
         RequestOutcome[] outcomes = new RequestOutcome[inputs.size()];
         long start = System.nanoTime();
-        if (concurrency == 1) {
-            for (int i = 0; i < inputs.size(); i++) {
-                outcomes[i] = sendSafely(sender, inputs.get(i));
-                progress.completed(outcomes[i]);
-            }
-        } else {
-            AtomicInteger next = new AtomicInteger();
-            int threads = Math.min(concurrency, inputs.size());
-            ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-                Thread t = new Thread(r, "benchmark-sender");
-                t.setDaemon(true);
-                return t;
-            });
-            try {
-                for (int t = 0; t < threads; t++) {
-                    pool.execute(() -> {
-                        for (int i = next.getAndIncrement(); i < inputs.size(); i = next.getAndIncrement()) {
-                            outcomes[i] = sendSafely(sender, inputs.get(i));
-                            progress.completed(outcomes[i]);
-                        }
-                    });
-                }
-                pool.shutdown();
-                // every request has its own timeout, so the pool always drains
-                while (!pool.awaitTermination(1, TimeUnit.MINUTES)) {
-                    Thread.onSpinWait();
-                }
-            } finally {
-                pool.shutdownNow();
-            }
-        }
+        WorkQueue.run(inputs.size(), concurrency, i -> {
+            outcomes[i] = sendSafely(sender, inputs.get(i));
+            progress.completed(outcomes[i]);
+        });
         long wall = System.nanoTime() - start;
         return new RunResult(new ArrayList<>(Arrays.asList(outcomes)), wall);
     }
 
-    private static RequestOutcome sendSafely(Sender sender, RequestInput input) {
+    /** The sender's outcome; a sender that throws (a client bug, not the service) is a {@link RequestOutcome#CLIENT_ERROR}. */
+    static RequestOutcome sendSafely(Sender sender, RequestInput input) {
         long start = System.nanoTime();
         try {
             return sender.send(input);

@@ -1,16 +1,14 @@
 package org.therapeia.benchmark;
 
+import jakarta.json.JsonArray;
 import jakarta.json.JsonException;
-import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
-import jakarta.json.JsonValue;
+import jakarta.json.JsonString;
 import jakarta.json.spi.JsonProvider;
-import jakarta.json.stream.JsonGenerator;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringReader;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -23,24 +21,20 @@ import java.time.Duration;
 import java.util.stream.Stream;
 
 /**
- * Talks to one Therapeia service over HTTP/1.1 ({@link HttpClient}): inference requests, the
- * readiness check and the cache clear. Never throws for what the service answers: every request
- * ends as a {@link RequestOutcome}.
+ * Talks to one Therapeia service over HTTP/1.1 ({@link HttpClient}): inference requests in either
+ * of its APIs ({@link ServiceApi}), the readiness check, the served model's name and the cache
+ * clear. Never throws for what the service answers: every request ends as a {@link RequestOutcome}.
  */
 public final class InferenceClient {
 
-    static final String INFERENCE_PATH = "api/v1/inference";
-    static final String STREAM_PATH = "api/v1/inference/stream";
     static final String READY_PATH = "health/ready";
     static final String CACHE_CLEAR_PATH = "api/v1/cache/clear";
     static final String ADMIN_TOKEN_HEADER = "X-Admin-Token";
-    static final String API_KEY_HEADER = "X-API-Key";
 
     private static final JsonProvider JSON = JsonProvider.provider();
 
     private final HttpClient http;
-    private final URI inference;
-    private final URI stream;
+    private final URI baseUrl;
     private final URI ready;
     private final URI cacheClear;
     private final Duration timeout;
@@ -50,7 +44,7 @@ public final class InferenceClient {
         this(options.url(), options.timeout(), options.apiKey());
     }
 
-    /** @param apiKey sent in {@code X-API-Key} with every inference request; null for a service without one */
+    /** @param apiKey sent with every inference request; null for a service without one */
     public InferenceClient(URI baseUrl, Duration timeout, String apiKey) {
         // HTTP/1.1: the service speaks it, and the default (h2c upgrade) adds a round of headers
         this.http = HttpClient.newBuilder()
@@ -58,58 +52,42 @@ public final class InferenceClient {
                 .connectTimeout(Duration.ofSeconds(10))
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
-        this.inference = baseUrl.resolve(INFERENCE_PATH);
-        this.stream = baseUrl.resolve(STREAM_PATH);
+        this.baseUrl = baseUrl;
         this.ready = baseUrl.resolve(READY_PATH);
         this.cacheClear = baseUrl.resolve(CACHE_CLEAR_PATH);
         this.timeout = timeout;
         this.apiKey = apiKey;
     }
 
-    /** Sends one {@code POST /api/v1/inference} and waits for the whole reply. */
-    public RequestOutcome infer(RequestInput input, boolean useCache, Integer maxNewTokens) {
-        HttpRequest request = post(inference, "application/json", input, useCache, maxNewTokens);
-        long start = System.nanoTime();
-        try {
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-            long latency = System.nanoTime() - start;
-            if (response.statusCode() != 200) {
-                return RequestOutcome.httpError(response.statusCode(), latency);
-            }
-            return parseResponse(response.body(), latency);
-        } catch (HttpTimeoutException e) {
-            return RequestOutcome.failed(0, RequestOutcome.TIMEOUT, System.nanoTime() - start);
-        } catch (IOException e) {
-            return RequestOutcome.failed(0, RequestOutcome.CONNECTION, System.nanoTime() - start);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return RequestOutcome.failed(0, RequestOutcome.CLIENT_ERROR, System.nanoTime() - start);
-        }
-    }
-
     /**
-     * Sends one {@code POST /api/v1/inference/stream} and reads its server-sent events as they
-     * come: the first {@code token} event's arrival is the time to the first piece, the
-     * {@code done} event's data the reply (read as {@link #parseResponse} reads the plain one's).
+     * Sends one inference request in {@code api} and waits for the whole reply; a streamed one is
+     * read as its events come ({@link ServiceApi#readStream}: the time to the first piece).
      */
-    public RequestOutcome inferStreamed(RequestInput input, boolean useCache, Integer maxNewTokens) {
-        HttpRequest request = post(stream, "text/event-stream", input, useCache, maxNewTokens);
+    public RequestOutcome infer(ServiceApi api, RequestInput input, boolean useCache, Integer maxNewTokens,
+                                boolean streamed) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(baseUrl.resolve(api.path(streamed)))
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", api.accept(streamed))
+                .POST(HttpRequest.BodyPublishers.ofString(api.requestBody(input, useCache, maxNewTokens, streamed),
+                        StandardCharsets.UTF_8));
+        if (apiKey != null) {
+            request.header(api.apiKeyHeader(), api.apiKeyValue(apiKey));
+        }
         long start = System.nanoTime();
         try {
-            HttpResponse<Stream<String>> response = http.send(request,
-                    HttpResponse.BodyHandlers.ofLines());
-            try (Stream<String> lines = response.body()) {
-                if (response.statusCode() != 200) {
-                    return RequestOutcome.httpError(response.statusCode(), System.nanoTime() - start);
-                }
-                StreamedReply reply = StreamedReply.read(lines.iterator(), start);
+            if (!streamed) {
+                HttpResponse<String> response = http.send(request.build(),
+                        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
                 long latency = System.nanoTime() - start;
-                if (reply.done() == null) {
-                    return RequestOutcome.failed(200, reply.error() != null ? "stream_error_" + reply.error()
-                            : RequestOutcome.INVALID_RESPONSE, latency);
-                }
-                RequestOutcome outcome = parseResponse(reply.done(), latency);
-                return reply.firstPieceNanos() > 0 ? outcome.withFirstPiece(reply.firstPieceNanos()) : outcome;
+                return response.statusCode() != 200 ? RequestOutcome.httpError(response.statusCode(), latency)
+                        : api.readReply(response.body(), latency);
+            }
+            HttpResponse<Stream<String>> response = http.send(request.build(), HttpResponse.BodyHandlers.ofLines());
+            try (Stream<String> lines = response.body()) {
+                return response.statusCode() != 200
+                        ? RequestOutcome.httpError(response.statusCode(), System.nanoTime() - start)
+                        : api.readStream(lines.iterator(), start);
             }
         } catch (HttpTimeoutException e) {
             return RequestOutcome.failed(0, RequestOutcome.TIMEOUT, System.nanoTime() - start);
@@ -121,17 +99,39 @@ public final class InferenceClient {
         }
     }
 
-    private HttpRequest post(URI uri, String accept, RequestInput input, boolean useCache, Integer maxNewTokens) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
-                .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header("Accept", accept)
-                .POST(HttpRequest.BodyPublishers.ofString(requestBody(input, useCache, maxNewTokens),
-                        StandardCharsets.UTF_8));
+    /**
+     * The served model's id: the first of {@code GET /v1/models} (what OpenAI requests name).
+     *
+     * @throws IllegalStateException saying what the service answered instead
+     */
+    public String servedModel() {
+        HttpRequest.Builder request = HttpRequest.newBuilder(baseUrl.resolve(OpenAiApi.MODELS_PATH))
+                .timeout(Duration.ofSeconds(30)).header("Accept", "application/json").GET();
         if (apiKey != null) {
-            builder.header(API_KEY_HEADER, apiKey);
+            request.header("Authorization", "Bearer " + apiKey);
         }
-        return builder.build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new IllegalStateException(e.getClass().getSimpleName());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("HTTP " + response.statusCode()
+                    + (response.statusCode() == 401 ? " (wrong API key?)" : ""));
+        }
+        try (JsonReader reader = JSON.createReader(new StringReader(response.body()))) {
+            if (reader.readObject().get("data") instanceof JsonArray data && !data.isEmpty()
+                    && data.get(0) instanceof JsonObject model && model.get("id") instanceof JsonString id) {
+                return id.getString();
+            }
+        } catch (JsonException | IllegalStateException e) {
+            // falls through: not a model list
+        }
+        throw new IllegalStateException("not a model list");
     }
 
     /**
@@ -193,48 +193,6 @@ public final class InferenceClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 0;
-        }
-    }
-
-    /** The request body: the seed's fields, plus max_new_tokens when given. */
-    static String requestBody(RequestInput input, boolean useCache, Integer maxNewTokens) {
-        StringWriter out = new StringWriter();
-        try (JsonGenerator json = JSON.createGenerator(out)) {
-            json.writeStartObject();
-            json.write("user_input", input.userInput());
-            json.writeStartArray("conversation_history");
-            for (ChatTurn turn : input.history()) {
-                json.writeStartObject().write("role", turn.role()).write("content", turn.content()).writeEnd();
-            }
-            json.writeEnd();
-            json.write("use_cache", useCache);
-            if (maxNewTokens != null) {
-                json.write("max_new_tokens", maxNewTokens);
-            }
-            json.writeEnd();
-        }
-        return out.toString();
-    }
-
-    /** Reads a 200's body; a body without the contract's fields is an {@link RequestOutcome#INVALID_RESPONSE}. */
-    static RequestOutcome parseResponse(String body, long latencyNanos) {
-        try (JsonReader reader = JSON.createReader(new StringReader(body))) {
-            JsonObject json = reader.readObject();
-            JsonValue hit = json.get("cache_hit");
-            if (hit == null || (hit.getValueType() != JsonValue.ValueType.TRUE
-                    && hit.getValueType() != JsonValue.ValueType.FALSE)
-                    || !(json.get("tokens_generated") instanceof JsonNumber tokens)
-                    || !(json.get("latency") instanceof JsonNumber latency)
-                    || !(json.get("metadata") instanceof JsonObject metadata)
-                    || !(metadata.get("generation_time") instanceof JsonNumber generationTime)) {
-                return RequestOutcome.failed(200, RequestOutcome.INVALID_RESPONSE, latencyNanos);
-            }
-            boolean cacheHit = hit.getValueType() == JsonValue.ValueType.TRUE;
-            double queueTime = metadata.get("queue_time") instanceof JsonNumber queue ? queue.doubleValue() : 0;
-            return RequestOutcome.success(latencyNanos, cacheHit, tokens.intValue(), latency.doubleValue(),
-                    generationTime.doubleValue(), queueTime);
-        } catch (JsonException | IllegalStateException | ClassCastException e) {
-            return RequestOutcome.failed(200, RequestOutcome.INVALID_RESPONSE, latencyNanos);
         }
     }
 }

@@ -25,16 +25,26 @@ final class Progress {
     }
 
     synchronized void completed(RequestOutcome outcome) {
-        done++;
-        if (!outcome.success()) {
-            errors++;
+        advance(1, outcome.success() ? 0 : 1);
+    }
+
+    /** {@code count} requests that will not be sent (a conversation ended by a failed turn): counted as done. */
+    synchronized void notSent(int count) {
+        if (count > 0) {
+            advance(count, 0);
         }
+    }
+
+    private void advance(int count, int failed) {
+        int before = done;
+        done += count;
+        errors += failed;
         if (interactive) {
             out.print("\r" + line());
             if (done == total) {
                 out.println();
             }
-        } else if (done % step == 0 || done == total) {
+        } else if (done / step != before / step || done == total) {
             out.println(line());
         }
         out.flush();

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The report as JSON ({@code --json FILE}): seconds throughout, field names in the seed's style
@@ -22,21 +23,31 @@ public final class ReportJson {
     }
 
     public static void write(BenchmarkReport r, Instant startedAt, Path file) throws IOException {
+        toFile(file, out -> write(r, startedAt, out));
+    }
+
+    /** Writes {@code report} to {@code file} (its directories created), then a newline. */
+    static void toFile(Path file, Consumer<Writer> report) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
         try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            write(r, startedAt, out);
+            report.accept(out);
             out.write('\n');
         }
     }
 
+    /** A generator that indents, as people read the file too. */
+    static JsonGenerator generator(Writer out) {
+        return JSON.createGeneratorFactory(Map.of(JsonGenerator.PRETTY_PRINTING, true)).createGenerator(out);
+    }
+
     public static void write(BenchmarkReport r, Instant startedAt, Writer out) {
-        JsonGenerator json = JSON.createGeneratorFactory(Map.of(JsonGenerator.PRETTY_PRINTING, true))
-                .createGenerator(out);
+        JsonGenerator json = generator(out);
         json.writeStartObject();
         json.write("benchmark", r.mode().word());
+        json.write("api", r.api().word());
         json.write("url", r.url().toString());
         json.write("started_at", startedAt.toString());
         json.write("requests", r.requests());
@@ -59,22 +70,32 @@ public final class ReportJson {
         json.write("request_rate", r.requestRate());
         summary(json, "latency", r.latency());
         summary(json, "time_to_first_piece", r.firstPiece());
-        json.write("cache_hits", r.cacheHits());
-        json.write("cache_hit_rate", r.cacheHitRate());
+        if (r.api().reportsServerFigures()) {
+            json.write("cache_hits", r.cacheHits());
+            json.write("cache_hit_rate", r.cacheHitRate());
+        } else { // not in the API's reply: not measured, rather than 0
+            json.writeNull("cache_hits");
+            json.writeNull("cache_hit_rate");
+        }
         json.write("mean_tokens_generated", r.meanTokens());
-        summary(json, "generation_time", r.generation());
-        json.writeStartObject("overhead_outside_engine");
-        summary(json, "client", r.clientOverhead());
-        summary(json, "server", r.serverOverhead());
-        summary(json, "queue_time", r.queue());
-        json.writeEnd();
+        if (r.api().reportsServerFigures()) {
+            summary(json, "generation_time", r.generation());
+            json.writeStartObject("overhead_outside_engine");
+            summary(json, "client", r.clientOverhead());
+            summary(json, "server", r.serverOverhead());
+            summary(json, "queue_time", r.queue());
+            json.writeEnd();
+        } else {
+            json.writeNull("generation_time");
+            json.writeNull("overhead_outside_engine");
+        }
         json.write("sla_p95_seconds", BenchmarkReport.SLA_P95_SECONDS);
         json.write("meets_sla", r.meetsSla());
         json.writeEnd();
         json.flush();
     }
 
-    private static void summary(JsonGenerator json, String name, LatencySummary s) {
+    static void summary(JsonGenerator json, String name, LatencySummary s) {
         json.writeStartObject(name);
         json.write("count", s.count());
         json.write("p50", s.p50());

@@ -17,7 +17,7 @@ public final class ReportText {
                 : r.requests() + " requests, one at a time";
         line(out, "Therapeia benchmark: %s, %s, cache %s, max_new_tokens %s", r.mode().word(), setting,
                 r.useCache() ? "on" : "off", r.maxNewTokens() == null ? "service default" : r.maxNewTokens());
-        line(out, "Service:          %s", r.url());
+        line(out, "Service:          %s (%s API)", r.url(), r.api() == Api.OPENAI ? "OpenAI" : "seed");
         line(out, "Inputs:           %d distinct of %d (%d messages x %d contexts, Zipf s=%s, seed %d)",
                 r.distinctInputs(), r.requests(), TherapeuticMessages.MESSAGES.size(),
                 TherapeuticMessages.CONTEXTS.size(), trim(MessagePicker.DEFAULT_EXPONENT), r.seed());
@@ -38,11 +38,17 @@ public final class ReportText {
                     f.p50(), f.p95(), f.p99(), f.count());
         }
         line(out, "Errors:           %s", errors(r.errors()));
-        line(out, "Cache hit rate:   %.1f%% (%d of %d successful)", 100 * r.cacheHitRate(), r.cacheHits(),
-                r.successes());
+        if (r.api().reportsServerFigures()) {
+            line(out, "Cache hit rate:   %.1f%% (%d of %d successful)", 100 * r.cacheHitRate(), r.cacheHits(),
+                    r.successes());
+        } else {
+            line(out, "Cache hit rate:   not measured (OpenAI's reply does not say; see therapeia_cache_hits_total)");
+        }
         line(out, "Mean tokens:      %.1f generated per reply", r.meanTokens());
         LatencySummary g = r.generation();
-        if (g.count() > 0) {
+        if (!r.api().reportsServerFigures()) {
+            line(out, "Overhead outside the engine: not measured (OpenAI's reply has no engine times)");
+        } else if (g.count() > 0) {
             line(out, "Engine time (s):  P50 %.3f   P95 %.3f   (metadata.generation_time, %d cache misses)",
                     g.p50(), g.p95(), g.count());
             LatencySummary c = r.clientOverhead();
@@ -67,7 +73,8 @@ public final class ReportText {
         return out.toString();
     }
 
-    private static String errors(Map<String, Long> errors) {
+    /** "none", or "503: 6, timeout: 1". */
+    static String errors(Map<String, Long> errors) {
         if (errors.isEmpty()) {
             return "none";
         }
@@ -80,7 +87,7 @@ public final class ReportText {
         return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
     }
 
-    private static void line(StringBuilder out, String format, Object... args) {
+    static void line(StringBuilder out, String format, Object... args) {
         out.append(String.format(Locale.ROOT, format, args)).append('\n');
     }
 }

@@ -15,9 +15,19 @@ package org.therapeia.benchmark;
  *                             0 when absent)
  * @param firstPieceNanos      streamed requests: from sending the request to the first piece of text
  *                             (the first {@code token} event), measured here; 0 otherwise
+ * @param reply                the reply's text, kept only so that a conversation can send it back as
+ *                             history (never printed); null when not read
+ * @param promptTokens         prompt tokens (the seed's {@code metadata.input_tokens}, OpenAI's
+ *                             {@code usage.prompt_tokens}); -1 when the reply does not say
+ * @param reusedTokens         of those, reused from an earlier request's KV cache rather than computed
+ *                             ({@code metadata.input_tokens_reused}, {@code prompt_tokens_details.cached_tokens});
+ *                             -1 when the reply does not say
+ * @param serverFirstToken     the seed's {@code metadata.time_to_first_token} (seconds from arrival to
+ *                             the first token, measured by the service); 0 when the reply does not say
  */
 public record RequestOutcome(int status, String failure, long latencyNanos, boolean cacheHit, int tokensGenerated,
-        double serverLatency, double generationTime, double queueTime, long firstPieceNanos) {
+        double serverLatency, double generationTime, double queueTime, long firstPieceNanos, String reply,
+        int promptTokens, int reusedTokens, double serverFirstToken) {
 
     public static final String TIMEOUT = "timeout";
     public static final String CONNECTION = "connection";
@@ -34,23 +44,32 @@ public record RequestOutcome(int status, String failure, long latencyNanos, bool
     public static RequestOutcome success(long latencyNanos, boolean cacheHit, int tokensGenerated,
             double serverLatency, double generationTime, double queueTime) {
         return new RequestOutcome(200, null, latencyNanos, cacheHit, tokensGenerated, serverLatency, generationTime,
-                queueTime, 0);
+                queueTime, 0, null, -1, -1, 0);
     }
 
     /** This outcome of a streamed request whose first piece of text came after {@code nanos}. */
     public RequestOutcome withFirstPiece(long nanos) {
         return new RequestOutcome(status, failure, latencyNanos, cacheHit, tokensGenerated, serverLatency,
-                generationTime, queueTime, nanos);
+                generationTime, queueTime, nanos, reply, promptTokens, reusedTokens, serverFirstToken);
+    }
+
+    /**
+     * This outcome with what a conversation needs of its reply: the text to send back, and the
+     * prompt tokens computed and reused (-1 where not reported).
+     */
+    public RequestOutcome withReply(String text, int prompt, int reused, double firstTokenSeconds) {
+        return new RequestOutcome(status, failure, latencyNanos, cacheHit, tokensGenerated, serverLatency,
+                generationTime, queueTime, firstPieceNanos, text, prompt, reused, firstTokenSeconds);
     }
 
     /** Any other HTTP status. */
     public static RequestOutcome httpError(int status, long latencyNanos) {
-        return new RequestOutcome(status, null, latencyNanos, false, 0, 0, 0, 0, 0);
+        return new RequestOutcome(status, null, latencyNanos, false, 0, 0, 0, 0, 0, null, -1, -1, 0);
     }
 
     /** No usable response: {@code failure} says why. */
     public static RequestOutcome failed(int status, String failure, long latencyNanos) {
-        return new RequestOutcome(status, failure, latencyNanos, false, 0, 0, 0, 0, 0);
+        return new RequestOutcome(status, failure, latencyNanos, false, 0, 0, 0, 0, 0, null, -1, -1, 0);
     }
 
     public boolean success() {

@@ -8,9 +8,8 @@ import java.io.StringReader;
 import java.util.Iterator;
 
 /**
- * What a streamed reply's server-sent events said, read line by line as they arrive: the
- * {@code done} event's data, or the status of its {@code error} event, and when the first
- * {@code token} event came.
+ * What the seed API's streamed reply said, read as its events arrive: the {@code done} event's
+ * data, or the status of its {@code error} event, and when the first {@code token} event came.
  *
  * @param done            the done event's data (the plain endpoint's reply object); null without one
  * @param error           the error event's problem status ("504"); null without one
@@ -20,30 +19,21 @@ record StreamedReply(String done, String error, long firstPieceNanos) {
 
     /** Reads events until the stream ends ({@code startNanos} on the {@link System#nanoTime()} scale). */
     static StreamedReply read(Iterator<String> lines, long startNanos) {
-        String name = "message";
-        StringBuilder data = new StringBuilder();
-        String done = null;
-        String error = null;
-        long firstPiece = 0;
-        while (lines.hasNext()) {
-            String line = lines.next();
-            if (line.startsWith("event:")) {
-                name = line.substring(6).strip();
-            } else if (line.startsWith("data:")) {
-                data.append(data.length() > 0 ? "\n" : "").append(line.substring(line.startsWith("data: ") ? 6 : 5));
-            } else if (line.isEmpty()) { // an event ends (a comment line alone carries none)
-                if (name.equals("token") && firstPiece == 0) {
-                    firstPiece = Math.max(1, System.nanoTime() - startNanos);
-                } else if (name.equals("done")) {
-                    done = data.toString();
-                } else if (name.equals("error")) {
-                    error = status(data.toString());
-                }
-                name = "message";
-                data.setLength(0);
+        var heard = new Object() {
+            String done;
+            String error;
+            long firstPiece;
+        };
+        ServerSentEvents.read(lines, (name, data) -> {
+            if (name.equals("token") && heard.firstPiece == 0) {
+                heard.firstPiece = Math.max(1, System.nanoTime() - startNanos);
+            } else if (name.equals("done")) {
+                heard.done = data;
+            } else if (name.equals("error")) {
+                heard.error = status(data);
             }
-        }
-        return new StreamedReply(done, error, firstPiece);
+        });
+        return new StreamedReply(heard.done, heard.error, heard.firstPiece);
     }
 
     private static String status(String problem) {

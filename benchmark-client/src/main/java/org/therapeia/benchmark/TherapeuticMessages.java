@@ -69,6 +69,18 @@ public final class TherapeuticMessages {
                     ChatTurn.assistant("I'm glad you're giving it a try. Putting things into words can make them "
                             + "a little easier to look at. What would you like to start with?")));
 
+    /**
+     * The system prompt every turn of a conversation run sends: the one of
+     * bench/conversation_benchmark.py, so that both run the same workload. Long enough (about 100
+     * tokens) that the part shared by every conversation's prompt is worth reusing.
+     */
+    public static final String SYSTEM_PROMPT = "You are a supportive, non-judgemental listener in a mental-health "
+            + "support service. Reflect what the person says, ask one gentle open question at a time, never "
+            + "diagnose, never give medical advice, and keep replies short and warm. If the person mentions any "
+            + "risk to their safety, encourage them to reach out to local emergency services or a crisis line "
+            + "right away. Respect their pace, and remember that they are the expert on their own life; your role "
+            + "is to help them think, not to decide for them.";
+
     private TherapeuticMessages() {
     }
 }

@@ -64,6 +64,43 @@ class BenchmarkOptionsTest {
     }
 
     @Test
+    void conversationDefaultsAreThoseOfThePythonScript() throws UsageException {
+        BenchmarkOptions o = parse("conversation");
+        assertEquals(Mode.CONVERSATION, o.mode());
+        assertEquals(8, o.conversations());
+        assertEquals(10, o.turns());
+        assertEquals(4, o.concurrency());
+        assertEquals(80, o.requests(), "every turn is a request");
+        assertFalse(o.useCache(), "first turns repeat across conversations: the response cache would answer them");
+    }
+
+    @Test
+    void conversationWithItsOptions() throws UsageException {
+        BenchmarkOptions o = parse("--api", "openai", "conversation", "--conversations", "3", "--turns=5",
+                "--concurrency", "2", "--cache", "on", "--stream", "--max-new-tokens", "16");
+        assertEquals(3, o.conversations());
+        assertEquals(5, o.turns());
+        assertEquals(2, o.concurrency());
+        assertEquals(15, o.requests());
+        assertTrue(o.useCache());
+        assertTrue(o.stream());
+        assertEquals(Api.OPENAI, o.api());
+        assertEquals(16, o.maxNewTokens());
+    }
+
+    @Test
+    void conversationOptionsBelongToTheConversationRun() throws UsageException {
+        assertEquals(0, parse("concurrent").conversations());
+        assertEquals(0, parse("concurrent").turns());
+        assertTrue(error("conversation", "--requests", "10").contains("--conversations x --turns"));
+        assertTrue(error("concurrent", "--turns", "3").contains("--turns applies to the conversation benchmark"));
+        assertTrue(error("sequential", "--conversations", "3")
+                .contains("--conversations applies to the conversation benchmark"));
+        assertTrue(error("conversation", "--turns", "0").contains("at least 1"));
+        assertTrue(error("conversation", "--conversations", "70000", "--turns", "70000").contains("more requests"));
+    }
+
+    @Test
     void equalsFormAndOptionsAfterTheMode() throws UsageException {
         BenchmarkOptions o = parse("concurrent", "--requests=30", "--concurrency=3", "--cache=on", "--url=https://svc");
         assertEquals(30, o.requests());
@@ -107,6 +144,20 @@ class BenchmarkOptionsTest {
     }
 
     @Test
+    void theApiIsTheSeedsUnlessOpenAiIsAskedFor() throws UsageException {
+        assertEquals(Api.SEED, parse("sequential").api());
+        assertNull(parse("sequential").model());
+        BenchmarkOptions openAi = parse("concurrent", "--api", "openai", "--stream");
+        assertEquals(Api.OPENAI, openAi.api());
+        assertNull(openAi.model(), "the served model, asked of the service");
+        assertEquals("therapist", parse("sequential", "--api=openai", "--model", "therapist").model());
+        assertEquals(Api.SEED, parse("sequential", "--api", "seed").api());
+        assertTrue(error("sequential", "--api", "anthropic").contains("seed or openai"));
+        assertTrue(error("sequential", "--model", "m").contains("--api openai"));
+        assertTrue(error("sequential", "--api", "openai", "--model", " ").contains("name a model"));
+    }
+
+    @Test
     void helpReturnsNull() throws UsageException {
         assertNull(parse("--help"));
         assertNull(parse("concurrent", "-h"));
@@ -114,8 +165,8 @@ class BenchmarkOptionsTest {
 
     @Test
     void usageErrorsSayWhatToFix() {
-        assertTrue(error().contains("sequential or concurrent"));
-        assertTrue(error("--requests", "5").contains("sequential or concurrent"));
+        assertTrue(error().contains("sequential, concurrent or conversation"));
+        assertTrue(error("--requests", "5").contains("sequential, concurrent or conversation"));
         assertTrue(error("parallel").contains("unknown command 'parallel'"));
         assertTrue(error("sequential", "concurrent").contains("one mode"));
         assertTrue(error("sequential", "--verbose", "1").contains("unknown option --verbose"));

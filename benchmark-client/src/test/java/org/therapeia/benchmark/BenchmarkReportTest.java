@@ -25,7 +25,7 @@ class BenchmarkReportTest {
 
     private static BenchmarkReport report(List<RequestOutcome> outcomes, long wallNanos) {
         List<RequestInput> inputs = new MessagePicker(1).next(outcomes.size());
-        return BenchmarkReport.of(Mode.CONCURRENT, URL, 4, true, 32, 1, inputs,
+        return BenchmarkReport.of(Mode.CONCURRENT, Api.SEED, URL, 4, true, 32, 1, inputs,
                 new BenchmarkRunner.RunResult(outcomes, wallNanos));
     }
 
@@ -173,5 +173,34 @@ class BenchmarkReportTest {
                 .getJsonNumber("p50").doubleValue());
         assertTrue(json.getBoolean("meets_sla"));
         assertEquals(2.0, json.getJsonNumber("sla_p95_seconds").doubleValue());
+    }
+
+    @Test
+    void overOpenAisApiCacheAndEngineFiguresAreNotMeasured() {
+        List<RequestOutcome> outcomes = List.of(RequestOutcome.success(800 * MS, false, 30, 0, 0),
+                RequestOutcome.success(1200 * MS, false, 50, 0, 0).withFirstPiece(100 * MS),
+                RequestOutcome.httpError(503, MS));
+        BenchmarkReport r = BenchmarkReport.of(Mode.SEQUENTIAL, Api.OPENAI, URL, 1, true, null, 1,
+                new MessagePicker(1).next(outcomes.size()), new BenchmarkRunner.RunResult(outcomes, 2_000 * MS));
+        assertEquals(2, r.successes());
+        assertEquals(40.0, r.meanTokens());
+        assertEquals(2, r.latency().count());
+        assertEquals(1, r.firstPiece().count());
+        assertEquals(0, r.generation().count(), "no engine times in OpenAI's reply");
+        assertEquals(0, r.clientOverhead().count());
+
+        String text = ReportText.render(r);
+        assertTrue(text.contains("(OpenAI API)"), text);
+        assertTrue(text.contains("Cache hit rate:   not measured"), text);
+        assertTrue(text.contains("Overhead outside the engine: not measured"), text);
+        assertTrue(text.contains("Mean tokens:      40.0"), text);
+
+        StringWriter out = new StringWriter();
+        ReportJson.write(r, Instant.parse("2026-01-02T03:04:05Z"), out);
+        JsonObject json = Json.createReader(new StringReader(out.toString())).readObject();
+        assertEquals("openai", json.getString("api"));
+        assertTrue(json.isNull("cache_hit_rate") && json.isNull("cache_hits"), "not measured, rather than 0");
+        assertTrue(json.isNull("generation_time") && json.isNull("overhead_outside_engine"));
+        assertEquals(2, json.getJsonObject("latency").getInt("count"));
     }
 }

@@ -35,4 +35,13 @@ class StreamedReplyTest {
         assertNull(r.done(), "an event without its closing blank line never happened");
         assertEquals(0, r.firstPieceNanos());
     }
+
+    @Test
+    void eventsFollowTheServerSentEventRules() {
+        List<String> heard = new java.util.ArrayList<>();
+        ServerSentEvents.read(List.of(": a comment", "", "event: token", "data:no space", "data:  two", "",
+                "data: [DONE]", "", "data: cut off").iterator(), (name, data) -> heard.add(name + "=" + data));
+        assertEquals(List.of("token=no space\n two", "message=[DONE]"), heard,
+                "a comment alone is no event; data lines join; one space after the colon is dropped");
+    }
 }

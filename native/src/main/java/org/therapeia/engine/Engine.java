@@ -16,6 +16,9 @@ import java.util.List;
  */
 public final class Engine implements AutoCloseable {
 
+    /** The reuse scope of sequences that may reuse any warm prefix, and leave theirs to anyone. */
+    public static final long SHARED_SCOPE = 0;
+
     private final Object lock = new Object();
     private final EngineOptions options;
     private long handle; // guarded by lock; 0 once closed
@@ -36,7 +39,7 @@ public final class Engine implements AutoCloseable {
         }
         NativeLibrary.load();
         long handle = NativeEngine.create(options.modelDir().toString(), options.dtype(), options.device(),
-                options.maxSlots(), options.maxContext(), options.threads());
+                options.maxSlots(), options.maxContext(), options.threads(), options.prefixCache());
         if (handle == 0) {
             throw new EngineException("native engine for " + options.modelDir() + " was not created");
         }
@@ -55,12 +58,23 @@ public final class Engine implements AutoCloseable {
      *                         does not fit the context, or invalid sampling parameters
      */
     public long add(int[] promptIds, SamplingParams params) {
+        return add(promptIds, params, SHARED_SCOPE);
+    }
+
+    /**
+     * Queues a sequence that reuses warm KV only from sequences of the same {@code reuseScope}: a
+     * keyed hash of who sent it (an API key, say), so that the time to its first token says nothing
+     * about other clients' prompts. {@link #SHARED_SCOPE} reuses any warm prefix.
+     *
+     * @see #add(int[], SamplingParams)
+     */
+    public long add(int[] promptIds, SamplingParams params, long reuseScope) {
         requireArgument(promptIds, "promptIds");
         requireArgument(params, "params");
         synchronized (lock) {
             return NativeEngine.add(live(), promptIds, params.maxNewTokens(), params.temperature(), params.topK(),
                     params.topP(), params.repetitionPenalty(), params.frequencyPenalty(), params.presencePenalty(),
-                    params.seed());
+                    params.seed(), reuseScope);
         }
     }
 
@@ -77,7 +91,10 @@ public final class Engine implements AutoCloseable {
         return List.of(events);
     }
 
-    /** Removes a waiting or running sequence and frees its slot; unknown or finished ids are ignored. */
+    /**
+     * Removes a waiting or running sequence and frees its slot, which keeps the KV computed so far
+     * (with the prefix cache on); unknown or finished ids are ignored.
+     */
     public void cancel(long sequenceId) {
         synchronized (lock) {
             NativeEngine.cancel(live(), sequenceId);

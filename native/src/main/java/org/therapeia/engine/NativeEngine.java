@@ -14,21 +14,24 @@ final class NativeEngine {
 
     /** Loads a model; returns the handle that {@link #destroy} frees. */
     static native long create(String modelDir, String dtype, String device, int maxSlots, int maxContext,
-                              int threads);
+                              int threads, boolean prefixCache);
 
     static native void destroy(long handle);
 
     /** Queues a sequence; returns its id. */
     static native long add(long handle, int[] promptIds, int maxNewTokens, double temperature, int topK,
                            double topP, double repetitionPenalty, double frequencyPenalty,
-                           double presencePenalty, long seed);
+                           double presencePenalty, long seed, long reuseScope);
 
     /** One scheduler step: one event per sequence that produced a token or failed. */
     static native StepEvent[] step(long handle);
 
     static native void cancel(long handle, long sequenceId);
 
-    /** waiting, running, freeSlots, totalSlots, maxContext, vocabSize, steps, lastBatchSize, tokensGenerated. */
+    /**
+     * waiting, running, freeSlots, totalSlots, maxContext, vocabSize, steps, lastBatchSize, tokensGenerated,
+     * warmSlots, warmTokens, promptTokensReused, promptTokensComputed.
+     */
     static native long[] stats(long handle);
 
     /** Full forward pass without the KV cache: logits [T * V], row-major. */

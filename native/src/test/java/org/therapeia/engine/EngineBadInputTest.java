@@ -164,7 +164,7 @@ class EngineBadInputTest {
                 () -> Engine.open(EngineOptions.defaults(Fixtures.model(MODEL)).withDtype("int8"))), "int8");
         assertNames(assertThrows(EngineException.class,
                 () -> Engine.open(EngineOptions.defaults(Fixtures.model(MODEL)).withDevice("tpu"))), "tpu");
-        assertNames(assertThrows(EngineException.class, () -> NativeEngine.create(null, "float32", "cpu", 1, 0, 1)),
+        assertNames(assertThrows(EngineException.class, () -> NativeEngine.create(null, "float32", "cpu", 1, 0, 1, true)),
                 "modelDir");
     }
 

@@ -10,6 +10,9 @@ import org.therapeia.safety.SafetyReport;
  *
  * @param generationTime  seconds from admission to the engine to the last token (0 on a cache hit)
  * @param inputTokens     prompt tokens after the chat template and history trimming
+ * @param inputTokensReused leading prompt tokens whose KV the engine reused from an earlier request
+ *                        (the previous turn of the conversation; the prefix cache) instead of
+ *                        computing them (0 on a cache hit)
  * @param timeToFirstToken seconds from arrival to the first generated token (0 on a cache hit)
  * @param queueTime       seconds spent waiting for an engine slot
  * @param historyMessages history messages that fitted the prompt
@@ -19,13 +22,16 @@ import org.therapeia.safety.SafetyReport;
  * @param safety          the request's crisis-signal level and the resources the reply carries
  */
 @Schema(name = "InferenceMetadata")
-@JsonbPropertyOrder({"generation_time", "input_tokens", "time_to_first_token", "queue_time", "history_messages",
+@JsonbPropertyOrder({"generation_time", "input_tokens", "input_tokens_reused", "time_to_first_token", "queue_time", "history_messages",
         "finish_reason", "model", "safety"})
 public record InferenceMetadata(
         @Schema(name = "generation_time", description = "Seconds spent generating (0 on a cache hit).")
         @JsonbProperty("generation_time") double generationTime,
         @Schema(name = "input_tokens", description = "Prompt tokens.")
         @JsonbProperty("input_tokens") int inputTokens,
+        @Schema(name = "input_tokens_reused", description = "Prompt tokens reused from an earlier request's KV "
+                + "cache (the prefix cache) rather than computed.")
+        @JsonbProperty("input_tokens_reused") int inputTokensReused,
         @Schema(name = "time_to_first_token", description = "Seconds from arrival to the first generated token.")
         @JsonbProperty("time_to_first_token") double timeToFirstToken,
         @Schema(name = "queue_time", description = "Seconds waiting for an engine slot.")
@@ -43,6 +49,6 @@ public record InferenceMetadata(
     /** Metadata without a safety report (for callers that build one outside the safety layer). */
     public InferenceMetadata(double generationTime, int inputTokens, double timeToFirstToken, double queueTime,
                              int historyMessages, String finishReason, String model) {
-        this(generationTime, inputTokens, timeToFirstToken, queueTime, historyMessages, finishReason, model, null);
+        this(generationTime, inputTokens, 0, timeToFirstToken, queueTime, historyMessages, finishReason, model, null);
     }
 }

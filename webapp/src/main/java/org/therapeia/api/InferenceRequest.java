@@ -62,7 +62,11 @@ public record InferenceRequest(
         @JsonbProperty("stop") List<String> stop,
         @Schema(description = "The person's locale (BCP 47, e.g. en-GB): picks the crisis resources; "
                 + "default: Accept-Language, else safety.resources.default-locale.", nullable = true)
-        @JsonbProperty("locale") String locale) {
+        @JsonbProperty("locale") String locale,
+        @Schema(name = "cache_salt", description = "Who may reuse this request's prompt prefix (KV cache) "
+                + "when prefix_cache.scope is isolated: only requests with the same cache_salt (without one, "
+                + "none). Never stored or logged; only a keyed hash of it reaches the engine.", nullable = true)
+        @JsonbProperty("cache_salt") String cacheSalt) {
 
     public InferenceRequest {
         conversationHistory = conversationHistory == null ? List.of() : List.copyOf(conversationHistory);
@@ -74,7 +78,7 @@ public record InferenceRequest(
                             boolean useCache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
                             Double repetitionPenalty, Long seed) {
         this(userInput, conversationHistory, systemPrompt, useCache, maxNewTokens, temperature, topP, topK,
-                repetitionPenalty, seed, null, null, List.of(), null);
+                repetitionPenalty, seed, null, null, List.of(), null, null);
     }
 
     /** Without penalties and stop strings. */
@@ -82,7 +86,7 @@ public record InferenceRequest(
                             boolean useCache, Integer maxNewTokens, Double temperature, Double topP, Integer topK,
                             Double repetitionPenalty, Long seed, String locale) {
         this(userInput, conversationHistory, systemPrompt, useCache, maxNewTokens, temperature, topP, topK,
-                repetitionPenalty, seed, null, null, List.of(), locale);
+                repetitionPenalty, seed, null, null, List.of(), locale, null);
     }
 
     /** Without a locale. */
@@ -91,13 +95,19 @@ public record InferenceRequest(
                             Double repetitionPenalty, Long seed, Double frequencyPenalty, Double presencePenalty,
                             List<String> stop) {
         this(userInput, conversationHistory, systemPrompt, useCache, maxNewTokens, temperature, topP, topK,
-                repetitionPenalty, seed, frequencyPenalty, presencePenalty, stop, null);
+                repetitionPenalty, seed, frequencyPenalty, presencePenalty, stop, null, null);
     }
 
     /** This request with {@code fallback} (an Accept-Language header) as its locale when it names none. */
     public InferenceRequest withDefaultLocale(String fallback) {
         return locale != null || fallback == null ? this : new InferenceRequest(userInput, conversationHistory,
                 systemPrompt, useCache, maxNewTokens, temperature, topP, topK, repetitionPenalty, seed,
-                frequencyPenalty, presencePenalty, stop, fallback);
+                frequencyPenalty, presencePenalty, stop, fallback, cacheSalt);
+    }
+
+    /** This request with {@code salt} as its cache_salt (null: none). */
+    public InferenceRequest withCacheSalt(String salt) {
+        return new InferenceRequest(userInput, conversationHistory, systemPrompt, useCache, maxNewTokens, temperature,
+                topP, topK, repetitionPenalty, seed, frequencyPenalty, presencePenalty, stop, locale, salt);
     }
 }

@@ -89,7 +89,7 @@ public class InferenceRequestReader {
         return new InferenceRequest(userInput, history, systemPrompt, useCache == null || useCache,
                 maxNewTokens == null ? null : maxNewTokens.intValue(), sampling.temperature(), sampling.topP(),
                 sampling.topK(), sampling.repetitionPenalty(), sampling.seed(), sampling.frequencyPenalty(),
-                sampling.presencePenalty(), sampling.stop(), locale);
+                sampling.presencePenalty(), sampling.stop(), locale, optionalText(json, "cache_salt"));
     }
 
     private List<ChatMessage> history(JsonObject json) {

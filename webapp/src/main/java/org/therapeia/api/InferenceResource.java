@@ -12,27 +12,20 @@ import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Providers;
 import java.io.InputStream;
-import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
-import org.therapeia.inference.GenerationTimeoutException;
 import org.therapeia.inference.InferenceService;
 
 /**
  * {@code POST /api/v1/inference}: reads and validates the body, hands it to
  * {@link InferenceService}, and answers when the generation completes, holding no request
- * thread meanwhile. It has a deadline of its own ({@link InferenceService#replyDeadline()}): a
- * reply still missing then is answered 504 and its generation given up, so that no client waits
- * forever, whatever happens behind.
+ * thread meanwhile, with a deadline of its own ({@link PlainReplies}).
  */
 @Path("api/v1/inference")
 @RequestScoped
@@ -47,7 +40,7 @@ public class InferenceResource {
     InferenceService service;
 
     @Inject
-    RepliesInFlight replies;
+    PlainReplies replies;
 
     @Context
     Providers providers;
@@ -81,38 +74,7 @@ public class InferenceResource {
     public void infer(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                       @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
-        Runnable written = replies.begin();
-        // taken now: a failure that ends a drained generation is answered while Jersey shuts down,
-        // when resume(Throwable) was seen answered by Payara as an HTML 500 instead of the problem
-        ExceptionMapper<Throwable> problems = providers.getExceptionMapper(Throwable.class);
-        Duration deadline = service.replyDeadline();
-        response.setTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
-        try {
-            InferenceRequest request = reader.read(body)
-                    .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage));
-            CompletableFuture<InferenceResponse> pending = service.infer(request, arrival);
-            response.setTimeoutHandler(late -> {
-                late.resume(new GenerationTimeoutException(deadline)); // first: the cancellation must not answer
-                pending.cancel(false);
-                written.run();
-            });
-            pending.whenComplete((reply, failure) -> {
-                try {
-                    if (failure != null) {
-                        response.resume(problems.toResponse(failure));
-                    } else {
-                        response.resume(reply);
-                    }
-                } finally {
-                    written.run();
-                }
-            });
-        } catch (RuntimeException e) {
-            try {
-                response.resume(e);
-            } finally {
-                written.run();
-            }
-        }
+        replies.answer(response, providers, () -> service.infer(reader.read(body)
+                .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage)), arrival), reply -> reply);
     }
 }

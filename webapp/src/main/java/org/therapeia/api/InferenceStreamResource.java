@@ -15,16 +15,12 @@ import jakarta.ws.rs.ext.Providers;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.io.InputStream;
-import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
-import org.therapeia.inference.GenerationTimeoutException;
 import org.therapeia.inference.InferenceService;
 import org.therapeia.metrics.ServiceMetrics;
 
@@ -35,8 +31,8 @@ import org.therapeia.metrics.ServiceMetrics;
  * response as the plain endpoint, not a stream. A client that disconnects frees its engine slot,
  * or its place in the queue (noticed at the first write after it left: a token, or the notice,
  * about once a second, that its request still waits). Like the plain endpoint, the stream has a
- * deadline of its own ({@link InferenceService#replyDeadline()}): a reply still missing then ends
- * with a 504 error event, so that no stream stays open forever.
+ * deadline of its own ({@link StreamedReplies}): a reply still missing then ends with a 504 error
+ * event, so that no stream stays open forever.
  */
 @Path("api/v1/inference/stream")
 @RequestScoped
@@ -54,7 +50,7 @@ public class InferenceStreamResource {
     ServiceMetrics metrics;
 
     @Inject
-    RepliesInFlight replies;
+    StreamedReplies streams;
 
     @Context
     Providers providers;
@@ -83,23 +79,13 @@ public class InferenceStreamResource {
     public void stream(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                        @Context SseEventSink sink, @Context Sse sse) {
         long arrival = System.nanoTime();
-        Runnable written = replies.begin();
-        CompletableFuture<InferenceResponse> reply;
-        ReplyEvents events;
-        try {
+        streams.answer(() -> {
             InferenceRequest request = reader.read(body)
                     .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage));
             ExceptionMapper<Throwable> mapper = providers.getExceptionMapper(Throwable.class);
-            events = new ReplyEvents(sink, sse, failure -> (Problem) mapper.toResponse(failure).getEntity(), metrics);
-            reply = service.infer(request, arrival, events::text);
-        } catch (RuntimeException refused) { // answered as a problem, not a stream
-            written.run();
-            throw refused;
-        }
-        events.cancelsOnDisconnect(reply);
-        reply.whenComplete((r, failure) -> events.finish(r, failure).whenComplete((closed, e) -> written.run()));
-        Duration deadline = service.replyDeadline();
-        CompletableFuture.delayedExecutor(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                .execute(() -> reply.completeExceptionally(new GenerationTimeoutException(deadline)));
+            ReplyEvents events = new ReplyEvents(sink, sse, failure -> (Problem) mapper.toResponse(failure).getEntity(),
+                    metrics);
+            return new StreamedReplies.Started(events, service.infer(request, arrival, events::text));
+        });
     }
 }

@@ -10,6 +10,7 @@ import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.therapeia.engine.EngineException;
@@ -53,8 +54,22 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
 
     @Override
     public Response toResponse(Throwable thrown) {
+        return rendered(OpenAiError.isOpenAiPath(uri), thrown);
+    }
+
+    /**
+     * How the failures of the request being answered are rendered, decided now, on its thread (a
+     * problem, or under {@code /v1/} OpenAI's error body): a generation's failure is answered
+     * later, on another thread, where the request's path can no longer be read.
+     */
+    public Function<Throwable, Response> forThisRequest() {
+        boolean openAi = OpenAiError.isOpenAiPath(uri);
+        return thrown -> rendered(openAi, thrown);
+    }
+
+    private Response rendered(boolean openAi, Throwable thrown) {
         Response problem = problemResponse(thrown);
-        return OpenAiError.isOpenAiPath(uri) ? OpenAiError.response(problem) : problem;
+        return openAi ? OpenAiError.response(problem) : problem;
     }
 
     /** The problem response for {@code thrown}, whatever the path (streams render it themselves). */

@@ -4,8 +4,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.eclipse.microprofile.config.Config;
 
 /**
@@ -28,10 +30,13 @@ public class InferenceConfig {
     // model and engine
     private Path modelPath;
     private Optional<String> modelId;
+    private List<String> modelAliases;
     private String device;
     private String dtype;
     private int batchSize;
     private int engineThreads;
+    private boolean prefixCacheEnabled;
+    private PrefixCacheScope prefixCacheScope;
     private boolean useCache;
     private boolean useFlashAttention;
     private boolean compileModel;
@@ -84,10 +89,14 @@ public class InferenceConfig {
     public InferenceConfig(Config config) {
         modelPath = Path.of(string(config, "model.path"));
         modelId = config.getOptionalValue("model.id", String.class).map(String::strip).filter(s -> !s.isEmpty());
+        modelAliases = config.getOptionalValues("model.aliases", String.class).orElse(List.of()).stream()
+                .map(String::strip).filter(s -> !s.isEmpty()).distinct().toList();
         device = string(config, "device");
         dtype = string(config, "dtype");
         batchSize = integer(config, "batch_size", v -> v >= 1, "at least 1");
         engineThreads = integer(config, "engine.threads", v -> v >= 0, "0 (the CPUs the process may use) or more");
+        prefixCacheEnabled = config.getValue("prefix_cache.enabled", Boolean.class);
+        prefixCacheScope = PrefixCacheScope.parse(string(config, "prefix_cache.scope"));
         useCache = config.getValue("use_cache", Boolean.class);
         useFlashAttention = config.getValue("use_flash_attention", Boolean.class);
         compileModel = config.getValue("compile_model", Boolean.class);
@@ -176,6 +185,19 @@ public class InferenceConfig {
         });
     }
 
+    /**
+     * The names a request may give for the served model: {@link #modelId()} first, then
+     * {@code model.aliases} (each once).
+     */
+    public List<String> servedModelNames() {
+        return Stream.concat(Stream.of(modelId()), modelAliases.stream()).distinct().toList();
+    }
+
+    /** Whether {@code name} is the served model's id or one of its aliases (exactly, as OpenAI compares). */
+    public boolean servesModel(String name) {
+        return servedModelNames().contains(name);
+    }
+
     /** {@code cpu}, {@code cuda} or {@code cuda:N}. */
     public String device() {
         return device;
@@ -187,6 +209,16 @@ public class InferenceConfig {
     }
 
     /** Sequences decoded together: the engine's KV cache slots. */
+    /** Whether the engine keeps finished sequences' KV for later prompts with the same prefix. */
+    public boolean prefixCacheEnabled() {
+        return prefixCacheEnabled;
+    }
+
+    /** Whose warm prefixes a request may reuse. */
+    public PrefixCacheScope prefixCacheScope() {
+        return prefixCacheScope;
+    }
+
     public int batchSize() {
         return batchSize;
     }

@@ -3,6 +3,7 @@ package org.therapeia.config;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -33,6 +34,13 @@ public class SafetyConfig {
     private Duration webhookTimeout;
     private int webhookRetries;
     private Optional<String> webhookToken;
+    private Optional<Path> guardModelPath;
+    private String guardDevice;
+    private String guardDtype;
+    private int guardThreads;
+    private Duration guardTimeout;
+    private int guardBatchSize;
+    private int guardMaxContextLength;
 
     /** For the CDI proxy only. */
     protected SafetyConfig() {
@@ -64,6 +72,17 @@ public class SafetyConfig {
         webhookRetries = integer(config, "safety.webhook.retries", 0);
         webhookToken = config.getOptionalValue("safety.webhook.token", String.class).map(String::strip)
                 .filter(s -> !s.isEmpty());
+        guardModelPath = config.getOptionalValue("safety.guard.model-path", String.class).map(String::strip)
+                .filter(s -> !s.isEmpty()).map(Path::of);
+        // the guard runs beside the main model unless told otherwise: same device, dtype and CPU budget
+        guardDevice = config.getOptionalValue("safety.guard.device", String.class).map(String::strip)
+                .filter(s -> !s.isEmpty()).orElseGet(() -> required(config, "device"));
+        guardDtype = config.getOptionalValue("safety.guard.dtype", String.class).map(String::strip)
+                .filter(s -> !s.isEmpty()).orElseGet(() -> required(config, "dtype"));
+        guardThreads = integer(config, "engine.threads", 0);
+        guardTimeout = Duration.ofMillis(integer(config, "safety.guard.timeout-ms", 1));
+        guardBatchSize = integer(config, "safety.guard.batch-size", 1);
+        guardMaxContextLength = integer(config, "safety.guard.max-context-length", 256);
     }
 
     private static URI webhookUri(String value) {
@@ -177,5 +196,40 @@ public class SafetyConfig {
     /** Sent as {@code Authorization: Bearer} to the webhook, if set. */
     public Optional<String> webhookToken() {
         return webhookToken;
+    }
+
+    /** The guard model's folder (Llama Guard 3 or Qwen3Guard-Gen), if one decides together with the rules. */
+    public Optional<Path> guardModelPath() {
+        return guardModelPath;
+    }
+
+    /** The guard's device: {@code safety.guard.device}, else the main model's {@code device}. */
+    public String guardDevice() {
+        return guardDevice;
+    }
+
+    /** The guard's dtype: {@code safety.guard.dtype}, else the main model's {@code dtype}. */
+    public String guardDtype() {
+        return guardDtype;
+    }
+
+    /** Intra-op threads of the guard's engine thread: the main model's {@code engine.threads}. */
+    public int guardThreads() {
+        return guardThreads;
+    }
+
+    /** Longest a request waits for the guard's verdict; past it the rules decide alone (counted). */
+    public Duration guardTimeout() {
+        return guardTimeout;
+    }
+
+    /** Conversations the guard judges together (its engine's KV cache slots). */
+    public int guardBatchSize() {
+        return guardBatchSize;
+    }
+
+    /** Tokens of the guard's prompt and verdict; older turns are left out of a longer conversation. */
+    public int guardMaxContextLength() {
+        return guardMaxContextLength;
     }
 }

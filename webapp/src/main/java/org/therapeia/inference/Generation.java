@@ -9,7 +9,9 @@ package org.therapeia.inference;
  * @param queueNanos        submitted to admitted into the engine
  * @param firstTokenNanos   submitted to first token
  * @param generationNanos   admitted to last token
+ * @param promptTokensReused leading prompt tokens whose KV the engine reused from a warm slot (an
+ *                          earlier turn) instead of computing them
  */
 public record Generation(int[] tokens, boolean stoppedByEos, long queueNanos, long firstTokenNanos,
-                         long generationNanos) {
+                         long generationNanos, int promptTokensReused) {
 }

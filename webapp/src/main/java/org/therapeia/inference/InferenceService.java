@@ -51,6 +51,7 @@ public class InferenceService {
     private LatencyTracker tracker;
     private ServiceMetrics metrics;
     private SafetyService safety;
+    private final ReuseScopes reuseScopes = new ReuseScopes();
 
     protected InferenceService() {
     }
@@ -88,20 +89,28 @@ public class InferenceService {
      */
     public CompletableFuture<InferenceResponse> infer(InferenceRequest request, long arrivalNanos,
                                                       Consumer<String> pieces) {
+        return infer(request, SamplingDefaults.SERVICE, arrivalNanos, pieces);
+    }
+
+    /**
+     * Answers {@code request} as {@link #infer(InferenceRequest, long, Consumer)} does, with the
+     * sampling parameters it leaves out taken as {@code defaults} says.
+     */
+    public CompletableFuture<InferenceResponse> infer(InferenceRequest request, SamplingDefaults defaults,
+                                                      long arrivalNanos, Consumer<String> pieces) {
         LoadedModel model = runtime.ready();
         String basePrompt = request.systemPrompt() != null ? request.systemPrompt() : config.defaultSystemPrompt();
         List<ChatMessage> history = request.conversationHistory();
         // safety first: graded before the cache and the model (level >= 2: no cache, resources, addendum)
-        Screening screening = safety.screen(request.userInput(), history.stream()
-                .filter(m -> ChatMessage.USER.equals(m.role())).map(ChatMessage::content).toList(),
-                request.locale(), history.isEmpty());
+        Screening screening = safety.screen(request.userInput(), history, request.locale(), history.isEmpty());
         String systemPrompt = safety.systemPrompt(screening, basePrompt);
         String prefix = safety.prefix(screening);
         // resources (level 3 and 4) and the disclosure arrive before the first token, in the same stream
         Consumer<String> out = pieces == null ? null : new PrefixedPieces(prefix, pieces);
         List<ChatMessage> window = history.subList(Math.max(0, history.size() - config.contextWindow()),
                 history.size());
-        SamplingParams params = samplingParams(request);
+        SamplingParams params = samplingParams(request,
+                defaults == SamplingDefaults.MODEL_THEN_SERVICE ? model.samplingDefaults() : ModelSamplingDefaults.NONE);
 
         boolean useCache = config.enableResponseCache() && request.useCache() && safety.cacheAllowed(screening);
         CacheKey key = null;
@@ -132,7 +141,8 @@ public class InferenceService {
                 : new StreamingDecoder(model.tokenizer()::decode, sink == null ? piece -> { } : sink, executor(),
                         stops);
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
-                config.requestTimeout(), decoder == null ? TokenListener.NONE : decoder);
+                config.requestTimeout(), reuseScopes.of(config.prefixCacheScope(), request.cacheSalt()),
+                decoder == null ? TokenListener.NONE : decoder);
         // handleAsync, not thenApplyAsync: a failed generation must also leave the engine thread
         // before anyone hears of it (a failure skips thenApplyAsync's executor)
         CompletableFuture<InferenceResponse> reply = generation.handleAsync((g, failure) -> {
@@ -202,7 +212,8 @@ public class InferenceService {
         metrics.requestCompleted(latency, false);
         metrics.generationSpeed(g.tokens().length, g.generationNanos());
         return new InferenceResponse(reply, latency / NANOS, false, tokens.length,
-                new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.firstTokenNanos() / NANOS,
+                new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.promptTokensReused(),
+                        g.firstTokenNanos() / NANOS,
                         g.queueNanos() / NANOS, prompt.historyMessages(), finishReason, model.modelId(),
                         safety.report(screening)));
     }
@@ -229,20 +240,24 @@ public class InferenceService {
         tracker.record(latency);
         metrics.requestCompleted(latency, true);
         return new InferenceResponse(prefix + reply.response(), latency / NANOS, true, reply.tokensGenerated(),
-                new InferenceMetadata(0.0, reply.inputTokens(), 0.0, 0.0, reply.historyMessages(),
+                new InferenceMetadata(0.0, reply.inputTokens(), 0, 0.0, 0.0, reply.historyMessages(),
                         reply.finishReason(), model.modelId(), safety.report(screening)));
     }
 
-    /** The request's overrides over the configured defaults; a sampled request without a seed gets a random one. */
-    SamplingParams samplingParams(InferenceRequest r) {
-        double temperature = r.temperature() != null ? r.temperature() : config.temperature();
+    /**
+     * The request's overrides over {@code model}'s defaults ({@link ModelSamplingDefaults#NONE} for
+     * none) over the configured ones; a sampled request without a seed gets a random one.
+     */
+    SamplingParams samplingParams(InferenceRequest r, ModelSamplingDefaults model) {
+        double temperature = r.temperature() != null ? r.temperature() : model.temperature(config.temperature());
         long seed = r.seed() != null ? r.seed() : temperature == 0 ? 0 : ThreadLocalRandom.current().nextLong();
         return new SamplingParams(
                 r.maxNewTokens() != null ? r.maxNewTokens() : config.maxNewTokens(),
                 temperature,
-                r.topK() != null ? r.topK() : config.topK(),
-                r.topP() != null ? r.topP() : config.topP(),
-                r.repetitionPenalty() != null ? r.repetitionPenalty() : config.repetitionPenalty(),
+                r.topK() != null ? r.topK() : model.topK(config.topK()),
+                r.topP() != null ? r.topP() : model.topP(config.topP()),
+                r.repetitionPenalty() != null ? r.repetitionPenalty()
+                        : model.repetitionPenalty(config.repetitionPenalty()),
                 r.frequencyPenalty() != null ? r.frequencyPenalty() : 0.0,
                 r.presencePenalty() != null ? r.presencePenalty() : 0.0,
                 seed);

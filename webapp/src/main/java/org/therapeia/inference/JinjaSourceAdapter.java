@@ -13,6 +13,9 @@ import java.util.regex.Pattern;
  *       the whole expression to {@code n}; Jinjava binds {@code n=messages|length} and then
  *       subtracts. Each keyword argument's value is put in parentheses.</li>
  *   <li>{@code xs[::-1]}: Jinjava has no slice step; rewritten as {@code (xs|reverse)}.</li>
+ *   <li>{@code ({"S1": ...})}: a dictionary literal in grouping parentheses is a dictionary to
+ *       jinja2, while Jinjava makes it something a loop yields whole, once (Llama Guard 3 1B sets
+ *       its hazard categories so). The parentheses are dropped; a call's are kept.</li>
  * </ul>
  * Text outside tags and string literals are left alone.
  */
@@ -40,6 +43,7 @@ final class JinjaSourceAdapter {
             if (!macro) {
                 adapted = parenthesiseKeywordArguments(adapted);
             }
+            adapted = unwrapGroupedDictionaries(adapted);
             out.append(m.group(1)).append(adapted).append(m.group(3));
             last = m.end();
         }
@@ -75,6 +79,79 @@ final class JinjaSourceAdapter {
             }
         }
         return out.toString();
+    }
+
+    /** {@code ({...})} to {@code {...}} where the parentheses group rather than call, at any depth. */
+    static String unwrapGroupedDictionaries(String expr) {
+        StringBuilder out = new StringBuilder(expr.length());
+        int n = expr.length();
+        int i = 0;
+        while (i < n) {
+            char c = expr.charAt(i);
+            if (c == '\'' || c == '"') {
+                int end = endOfString(expr, i);
+                out.append(expr, i, end);
+                i = end;
+                continue;
+            }
+            if (c == '(' && !followsCallee(out)) {
+                int open = skipSpaces(expr, i + 1);
+                int close = open < n && expr.charAt(open) == '{' ? matchingClose(expr, open) : -1;
+                int paren = close < 0 ? -1 : skipSpaces(expr, close + 1);
+                if (paren >= 0 && paren < n && expr.charAt(paren) == ')') {
+                    out.append(unwrapGroupedDictionaries(expr.substring(open, close + 1)));
+                    i = paren + 1;
+                    continue;
+                }
+            }
+            out.append(c);
+            i++;
+        }
+        return out.toString();
+    }
+
+    /** Whether a '(' after {@code before} opens a call's arguments ({@code f(}, {@code x.y(}, {@code g()(}). */
+    private static boolean followsCallee(CharSequence before) {
+        int j = before.length() - 1;
+        while (j >= 0 && before.charAt(j) == ' ') {
+            j--;
+        }
+        if (j < 0) {
+            return false;
+        }
+        char c = before.charAt(j);
+        return Character.isLetterOrDigit(c) || c == '_' || c == ')' || c == ']';
+    }
+
+    private static int skipSpaces(String s, int from) {
+        int i = from;
+        while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** The index of the bracket closing the one at {@code open}, strings skipped; -1 when there is none. */
+    private static int matchingClose(String s, int open) {
+        int depth = 0;
+        int i = open;
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c == '\'' || c == '"') {
+                i = endOfString(s, i);
+                continue;
+            }
+            if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if (c == ')' || c == ']' || c == '}') {
+                depth--;
+                if (depth == 0) {
+                    return i;
+                }
+            }
+            i++;
+        }
+        return -1;
     }
 
     /** '=' at {@code at} is {@code name=} and not part of ==, !=, <=, >=. */

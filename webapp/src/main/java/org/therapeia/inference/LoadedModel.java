@@ -6,7 +6,8 @@ package org.therapeia.inference;
  *
  * @param maxContext  tokens per sequence the engine allows (config max_context_length, capped by the model)
  * @param fingerprint the model's identity in cache keys ({@link ModelFingerprint}), not its folder name
+ * @param samplingDefaults what its generation_config.json sets ({@link SamplingDefaults#MODEL_THEN_SERVICE})
  */
 public record LoadedModel(String modelId, PromptBuilder promptBuilder, Tokenizer tokenizer, Scheduler scheduler,
-                          int maxContext, String fingerprint) {
+                          int maxContext, String fingerprint, ModelSamplingDefaults samplingDefaults) {
 }

@@ -64,12 +64,11 @@ public class ModelRuntime {
     protected ModelRuntime() {
     }
 
+    /**
+     * @param listener in the container the service's metrics (the one bean that listens to the
+     *                 scheduler); tests pass their own, and give threads to {@link #load(ThreadFactory)}
+     */
     @Inject
-    public ModelRuntime(InferenceConfig config, org.therapeia.metrics.ServiceMetrics listener) {
-        this(config, (SchedulerListener) listener);
-    }
-
-    /** Outside a container (tests): no metrics, threads from {@link #load(ThreadFactory)}. */
     public ModelRuntime(InferenceConfig config, SchedulerListener listener) {
         this.config = config;
         this.listener = listener;
@@ -98,15 +97,17 @@ public class ModelRuntime {
                     return;
                 }
                 engine = Engine.open(new EngineOptions(config.modelPath(), config.dtype(), config.device(),
-                        config.batchSize(), config.maxContextLength(), config.engineThreads()));
+                        config.batchSize(), config.maxContextLength(), config.engineThreads(),
+                        config.prefixCacheEnabled()));
                 int maxContext = (int) Math.min(config.maxContextLength(), engine.stats().maxContext());
                 // read after the engine accepted the files: they are known to be well formed
                 fingerprint = ModelFingerprint.of(config.modelPath(), config.dtype(), config.device(), maxContext);
+                ModelSamplingDefaults samplingDefaults = ModelSamplingDefaults.load(config.modelPath());
                 Scheduler scheduler = new Scheduler(engine, config.batchSize(), config.queueCapacity(), threads,
                         System::nanoTime, listener).start();
                 loaded = new LoadedModel(config.modelId(),
                         new PromptBuilder(template, tokenizer, config.contextWindow()), tokenizer, scheduler,
-                        maxContext, fingerprint);
+                        maxContext, fingerprint, samplingDefaults);
                 state = State.WARMING_UP;
             }
             String shortFingerprint = fingerprint.substring(0, 12);

@@ -117,11 +117,21 @@ public final class Scheduler implements AutoCloseable {
      */
     public CompletableFuture<Generation> submit(int[] promptIds, SamplingParams params, Duration timeout,
                                                 TokenListener listener) {
+        return submit(promptIds, params, timeout, Engine.SHARED_SCOPE, listener);
+    }
+
+    /**
+     * Queues a generation as {@link #submit(int[], SamplingParams, Duration, TokenListener)} does,
+     * that reuses warm KV only from generations of the same {@code reuseScope} (see
+     * {@link Engine#add(int[], SamplingParams, long)}).
+     */
+    public CompletableFuture<Generation> submit(int[] promptIds, SamplingParams params, Duration timeout,
+                                                long reuseScope, TokenListener listener) {
         if (!accepting) {
             throw new SchedulerClosedException();
         }
         long now = clock.getAsLong();
-        Job job = new Job(promptIds.clone(), params, now, now + timeout.toNanos(), timeout, listener);
+        Job job = new Job(promptIds.clone(), params, reuseScope, now, now + timeout.toNanos(), timeout, listener);
         if (!queue.offer(job)) {
             throw new QueueFullException(queueCapacity);
         }
@@ -290,6 +300,8 @@ public final class Scheduler implements AutoCloseable {
             }
             if (job.tokens.isEmpty()) {
                 job.firstTokenNanos = end;
+                job.promptTokensReused = event.promptTokensReused();
+                listener.onPromptTokens(job.promptTokensReused, job.promptIds.length - job.promptTokensReused);
                 listener.onFirstToken(end - job.submittedNanos);
             }
             job.tokens.add(event.token());
@@ -341,7 +353,7 @@ public final class Scheduler implements AutoCloseable {
             return;
         }
         try {
-            job.sequenceId = engine.add(job.promptIds, job.params);
+            job.sequenceId = engine.add(job.promptIds, job.params, job.reuseScope);
         } catch (EngineException e) {
             job.future.completeExceptionally(e);
             return;
@@ -414,6 +426,7 @@ public final class Scheduler implements AutoCloseable {
     private static final class Job {
         final int[] promptIds;
         final SamplingParams params;
+        final long reuseScope;
         final long submittedNanos;
         final long deadlineNanos;
         final Duration timeout;
@@ -424,11 +437,13 @@ public final class Scheduler implements AutoCloseable {
         long sequenceId = -1;
         long admittedNanos;
         long firstTokenNanos;
+        int promptTokensReused;
 
-        Job(int[] promptIds, SamplingParams params, long submittedNanos, long deadlineNanos, Duration timeout,
-            TokenListener listener) {
+        Job(int[] promptIds, SamplingParams params, long reuseScope, long submittedNanos, long deadlineNanos,
+            Duration timeout, TokenListener listener) {
             this.promptIds = promptIds;
             this.params = params;
+            this.reuseScope = reuseScope;
             this.submittedNanos = submittedNanos;
             this.deadlineNanos = deadlineNanos;
             this.timeout = timeout;
@@ -466,7 +481,7 @@ public final class Scheduler implements AutoCloseable {
 
         Generation result(long endNanos, boolean stoppedByEos) {
             return new Generation(tokens.toArray(), stoppedByEos, admittedNanos - submittedNanos,
-                    firstTokenNanos - submittedNanos, endNanos - admittedNanos);
+                    firstTokenNanos - submittedNanos, endNanos - admittedNanos, promptTokensReused);
         }
     }
 

@@ -9,6 +9,10 @@ public interface SchedulerListener {
     /** A sequence's first token came {@code nanos} after it was submitted. */
     void onFirstToken(long nanos);
 
+    /** A sequence's first token came: of its prompt, {@code reused} tokens came from a warm slot, {@code computed} were prefilled. */
+    default void onPromptTokens(int reused, int computed) {
+    }
+
     /** Why a waiting request left the queue without reaching the engine. */
     enum DropReason {
         /** its deadline (request.timeout) passed while it waited */

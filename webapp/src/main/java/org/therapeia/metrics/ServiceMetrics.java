@@ -28,6 +28,9 @@ import org.therapeia.inference.SchedulerListener;
 @ApplicationScoped
 public class ServiceMetrics implements SchedulerListener {
 
+    private static final String PROMPT_TOKENS = "Prompt tokens of generations that reached their first token: "
+            + "reused from a warm KV cache slot (an earlier turn of the conversation) or computed; the prefix "
+            + "cache's hit rate is reused / (reused + computed)";
     private static final String QUEUE_DROPPED = "Requests dropped from the queue before their prefill, never taking "
             + "an engine slot: their deadline passed while they waited, or their caller gave them up (a client gone)";
 
@@ -48,6 +51,8 @@ public class ServiceMetrics implements SchedulerListener {
     private Counter abandoned;
     private Counter droppedPastDeadline;
     private Counter droppedCancelled;
+    private Counter promptTokensReused;
+    private Counter promptTokensComputed;
     private final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
 
     protected ServiceMetrics() {
@@ -81,6 +86,10 @@ public class ServiceMetrics implements SchedulerListener {
                 new Tag("reason", "deadline"));
         droppedCancelled = registry.counter(meta("therapeia_queue_dropped", QUEUE_DROPPED),
                 new Tag("reason", "cancelled"));
+        promptTokensReused = registry.counter(meta("therapeia_prompt_tokens", PROMPT_TOKENS),
+                new Tag("source", "reused"));
+        promptTokensComputed = registry.counter(meta("therapeia_prompt_tokens", PROMPT_TOKENS),
+                new Tag("source", "computed"));
         cacheHits = registry.counter(meta("therapeia_cache_hits", "Response cache hits"));
         cacheMisses = registry.counter(meta("therapeia_cache_misses", "Response cache misses"));
         cacheRejected = registry.counter(meta("therapeia_cache_rejected",
@@ -92,6 +101,9 @@ public class ServiceMetrics implements SchedulerListener {
         gauge("therapeia_kv_slots_in_use", "KV cache slots in use",
                 s -> s.stats().totalSlots() - s.stats().freeSlots());
         gauge("therapeia_kv_slots_total", "KV cache slots", s -> s.stats().totalSlots());
+        gauge("therapeia_kv_slots_warm", "Free KV cache slots still holding an earlier sequence's KV (the prefix "
+                + "cache; overwritten when a sequence needs the slot)", s -> s.stats().warmSlots());
+        gauge("therapeia_kv_warm_tokens", "Tokens held by warm KV cache slots", s -> s.stats().warmTokens());
         // one gauge in [0, 1] for inference gateways' KV-cache scorers (vLLM's kv_cache_usage_perc)
         registry.gauge(meta("therapeia_kv_cache_usage_ratio", "Fraction of KV cache slots in use, 0 to 1"), runtime,
                 r -> {
@@ -127,6 +139,12 @@ public class ServiceMetrics implements SchedulerListener {
         if (generationNanos > 0) {
             tokensPerSecond.update(Math.round(tokens * 1e9 / generationNanos));
         }
+    }
+
+    @Override
+    public void onPromptTokens(int reused, int computed) {
+        promptTokensReused.inc(reused);
+        promptTokensComputed.inc(computed);
     }
 
     public void cacheLookup(boolean hit) {

@@ -45,11 +45,12 @@ public final class ConversationAssessor {
      * @param earlierMessages the person's earlier messages, oldest first (the model's are not read)
      */
     public Assessment assess(String message, List<String> earlierMessages) {
-        return assess(message, earlierMessages, System.nanoTime() + Long.MAX_VALUE / 2);
+        return assess(message, earlierMessages, ThreadCpuClock.now() + Long.MAX_VALUE / 2);
     }
 
     /**
-     * As {@link #assess(String, List)}, given up past {@code deadlineNanos} ({@link System#nanoTime()}).
+     * As {@link #assess(String, List)}, given up past {@code deadlineNanos} ({@link ThreadCpuClock#now()}
+     * of this thread).
      *
      * @throws DeadlineText.Expired when the deadline passes first
      */

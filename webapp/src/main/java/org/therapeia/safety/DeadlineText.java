@@ -1,9 +1,9 @@
 package org.therapeia.safety;
 
 /**
- * A message's text that refuses to be read past a deadline: the regular expressions of the rule
- * files read through it, so that no input, however crafted, holds a request thread longer than
- * the detector's time limit (the caller then fails safe).
+ * A message's text that refuses to be read past a deadline in CPU time ({@link ThreadCpuClock}):
+ * the regular expressions of the rule files read through it, so that no input, however crafted,
+ * holds a request thread longer than the detector's time limit (the caller then fails safe).
  */
 final class DeadlineText implements CharSequence {
 
@@ -18,7 +18,7 @@ final class DeadlineText implements CharSequence {
     private final long deadlineNanos;
     private int reads;
 
-    /** @param deadlineNanos a {@link System#nanoTime()} value */
+    /** @param deadlineNanos a {@link ThreadCpuClock#now()} value of the thread that reads */
     DeadlineText(String text, long deadlineNanos) {
         this.text = text;
         this.deadlineNanos = deadlineNanos;
@@ -26,7 +26,7 @@ final class DeadlineText implements CharSequence {
 
     @Override
     public char charAt(int index) {
-        if ((++reads & 0xFFF) == 0 && System.nanoTime() - deadlineNanos > 0) {
+        if ((++reads & 0xFFF) == 0 && ThreadCpuClock.now() - deadlineNanos > 0) {
             throw new Expired();
         }
         return text.charAt(index);

@@ -18,14 +18,14 @@ import java.util.stream.Collectors;
  * ago I ...", unless something says it is back) makes it distress at most; a nearer third-person
  * subject ("my friend says she wants to die") makes it concern for someone else (risk, or
  * imminent when it is happening now); a topic, story or quotation frame ("an essay on suicide
- * prevention") drops it, except for method-seeking; idioms and hyperbole ("this homework is
+ * prevention", or the quoted words of a question about them) drops it, except for method-seeking; idioms and hyperbole ("this homework is
  * killing me") are blanked out before matching; laughter ("kms lol") turns flippant phrasings
  * into distress. Method-adjacent phrasings count only where the message or the conversation
  * already shows distress or a recent loss.
  */
 public final class RuleDetector {
 
-    private static final Pattern LEET = Pattern.compile("(?<=\\p{L})[0134@$](?=\\p{L})");
+    private static final Pattern LEET = Pattern.compile("(?<=\\p{L})[0134@$!|](?=\\p{L})");
     private static final Pattern ELONGATED = Pattern.compile("(\\p{L})\\1{2,}");
     private static final Pattern SPACES = Pattern.compile("[ \\t\\u00a0]+");
     private static final Pattern SENTENCE_END = Pattern.compile("[.!?\\n]+");
@@ -61,7 +61,8 @@ public final class RuleDetector {
     }
 
     /**
-     * The signals in one message, given up past {@code deadlineNanos} ({@link System#nanoTime()}).
+     * The signals in one message, given up past {@code deadlineNanos} ({@link ThreadCpuClock#now()} of
+     * this thread).
      *
      * @throws DeadlineText.Expired when the deadline passes first
      */
@@ -142,13 +143,23 @@ public final class RuleDetector {
         String matched = text.substring(start, end);
 
         if (!rule.topicProof() && set.topic.matcher(sentence).find()
-                && (set.topic.matcher(clause).find() || !set.firstPerson.matcher(clause).find())) {
+                && (set.topic.matcher(clause).find() || !set.firstPerson.matcher(clause).find()
+                    || quoted(sentence, start - sentenceStart, end - sentenceStart))) {
             return null;
         }
         boolean negated = negated(set, beforeInClause);
         boolean past = set.past.matcher(sentence).find() && !set.recurrence.matcher(sentence).find();
         AtRisk atRisk = rule.atRisk() != null ? rule.atRisk() : subject(set, text, sentenceStart, start, matched);
         return new Hit(rule, negated, past, atRisk);
+    }
+
+    /**
+     * Whether the match lies inside double quotes in its sentence: with a topic frame around it,
+     * the words are mentioned ("someone commented "kms", what does that mean?"), not said.
+     */
+    private static boolean quoted(String sentence, int start, int end) {
+        long before = sentence.substring(0, start).chars().filter(c -> c == '"').count();
+        return before % 2 == 1 && sentence.indexOf('"', end) >= 0;
     }
 
     /** A negation cue among the last words before the match in its clause, pseudo-negations ("not sure") aside. */
@@ -224,7 +235,7 @@ public final class RuleDetector {
 
     /**
      * Lower case, compatibility forms folded (full-width letters, ligatures), typographic quotes
-     * made plain, digits and signs inside words read as letters ("k1ll", "d!e" aside), letters
+     * made plain, digits and signs inside words read as letters ("k1ll", "d!e", "k!ll"), letters
      * stretched for emphasis shortened ("diiiie", "sooo").
      */
     static String normalise(String text) {
@@ -236,6 +247,7 @@ public final class RuleDetector {
             case "1" -> "i";
             case "3" -> "e";
             case "4", "@" -> "a";
+            case "!", "|" -> "i";
             default -> "s";
         });
         t = ELONGATED.matcher(t).replaceAll(m -> {

@@ -81,6 +81,16 @@ public class SafetyMetrics {
         detectorMicros.update(TimeUnit.NANOSECONDS.toMicros(nanos));
     }
 
+    /**
+     * A guard-model verdict the request did without (the rules decided alone): {@code timeout},
+     * {@code failed} (the generation or the prompt failed), {@code unreadable} (not a documented
+     * answer) or {@code unavailable} (not loaded, or its load failed).
+     */
+    public void guardError(String reason) {
+        counter("therapeia_safety_guard_errors", "Guard-model verdicts missing (the rules decided alone), by reason",
+                new Tag("reason", reason)).inc();
+    }
+
     /** A webhook delivery's outcome: delivered or failed (after its retries). */
     public void webhook(String outcome) {
         counter("therapeia_safety_webhook", "Operator webhook deliveries by outcome",

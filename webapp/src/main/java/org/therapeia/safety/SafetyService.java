@@ -1,9 +1,13 @@
 package org.therapeia.safety;
 
 import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
 import jakarta.enterprise.concurrent.ManagedExecutorService;
+import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -12,11 +16,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.therapeia.api.ChatMessage;
 import org.therapeia.config.SafetyConfig;
+import org.therapeia.inference.GenerationTimeoutException;
 
 /**
  * The crisis-signal layer in front of the cache and the model: grades each request
@@ -24,6 +36,11 @@ import org.therapeia.config.SafetyConfig;
  * records what was done ({@link #replied}): metrics, one content-free audit record, and at level
  * 3 or more the operator webhook. A detection that fails or runs over its time limit makes the
  * request level 2 (fail safe): no cache, resources appended, and an answer all the same.
+ *
+ * <p>With a guard model configured ({@code safety.guard.model-path}) the guard judges the
+ * conversation on its own engine while the rules read it, and the higher level wins; a guard that
+ * is not loaded, fails, answers out of format or is late ({@code safety.guard.timeout-ms}) leaves
+ * the rules to decide alone, counted in {@code therapeia_safety_guard_errors_total{reason}}.
  */
 @ApplicationScoped
 public class SafetyService {
@@ -34,19 +51,29 @@ public class SafetyService {
     @Resource
     private ManagedExecutorService managedExecutor;
 
+    @Resource
+    private ManagedThreadFactory managedThreadFactory;
+
     private SafetyConfig config;
     private SafetyMetrics metrics;
     private ConversationAssessor assessor;
     private ResourceDirectory directory;
     private WebhookNotifier webhook;
+    private SafetyGuard guard;
 
     protected SafetyService() {
     }
 
     @Inject
     public SafetyService(SafetyConfig config, SafetyMetrics metrics) {
+        this(config, metrics, new SafetyGuard(config));
+    }
+
+    /** With a guard whose life the caller may have begun (tests load it before the first request). */
+    SafetyService(SafetyConfig config, SafetyMetrics metrics, SafetyGuard guard) {
         this.config = config;
         this.metrics = metrics;
+        this.guard = guard;
     }
 
     @PostConstruct
@@ -63,6 +90,21 @@ public class SafetyService {
         }
     }
 
+    /**
+     * At deployment: creates this service (an application-scoped bean is otherwise made at its
+     * first use), so that the resource check's warning comes at start, and starts loading the
+     * guard model, if one is configured, on its own thread.
+     */
+    void onStart(@Observes @Initialized(ApplicationScoped.class) Object event) {
+        guard.start(threads());
+    }
+
+    /** Closes the guard model, if one was loaded. */
+    @PreDestroy
+    public void stop() {
+        guard.close();
+    }
+
     /** What is wrong with the enabled crisis resource tables today (empty: nothing). */
     public List<String> resourceProblems() {
         return directory.problems(LocalDate.now(ZoneOffset.UTC), config.resourcesMaxAgeDays());
@@ -71,16 +113,24 @@ public class SafetyService {
     /**
      * Grades a request before the cache and the model.
      *
-     * @param earlierUserMessages the person's earlier messages in the conversation, oldest first
-     * @param languageTag         the request's locale ({@code locale} field or Accept-Language), or null
-     * @param firstReply          the request has no history
+     * @param history     the conversation so far, oldest first: the rules read the person's messages,
+     *                    a guard model the recent turns of both sides
+     * @param languageTag the request's locale ({@code locale} field or Accept-Language), or null
+     * @param firstReply  the request has no history
      */
-    public Screening screen(String message, List<String> earlierUserMessages, String languageTag,
-                            boolean firstReply) {
+    public Screening screen(String message, List<ChatMessage> history, String languageTag, boolean firstReply) {
+        // the guard first: it generates on its own engine thread while the rules read on this one
+        GuardModel guardModel = guard.ready().orElse(null);
+        if (guard.configured() && guardModel == null) {
+            metrics.guardError("unavailable");
+        }
+        long guardDeadline = System.nanoTime() + config.guardTimeout().toNanos();
+        CompletableFuture<GuardVerdict> guardVerdict = guardModel == null ? null : ask(guardModel, message, history);
         long start = System.nanoTime();
         Assessment assessment;
         try {
-            assessment = assessor.assess(message, earlierUserMessages, start + config.detectorTimeout().toNanos());
+            assessment = assessor.assess(message, history.stream().filter(m -> ChatMessage.USER.equals(m.role()))
+                    .map(ChatMessage::content).toList(), ThreadCpuClock.now() + config.detectorTimeout().toNanos());
         } catch (RuntimeException | StackOverflowError e) {
             // never the exception's text: a pattern error could quote what it was matching
             LOG.log(Level.WARNING, "crisis-signal detection failed ({0}); the request is treated as level 2",
@@ -89,7 +139,49 @@ public class SafetyService {
             assessment = Assessment.failSafe();
         }
         metrics.detection(System.nanoTime() - start);
-        return new Screening(UUID.randomUUID().toString(), assessment, directory.resolve(languageTag), firstReply);
+        String detector = DETECTOR;
+        if (guardVerdict != null) {
+            Optional<GuardVerdict> verdict = await(guardVerdict, guardDeadline);
+            if (verdict.isPresent()) {
+                assessment = assessment.withGuard(verdict.get());
+                detector = DETECTOR + "+" + guardModel.format().id();
+            }
+        }
+        return new Screening(UUID.randomUUID().toString(), assessment, directory.resolve(languageTag), firstReply,
+                detector);
+    }
+
+    private CompletableFuture<GuardVerdict> ask(GuardModel guardModel, String message, List<ChatMessage> history) {
+        try {
+            return guardModel.judge(GuardConversation.of(history, message, config.historyTurns()),
+                    config.guardTimeout());
+        } catch (RuntimeException e) { // a prompt too long for the guard, a queue full, a guard closing
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** The guard's verdict, or empty (counted, by reason) when there is none by {@code deadline}. */
+    private Optional<GuardVerdict> await(CompletableFuture<GuardVerdict> verdict, long deadline) {
+        String reason;
+        try {
+            return Optional.of(verdict.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            verdict.cancel(false);
+            reason = "timeout";
+        } catch (ExecutionException e) {
+            reason = e.getCause() instanceof GuardOutputUnreadableException ? "unreadable"
+                    : e.getCause() instanceof GenerationTimeoutException ? "timeout" : "failed";
+        } catch (CancellationException e) {
+            reason = "failed";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            verdict.cancel(false);
+            reason = "failed";
+        }
+        // the reason only: a failure's message could quote the conversation or the guard's answer
+        LOG.log(Level.FINE, "no guard verdict ({0}); the rules decide alone", reason);
+        metrics.guardError(reason);
+        return Optional.empty();
     }
 
     /** Whether the response cache may be read and written for this request. */
@@ -179,7 +271,7 @@ public class SafetyService {
         if (notify) {
             actions.add("webhook");
         }
-        SafetyEvent event = new SafetyEvent(s.eventId(), Instant.now(), a, DETECTOR, assessor.detectorVersion(),
+        SafetyEvent event = new SafetyEvent(s.eventId(), Instant.now(), a, s.detector(), assessor.detectorVersion(),
                 actions, s.resources().locale(), modelId);
         SafetyAudit.record(event);
         if (notify) {
@@ -205,6 +297,10 @@ public class SafetyService {
         }
         return new SafetyReport(a.level().value(), a.level().label(),
                 a.categories().stream().map(Category::id).toList(), resources);
+    }
+
+    private ThreadFactory threads() {
+        return managedThreadFactory != null ? managedThreadFactory : Thread::new;
     }
 
     private Executor executor() {

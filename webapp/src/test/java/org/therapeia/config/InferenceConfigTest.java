@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,19 @@ class InferenceConfigTest {
         assertEquals("default-model", c.modelId());
         assertFalse(c.adminToken().isPresent());
         assertFalse(c.apiKey().isPresent(), "no API key by default: the inference endpoints are open");
+        assertTrue(c.prefixCacheEnabled());
+        assertEquals(PrefixCacheScope.SHARED, c.prefixCacheScope());
+    }
+
+    @Test
+    void prefixCacheSettings() {
+        InferenceConfig c = TestConfig.inference(Map.of("PREFIX_CACHE_ENABLED", "false",
+                "PREFIX_CACHE_SCOPE", "Isolated"));
+        assertFalse(c.prefixCacheEnabled());
+        assertEquals(PrefixCacheScope.ISOLATED, c.prefixCacheScope());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TestConfig.inference(Map.of("PREFIX_CACHE_SCOPE", "everyone")));
+        assertTrue(e.getMessage().contains("prefix_cache.scope"), e.getMessage());
     }
 
     @Test
@@ -63,6 +77,23 @@ class InferenceConfigTest {
         assertEquals(64, c.maxNewTokens());
         assertEquals("s3cret", c.adminToken().orElseThrow());
         assertEquals("k3y", c.apiKey().orElseThrow());
+    }
+
+    @Test
+    void theModelIsServedUnderItsIdAndItsAliases() {
+        InferenceConfig plain = TestConfig.inference(Map.of());
+        assertEquals(List.of("default-model"), plain.servedModelNames());
+        assertTrue(plain.servesModel("default-model"));
+        assertFalse(plain.servesModel("Default-Model"), "compared exactly, as OpenAI does");
+
+        InferenceConfig aliased = TestConfig.inference(Map.of("MODEL_ID", "qwen3-8b",
+                "MODEL_ALIASES", " gpt-4o-mini , therapist,,qwen3-8b,therapist"));
+        assertEquals(List.of("qwen3-8b", "gpt-4o-mini", "therapist"), aliased.servedModelNames(),
+                "the id first, then each alias once");
+        assertTrue(aliased.servesModel("gpt-4o-mini"));
+        assertTrue(aliased.servesModel("therapist"));
+        assertFalse(aliased.servesModel("default-model"));
+        assertFalse(aliased.servesModel(""));
     }
 
     @Test

@@ -87,6 +87,15 @@ class ChatTemplateTest {
     }
 
     @Test
+    void aDictionaryInGroupingParenthesesIsADictionary() {
+        // as Llama Guard 3 1B sets its categories
+        ChatTemplate chat = new ChatTemplate("{%- set c = ( {\"S1\": \"a.\", \"S2\": \"(b).\"} ) -%}"
+                + "{%- for k in c -%}{{ k + ': ' + c[k] + ';' }}{%- endfor -%}"
+                + "{{ ({'y': 1})['y'] }}{{ [({'z': 2})]|length }}", "", "");
+        assertEquals("S1: a.;S2: (b).;11", chat.render(List.of(), false));
+    }
+
+    @Test
     void strftimeNowIsRegistered() {
         ChatTemplate chat = new ChatTemplate("{{ strftime_now('%Y') }}", "", "");
         String year = chat.render(List.of(), false);

@@ -36,6 +36,7 @@ import org.therapeia.cache.CacheKey;
 import org.therapeia.cache.CachedReply;
 import org.therapeia.cache.ResponseCache;
 import org.therapeia.config.InferenceConfig;
+import org.therapeia.engine.SamplingParams;
 import org.therapeia.metrics.LatencyTracker;
 import org.therapeia.metrics.ServiceMetrics;
 import org.therapeia.config.SafetyConfig;
@@ -107,6 +108,10 @@ class InferenceServiceTest {
 
         @Override
         public void onFirstToken(long nanos) {
+        }
+
+        @Override
+        public void onPromptTokens(int reused, int computed) {
         }
     }
 
@@ -345,5 +350,24 @@ class InferenceServiceTest {
         InferenceResponse r = infer(new InferenceRequest("and now?", history, null, false, 4, 0.0, null, null, null,
                 null));
         assertEquals(8, r.metadata().historyMessages());
+    }
+
+    @Test
+    void leftOutSamplingParametersComeFromTheModelThenTheConfiguration() {
+        ModelSamplingDefaults model = new ModelSamplingDefaults(0.0, 0.5, null, 1.3);
+        SamplingParams fromModel = service.samplingParams(request("x", false, null, null), model);
+        assertEquals(0.0, fromModel.temperature());
+        assertEquals(0.5, fromModel.topP());
+        assertEquals(config.topK(), fromModel.topK(), "left out by the model too: the configuration's");
+        assertEquals(1.3, fromModel.repetitionPenalty());
+
+        SamplingParams asked = service.samplingParams(new InferenceRequest("x", List.of(), null, false, null, 0.9, 0.8,
+                7, 1.0, 5L), model);
+        assertEquals(List.of(0.9, 0.8, 7, 1.0), List.of(asked.temperature(), asked.topP(), asked.topK(),
+                asked.repetitionPenalty()), "the request's own values win");
+
+        SamplingParams seedApi = service.samplingParams(request("x", false, null, null), ModelSamplingDefaults.NONE);
+        assertEquals(List.of(config.temperature(), config.topP(), config.topK(), config.repetitionPenalty()),
+                List.of(seedApi.temperature(), seedApi.topP(), seedApi.topK(), seedApi.repetitionPenalty()));
     }
 }

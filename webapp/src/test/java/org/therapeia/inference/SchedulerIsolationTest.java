@@ -101,7 +101,7 @@ class SchedulerIsolationTest {
     }
 
     private static Engine open(Path model) {
-        return Engine.open(new EngineOptions(model, "float32", "cpu", 4, 0, 1));
+        return Engine.open(new EngineOptions(model, "float32", "cpu", 4, 0, 1, true));
     }
 
     private static Scheduler start(Engine engine) {

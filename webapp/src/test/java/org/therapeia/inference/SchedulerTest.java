@@ -49,7 +49,7 @@ class SchedulerTest {
 
     @BeforeEach
     void open() {
-        engine = Engine.open(new EngineOptions(Fixtures.tinyLlama(), "float32", "cpu", 4, 64, 1));
+        engine = Engine.open(new EngineOptions(Fixtures.tinyLlama(), "float32", "cpu", 4, 64, 1, true));
     }
 
     @AfterEach

@@ -1,5 +1,7 @@
 package org.therapeia.safety;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Counts what the safety layer reports, without a MetricRegistry (none outside the container). */
@@ -10,6 +12,8 @@ public class NoSafetyMetrics extends SafetyMetrics {
     public final AtomicInteger replacedReplies = new AtomicInteger();
     public final AtomicInteger errors = new AtomicInteger();
     public final AtomicInteger webhooks = new AtomicInteger();
+    /** Guard verdicts missing, by reason. */
+    public final Map<String, Integer> guardErrors = new ConcurrentHashMap<>();
 
     @Override
     public void register() {
@@ -37,6 +41,11 @@ public class NoSafetyMetrics extends SafetyMetrics {
 
     @Override
     public void detection(long nanos) {
+    }
+
+    @Override
+    public void guardError(String reason) {
+        guardErrors.merge(reason, 1, Integer::sum);
     }
 
     @Override

@@ -73,6 +73,28 @@ class RuleDetectorTest {
     }
 
     @Test
+    void signsInsideWordsAndDroppedLettersAreRead() {
+        assertTrue(level("I want to k!ll myself").atLeast(Level.RISK));
+        assertTrue(level("thinkin bout killin myself").atLeast(Level.RISK));
+        assertTrue(level("i want to end my lfie").atLeast(Level.RISK));
+        assertFalse(level("I want to dye my hair blue").atLeast(Level.RISK));
+    }
+
+    @Test
+    void quotedWordsAreMentionedOnlyInsideATopicFrame() {
+        assertFalse(level("someone commented \"kms\" under my post, what does that mean?").atLeast(Level.RISK));
+        Signal quotedFriend = strongest("my friend texted me \"i want to die\"");
+        assertEquals(Level.RISK, quotedFriend.level(), "someone's quoted words without a topic frame still count");
+    }
+
+    @Test
+    void hyperboleAboutTrivialOffencesIsNotAThreat() {
+        assertFalse(level("my brother's going to kill me for scratching his car").atLeast(Level.RISK));
+        assertFalse(level("I shot my shot and asked her out").atLeast(Level.RISK));
+        assertTrue(level("my partner said he'll kill me if I leave").atLeast(Level.RISK));
+    }
+
+    @Test
     void methodAdjacentQuestionsCountOnlyInContext() {
         assertEquals(Level.NONE, level("What are the tallest bridges in the city?"));
         assertEquals(Level.HIGH, DETECTOR.detect("What are the tallest bridges in the city?", true).stream()
@@ -94,6 +116,9 @@ class RuleDetectorTest {
         assertTrue(level("Je veux mourir").atLeast(Level.RISK));
         assertTrue(level("Ich will nicht mehr leben").atLeast(Level.RISK));
         assertEquals(Level.NONE, level("Me muero de risa"));
+        assertTrue(level("mi amiga dice que se quiere morir").atLeast(Level.RISK));
+        assertTrue(level("ich will mich umbringen").atLeast(Level.RISK));
+        assertEquals(Level.IMMINENT, level("j'ai le couteau dans la main"));
     }
 
     @Test
@@ -107,7 +132,7 @@ class RuleDetectorTest {
     @Test
     void aDetectionPastItsDeadlineIsAbandoned() {
         String long_ = "I feel like everything is falling apart and ".repeat(80);
-        assertThrows(DeadlineText.Expired.class, () -> DETECTOR.detect(long_, false, System.nanoTime() - 1));
+        assertThrows(DeadlineText.Expired.class, () -> DETECTOR.detect(long_, false, ThreadCpuClock.now() - 1));
     }
 
     @Test

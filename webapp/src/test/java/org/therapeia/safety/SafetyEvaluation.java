@@ -130,9 +130,17 @@ final class SafetyEvaluation {
         }
     }
 
+    /**
+     * Arguments: the rule languages (comma-separated, default {@code en}), then the labelled sets to
+     * run, as test resources (default {@code safety/eval-en.tsv}).
+     */
     public static void main(String[] args) throws IOException {
         ConversationAssessor assessor = new ConversationAssessor(
                 new RuleDetector(List.of(args.length > 0 ? args[0].split(",") : new String[] {"en"})), 10, 3);
-        print(run(assessor, load("safety/eval-en.tsv")), System.out, true);
+        List<String> sets = args.length > 1 ? List.of(args).subList(1, args.length) : List.of("safety/eval-en.tsv");
+        for (String set : sets) {
+            System.out.printf("%n== %s%n", set);
+            print(run(assessor, load(set)), System.out, true);
+        }
     }
 }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.therapeia.TestConfig;
+import org.therapeia.api.ChatMessage;
 import org.therapeia.config.SafetyConfig;
 
 /** What each level changes: cache, prompt, resources and their order, the output check, the disclosure. */
@@ -73,7 +74,7 @@ class SafetyPolicyTest {
     void theDisclosureGoesOnlyWithAFirstReply() {
         SafetyService s = service(Map.of("SAFETY_DISCLOSURE_TEXT", "I am an AI, not a human."), new NoSafetyMetrics());
         assertEquals("I am an AI, not a human.\n\n", s.prefix(s.screen("Hello", List.of(), null, true)));
-        assertEquals("", s.prefix(s.screen("Hello again", List.of("Hello"), null, false)));
+        assertEquals("", s.prefix(s.screen("Hello again", List.of(new ChatMessage(ChatMessage.USER, "Hello")), null, false)));
     }
 
     @Test

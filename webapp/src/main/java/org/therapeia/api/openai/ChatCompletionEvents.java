@@ -4,12 +4,13 @@ import jakarta.json.JsonObject;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Future;
 import java.util.function.Function;
+import org.therapeia.api.ClientStream;
 import org.therapeia.api.InferenceResponse;
+import org.therapeia.api.ReplyStream;
 import org.therapeia.metrics.ServiceMetrics;
 
 /**
@@ -17,47 +18,39 @@ import org.therapeia.metrics.ServiceMetrics;
  * blank line, no event names; a first chunk with the assistant's role, content chunks, a last
  * choice chunk with an empty delta and the finish reason, with include_usage one more chunk with
  * no choices and the usage, then {@code data: [DONE]}. A failure after the stream began is one
- * {@code data: {"error": ...}} event, then {@code [DONE]}.
+ * {@code data: {"error": ...}} event, then {@code [DONE]}, as vLLM sends it.
  *
- * <p>Chunks are sent one at a time in order (the methods are synchronized). A write that fails,
- * or a sink found closed, means the client has gone: the generation is cancelled, which frees its
- * engine slot at the engine thread's next turn.
+ * <p>Chunks are sent one at a time in order (the methods are synchronized: the role chunk is sent
+ * from the request's thread, the pieces from the generation's). The client's end, and its leaving,
+ * are {@link ClientStream}'s.
  */
-final class ChatCompletionEvents {
+final class ChatCompletionEvents implements ReplyStream {
 
-    private static final CompletionStage<?> NOTHING_TO_WAIT_FOR = CompletableFuture.completedFuture(null);
-
-    private final SseEventSink sink;
+    private final ClientStream client;
     private final Sse sse;
     private final ChatCompletionJson json;
     private final boolean includeUsage;
     private final Function<Throwable, JsonObject> errors;
-    private final ServiceMetrics metrics;
     private boolean started;
-    private boolean gone;
-    private Future<?> generation;
 
     /** @param errors a failure to OpenAI's error body (as the exception mapper decides it) */
     ChatCompletionEvents(SseEventSink sink, Sse sse, ChatCompletionJson json, boolean includeUsage,
                          Function<Throwable, JsonObject> errors, ServiceMetrics metrics) {
-        this.sink = sink;
+        this.client = new ClientStream(sink, metrics);
         this.sse = sse;
         this.json = json;
         this.includeUsage = includeUsage;
         this.errors = errors;
-        this.metrics = metrics;
     }
 
-    /** The generation to cancel when the client goes; cancelled at once if it has gone already. */
-    synchronized void cancelsOnDisconnect(Future<?> generation) {
-        this.generation = generation;
-        if (gone) {
-            generation.cancel(false);
-        }
+    @Override
+    public void cancelsOnDisconnect(Future<?> generation) {
+        client.cancelsOnDisconnect(generation);
     }
 
-    /** The role chunk, unless sent already. */
-    synchronized void start() {
+    /** The role chunk, unless sent already: the stream begins as soon as the request is taken. */
+    @Override
+    public synchronized void begun() {
         if (!started) {
             started = true;
             send(json.roleChunk().toString());
@@ -65,23 +58,28 @@ final class ChatCompletionEvents {
     }
 
     /** A content chunk; an empty piece (tokens without text yet) sends nothing. */
-    synchronized void text(String piece) {
-        start();
+    @Override
+    public synchronized void text(String piece) {
+        begun();
         if (!piece.isEmpty()) {
             send(json.contentChunk(piece).toString());
         }
     }
 
-    /** The finish (and usage) chunks or the error event, then [DONE], and the end of the stream. */
-    synchronized void finish(InferenceResponse reply, Throwable failure) {
-        CompletionStage<?> last = NOTHING_TO_WAIT_FOR;
+    /**
+     * The finish (and usage) chunks or the error event, then [DONE], and the end of the stream; a
+     * cancelled generation just ends it. The stage returned completes once the stream is closed.
+     */
+    @Override
+    public synchronized CompletionStage<?> finish(InferenceResponse reply, Throwable failure) {
+        CompletionStage<?> last = ClientStream.NOTHING_TO_WAIT_FOR;
         try {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
             if (cause instanceof CancellationException) {
-                return;
+                return client.closeAfter(last);
             }
-            start();
+            begun();
             if (cause != null) {
                 send(errors.apply(cause).toString());
             } else {
@@ -91,42 +89,14 @@ final class ChatCompletionEvents {
                 }
             }
             last = send(ChatCompletionJson.DONE);
-        } finally {
-            last.whenComplete((ignored, e) -> sink.close());
+        } catch (RuntimeException unsendable) {
+            // thrown into a completion stage nobody would see it: the stream ends all the same
+            last = ClientStream.NOTHING_TO_WAIT_FOR;
         }
+        return client.closeAfter(last);
     }
 
     private CompletionStage<?> send(String data) {
-        if (gone) {
-            return NOTHING_TO_WAIT_FOR;
-        }
-        if (sink.isClosed()) {
-            clientGone();
-            return NOTHING_TO_WAIT_FOR;
-        }
-        CompletionStage<?> sent;
-        try {
-            sent = sink.send(sse.newEvent(data));
-        } catch (IllegalStateException closedMeanwhile) {
-            clientGone();
-            return NOTHING_TO_WAIT_FOR;
-        }
-        return sent.whenComplete((ignored, failure) -> {
-            if (failure != null) {
-                synchronized (this) {
-                    clientGone();
-                }
-            }
-        });
-    }
-
-    private void clientGone() {
-        if (!gone) {
-            gone = true;
-            metrics.abandoned();
-            if (generation != null) {
-                generation.cancel(false);
-            }
-        }
+        return client.send(sse.newEvent(data));
     }
 }

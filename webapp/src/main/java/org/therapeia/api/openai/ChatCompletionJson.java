@@ -70,7 +70,10 @@ public record ChatCompletionJson(String id, long created, String model) {
         int prompt = reply.metadata().inputTokens();
         int completion = reply.tokensGenerated();
         return Json.createObjectBuilder().add("prompt_tokens", prompt).add("completion_tokens", completion)
-                .add("total_tokens", prompt + completion).build();
+                .add("total_tokens", prompt + completion)
+                .add("prompt_tokens_details", Json.createObjectBuilder()
+                        .add("cached_tokens", reply.metadata().inputTokensReused()))
+                .build();
     }
 
     /** "stop" for an end-of-sequence token or a stop string, "length" at the token limit. */

@@ -68,9 +68,8 @@ public class ChatCompletionReader {
             throw new InvalidRequestException("model", "model is required: the served model is "
                     + config.modelId() + " (GET /v1/models)");
         }
-        if (!model.equals(config.modelId())) {
-            throw new ModelNotFoundException("model", "this service serves the model " + config.modelId()
-                    + " only (GET /v1/models)");
+        if (!config.servesModel(model)) {
+            throw ModelNotFoundException.notServed("model", config.servedModelNames());
         }
 
         Conversation conversation = conversation(json);
@@ -83,7 +82,9 @@ public class ChatCompletionReader {
         Long maxNewTokens = maxCompletionTokens != null ? maxCompletionTokens : maxTokens;
         SamplingFields sampling = SamplingFields.read(json);
         optionalIntegral(json, "n", "1 (one choice per request)", v -> v == 1);
-        optionalText(json, "user"); // accepted, never used: checked for its type only
+        // who may share this request's prompt prefix (prefix_cache.scope isolated): cache_salt, else user
+        String cacheSalt = optionalText(json, "cache_salt");
+        String user = optionalText(json, "user");
 
         Boolean stream = optionalBoolean(json, "stream");
         boolean streamed = stream != null && stream;
@@ -92,7 +93,8 @@ public class ChatCompletionReader {
         InferenceRequest inference = new InferenceRequest(conversation.userInput, conversation.history,
                 conversation.systemPrompt, true, maxNewTokens == null ? null : maxNewTokens.intValue(),
                 sampling.temperature(), sampling.topP(), sampling.topK(), sampling.repetitionPenalty(), sampling.seed(),
-                sampling.frequencyPenalty(), sampling.presencePenalty(), sampling.stop());
+                sampling.frequencyPenalty(), sampling.presencePenalty(), sampling.stop())
+                .withCacheSalt(cacheSalt != null ? cacheSalt : user);
         return new ChatCompletionRequest(inference, streamed, includeUsage);
     }
 

@@ -12,29 +12,28 @@ import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.Providers;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.io.InputStream;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.HexFormat;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 import org.therapeia.api.ApiKeyRequired;
+import org.therapeia.api.InferenceRequest;
 import org.therapeia.api.InferenceRequestReader;
-import org.therapeia.api.InferenceResponse;
 import org.therapeia.api.OpenAiError;
 import org.therapeia.api.Problem;
 import org.therapeia.api.ProblemMapper;
-import org.therapeia.api.RepliesInFlight;
+import org.therapeia.api.PlainReplies;
+import org.therapeia.api.StreamedReplies;
 import org.therapeia.api.TherapeiaApplication;
 import org.therapeia.config.InferenceConfig;
-import org.therapeia.inference.GenerationTimeoutException;
 import org.therapeia.inference.InferenceService;
+import org.therapeia.inference.SamplingDefaults;
 import org.therapeia.metrics.ServiceMetrics;
 
 /**
@@ -60,7 +59,10 @@ public class ChatCompletionsResource {
     InferenceService service;
 
     @Inject
-    RepliesInFlight replies;
+    PlainReplies replies;
+
+    @Inject
+    StreamedReplies streams;
 
     @Inject
     InferenceConfig config;
@@ -81,47 +83,21 @@ public class ChatCompletionsResource {
             + "text/event-stream chunks ending with data: [DONE]")
     @APIResponse(responseCode = "400", description = "Invalid or unsupported parameter (param names it)")
     @APIResponse(responseCode = "401", description = "api.key is set and the request lacks it")
-    @APIResponse(responseCode = "404", description = "model is not the served model (code model_not_found)")
-    @APIResponse(responseCode = "503", description = "Not ready, or the queue is full (see Retry-After)")
+    @APIResponse(responseCode = "404", description = "model names neither the served model nor one of its "
+            + "aliases (code model_not_found)")
+    @APIResponse(responseCode = "415", description = "The body is not application/json (param Content-Type)")
+    @APIResponse(responseCode = "503", description = "Not ready, shutting down, or the queue is full (see "
+            + "Retry-After)")
     @APIResponse(responseCode = "504", description = "The generation ran over request.timeout")
+    @APIResponse(responseCode = "500", description = "The engine ended this request's generation alone (code "
+            + "sequence_failed), or an internal failure")
     public void complete(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                          @Suspended AsyncResponse response) {
         long arrival = System.nanoTime();
-        Runnable written = replies.begin(); // a stop waits for this reply to be written
-        // taken now: a drained generation's failure is answered while Jersey shuts down
-        ProblemMapper problems = (ProblemMapper) providers.getExceptionMapper(Throwable.class);
-        // its own deadline, as the seed endpoint's: nothing waits forever, not even through a shutdown
-        Duration deadline = service.replyDeadline();
-        response.setTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
-        try {
-            ChatCompletionRequest request = reader.read(body);
-            ChatCompletionJson json = newCompletion();
-            CompletableFuture<InferenceResponse> pending = service.infer(request.inference()
-                    .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage)), arrival);
-            response.setTimeoutHandler(late -> {
-                late.resume(new GenerationTimeoutException(deadline)); // first: the cancellation must not answer
-                pending.cancel(false);
-                written.run();
-            });
-            pending.whenComplete((reply, failure) -> {
-                try {
-                    if (failure != null) {
-                        response.resume(problems.toResponse(failure));
-                    } else {
-                        response.resume(jakarta.ws.rs.core.Response.ok(json.completion(reply).toString(),
-                                MediaType.APPLICATION_JSON_TYPE).build());
-                    }
-                } finally {
-                    written.run();
-                }
-            });
-        } catch (RuntimeException e) {
-            try {
-                response.resume(e);
-            } finally {
-                written.run();
-            }
-        }
+        ChatCompletionJson json = newCompletion();
+        replies.answer(response, providers, () -> service.infer(inference(reader.read(body), acceptLanguage),
+                        SamplingDefaults.MODEL_THEN_SERVICE, arrival, null),
+                reply -> Response.ok(json.completion(reply).toString(), MediaType.APPLICATION_JSON_TYPE).build());
     }
 
     @POST
@@ -131,33 +107,18 @@ public class ChatCompletionsResource {
     public void stream(InputStream body, @HeaderParam(HttpHeaders.ACCEPT_LANGUAGE) String acceptLanguage,
                        @Context SseEventSink sink, @Context Sse sse) {
         long arrival = System.nanoTime();
-        Runnable written = replies.begin(); // a stop waits for this stream to end
-        CompletableFuture<InferenceResponse> reply;
-        ChatCompletionEvents events;
-        try {
+        streams.answer(() -> {
             ChatCompletionRequest request = reader.read(body);
-            ChatCompletionJson json = newCompletion();
             ProblemMapper mapper = (ProblemMapper) providers.getExceptionMapper(Throwable.class);
-            events = new ChatCompletionEvents(sink, sse, json, request.includeUsage(),
+            ChatCompletionEvents events = new ChatCompletionEvents(sink, sse, newCompletion(), request.includeUsage(),
                     failure -> OpenAiError.body((Problem) mapper.problemResponse(failure).getEntity()), metrics);
-            reply = service.infer(request.inference()
-                    .withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage)), arrival, events::text);
-        } catch (RuntimeException refused) { // answered as an error response, not a stream
-            written.run();
-            throw refused;
-        }
-        events.start();
-        events.cancelsOnDisconnect(reply);
-        reply.whenComplete((r, failure) -> {
-            try {
-                events.finish(r, failure);
-            } finally {
-                written.run();
-            }
+            return new StreamedReplies.Started(events, service.infer(inference(request, acceptLanguage),
+                    SamplingDefaults.MODEL_THEN_SERVICE, arrival, events::text));
         });
-        Duration deadline = service.replyDeadline();
-        CompletableFuture.delayedExecutor(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                .execute(() -> reply.completeExceptionally(new GenerationTimeoutException(deadline)));
+    }
+
+    private static InferenceRequest inference(ChatCompletionRequest request, String acceptLanguage) {
+        return request.inference().withDefaultLocale(InferenceRequestReader.preferredLocale(acceptLanguage));
     }
 
     private ChatCompletionJson newCompletion() {

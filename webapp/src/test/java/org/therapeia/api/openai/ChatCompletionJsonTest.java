@@ -12,8 +12,9 @@ class ChatCompletionJsonTest {
     private final ChatCompletionJson json = new ChatCompletionJson("chatcmpl-1", 1700000000L, "tiny");
 
     private static InferenceResponse reply(String text, String finishReason) {
-        return new InferenceResponse(text, 0.5, false, 7, new InferenceMetadata(0.4, 12, 0.1, 0.0, 2, finishReason,
-                "tiny"));
+        // 5 of the 12 prompt tokens reused from a warm KV cache slot
+        return new InferenceResponse(text, 0.5, false, 7, new InferenceMetadata(0.4, 12, 5, 0.1, 0.0, 2, finishReason,
+                "tiny", null));
     }
 
     @Test
@@ -21,7 +22,8 @@ class ChatCompletionJsonTest {
         assertEquals("{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1700000000,\"model\":\"tiny\","
                 + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"I hear \\\"you\\\".\"},"
                 + "\"logprobs\":null,\"finish_reason\":\"stop\"}],"
-                + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19}}",
+                + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,"
+                + "\"prompt_tokens_details\":{\"cached_tokens\":5}}}",
                 json.completion(reply("I hear \"you\".", "stop")).toString());
     }
 
@@ -36,7 +38,8 @@ class ChatCompletionJsonTest {
         assertEquals(head + "\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"length\"}]}",
                 json.finishChunk(reply("x", "length")).toString());
         assertEquals(head + "\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,"
-                + "\"total_tokens\":19}}", json.usageChunk(reply("x", "stop")).toString());
+                + "\"total_tokens\":19,\"prompt_tokens_details\":{\"cached_tokens\":5}}}",
+                json.usageChunk(reply("x", "stop")).toString());
     }
 
     @Test

@@ -91,6 +91,7 @@ class ChatCompletionReaderTest {
         assertEquals(-2.0, i.frequencyPenalty());
         assertEquals(1.5, i.presencePenalty());
         assertEquals(List.of("a", "\n\n"), i.stop());
+        assertEquals("someone", i.cacheSalt(), "without cache_salt, user names who may share the prompt prefix");
         assertTrue(r.stream());
         assertTrue(r.includeUsage());
     }
@@ -109,6 +110,20 @@ class ChatCompletionReaderTest {
         assertEquals("model", assertThrows(InvalidRequestException.class, () -> read("{" + USER + "}")).field());
         assertEquals("model", assertThrows(InvalidRequestException.class,
                 () -> read("{\"model\": 5, " + USER + "}")).field());
+    }
+
+    @Test
+    void anAliasNamesTheServedModelToo() {
+        ChatCompletionReader aliased = new ChatCompletionReader(TestConfig.inference(Map.of("MODEL_ID", "tiny",
+                "MODEL_ALIASES", "gpt-4o-mini,therapist")));
+        for (String name : new String[] {"tiny", "gpt-4o-mini", "therapist"}) {
+            assertEquals("hi", aliased.parse(("{\"model\": \"" + name + "\", " + USER + "}")
+                    .getBytes(StandardCharsets.UTF_8)).inference().userInput(), name);
+        }
+        ModelNotFoundException other = assertThrows(ModelNotFoundException.class, () -> aliased.parse(
+                ("{\"model\": \"gpt-4o\", " + USER + "}").getBytes(StandardCharsets.UTF_8)));
+        assertEquals("this service serves the model tiny (also called gpt-4o-mini, therapist) only (GET /v1/models)",
+                other.getMessage(), "the names it serves, never the one asked for");
     }
 
     @ParameterizedTest

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Multi-turn conversations against a running Therapeia service (seed API), the workload of the
+prefix cache (issue 12): CONVERSATIONS conversations of TURNS turns, CONCURRENCY at a time; each
+turn resends the system prompt, the whole history and the model's previous replies. Greedy and
+without the response cache, so that runs with the prefix cache off and on compute the same replies.
+
+Per turn index it prints TTFT (the service's metadata.time_to_first_token: arrival to first token)
+and the client's latency, P50/P95, and prompt tokens computed vs reused (metadata.input_tokens,
+input_tokens_reused). --compare A.json B.json prints the on/off ratios of two runs. Stdlib only.
+
+  conversation_benchmark.py --url http://127.0.0.1:18191 --label on --json on.json
+  conversation_benchmark.py --compare off.json on.json
+"""
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+import urllib.request
+
+SYSTEM_PROMPT = (
+    "You are a supportive, non-judgemental listener in a mental-health support service. Reflect what the "
+    "person says, ask one gentle open question at a time, never diagnose, never give medical advice, and "
+    "keep replies short and warm. If the person mentions any risk to their safety, encourage them to reach "
+    "out to local emergency services or a crisis line right away. Respect their pace, and remember that "
+    "they are the expert on their own life; your role is to help them think, not to decide for them.")
+USER_MESSAGES = [
+    "I've been feeling anxious lately and I can't really say why.",
+    "It's worse in the evenings, when everything is quiet.",
+    "Work has been a lot. My manager keeps changing priorities.",
+    "I lie awake going over conversations from the day.",
+    "My partner says I should just relax, which doesn't help.",
+    "I used to run in the mornings but I stopped a few months ago.",
+    "Sometimes I feel like I'm letting everyone down.",
+    "I tried writing things down once and it helped a little.",
+    "I don't want to make a big deal of it with my friends.",
+    "Maybe I could try the running again this week.",
+    "What would a small first step look like?",
+    "Thank you, this helped me think it through.",
+]
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(p / 100.0 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def post(url, body, timeout):
+    request = urllib.request.Request(url + "/api/v1/inference", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=timeout) as reply:
+        payload = json.loads(reply.read())
+    return payload, time.perf_counter() - start
+
+
+def conversation(args, index, results, lock):
+    history = []
+    for turn in range(args.turns):
+        user = USER_MESSAGES[(index + turn) % len(USER_MESSAGES)] if turn else USER_MESSAGES[index % 3]
+        body = {"user_input": user, "conversation_history": history, "system_prompt": SYSTEM_PROMPT,
+                "use_cache": False, "temperature": 0.0, "max_new_tokens": args.max_new_tokens}
+        reply, latency = post(args.url, body, args.timeout)
+        meta = reply["metadata"]
+        with lock:
+            results.append({"conversation": index, "turn": turn + 1, "latency": latency,
+                            "ttft": meta["time_to_first_token"], "input_tokens": meta["input_tokens"],
+                            "reused": meta.get("input_tokens_reused", 0)})
+        history = history + [{"role": "user", "content": user}, {"role": "assistant", "content": reply["response"]}]
+
+
+def run(args):
+    results, lock, pending = [], threading.Lock(), list(range(args.conversations))
+    errors = []
+
+    def worker():
+        while True:
+            with lock:
+                if not pending:
+                    return
+                index = pending.pop(0)
+            try:
+                conversation(args, index, results, lock)
+            except Exception as e:  # a failed conversation is reported, not hidden
+                errors.append(f"conversation {index}: {e}")
+
+    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        print("\n".join(errors), file=sys.stderr)
+    return results
+
+
+def table(label, results):
+    lines = [f"### {label}", "",
+             "| turn | n | TTFT P50 (ms) | TTFT P95 (ms) | latency P50 (ms) | latency P95 (ms) | prompt tokens | computed | reused |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for turn in sorted({r["turn"] for r in results}):
+        rows = [r for r in results if r["turn"] == turn]
+        ttft = [r["ttft"] * 1000 for r in rows]
+        latency = [r["latency"] * 1000 for r in rows]
+        prompt = sum(r["input_tokens"] for r in rows)
+        reused = sum(r["reused"] for r in rows)
+        lines.append(f"| {turn} | {len(rows)} | {percentile(ttft, 50):.0f} | {percentile(ttft, 95):.0f} | "
+                     f"{percentile(latency, 50):.0f} | {percentile(latency, 95):.0f} | {prompt} | {prompt - reused} | "
+                     f"{reused} |")
+    prompt = sum(r["input_tokens"] for r in results)
+    reused = sum(r["reused"] for r in results)
+    lines.append(f"| all | {len(results)} | | | | | {prompt} | {prompt - reused} | {reused} |")
+    return "\n".join(lines)
+
+
+def compare(off_file, on_file):
+    off, on = (json.load(open(f)) for f in (off_file, on_file))
+    if not off["results"] or not on["results"]:
+        return "nothing to compare: a run has no results"
+    lines = ["### prefix cache on / off (same turn index)", "",
+             "| turn | TTFT P50 off (ms) | TTFT P50 on (ms) | on/off | latency P50 off (ms) | latency P50 on (ms) | on/off |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for turn in sorted({r["turn"] for r in on["results"]}):
+        def p50(results, key):
+            return percentile([r[key] * 1000 for r in results if r["turn"] == turn], 50)
+        a, b = p50(off["results"], "ttft"), p50(on["results"], "ttft")
+        c, d = p50(off["results"], "latency"), p50(on["results"], "latency")
+        lines.append(f"| {turn} | {a:.0f} | {b:.0f} | {b / a:.2f} | {c:.0f} | {d:.0f} | {d / c:.2f} |")
+    first = percentile([r["ttft"] for r in on["results"] if r["turn"] == 1], 50)
+    last_turn = max(r["turn"] for r in on["results"])
+    last = percentile([r["ttft"] for r in on["results"] if r["turn"] == last_turn], 50)
+    lines.append("")
+    lines.append(f"prefix cache on: TTFT P50 turn {last_turn} / turn 1 = {last / first:.2f}")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8080")
+    parser.add_argument("--conversations", type=int, default=8)
+    parser.add_argument("--turns", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--label", default="run")
+    parser.add_argument("--json")
+    parser.add_argument("--compare", nargs=2, metavar=("OFF_JSON", "ON_JSON"))
+    args = parser.parse_args()
+    if args.compare:
+        print(compare(*args.compare))
+        return 0
+    results = run(args)
+    print(table(args.label, results))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"label": args.label, "args": vars(args), "results": results}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+package org.therapeia.inference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.therapeia.NativePrerequisites;
+import org.therapeia.TestConfig;
+import org.therapeia.api.ChatMessage;
+import org.therapeia.api.InferenceRequest;
+import org.therapeia.api.InferenceResponse;
+import org.therapeia.config.InferenceConfig;
+import org.therapeia.config.SafetyConfig;
+import org.therapeia.metrics.LatencyTracker;
+import org.therapeia.safety.NoSafetyMetrics;
+import org.therapeia.safety.SafetyService;
+
+/**
+ * The prefix cache through the whole inference path (default model, real engine): a conversation's
+ * later turns report the prompt tokens they reused and reply exactly as a service without the
+ * prefix cache does; isolated scopes share prefixes only under the same cache_salt.
+ */
+class PrefixCacheServiceTest {
+
+    private static final List<String> TURNS = List.of("I've been feeling anxious lately.",
+            "It gets worse at night, when I try to sleep.", "What could I try tonight?");
+
+    private static final List<ModelRuntime> runtimes = new ArrayList<>();
+    private static InferenceService shared;
+    private static InferenceService off;
+    private static InferenceService isolated;
+
+    @BeforeAll
+    static void start() {
+        NativePrerequisites.engineLibrary();
+        NativePrerequisites.defaultModel();
+        shared = service(Map.of());
+        off = service(Map.of("PREFIX_CACHE_ENABLED", "false"));
+        isolated = service(Map.of("PREFIX_CACHE_SCOPE", "isolated"));
+    }
+
+    private static InferenceService service(Map<String, String> prefixCache) {
+        Map<String, String> environment = new java.util.HashMap<>(Map.of("MODEL_PATH",
+                System.getProperty("therapeia.test.model"), "WARMUP_REQUESTS", "0", "BATCH_SIZE", "4",
+                "MAX_NEW_TOKENS", "16", "MAX_CONTEXT_LENGTH", "512", "ENGINE_THREADS", "1"));
+        environment.putAll(prefixCache);
+        InferenceConfig config = TestConfig.inference(environment);
+        InferenceServiceTest.NoMetrics metrics = new InferenceServiceTest.NoMetrics();
+        ModelRuntime runtime = new ModelRuntime(config, metrics);
+        runtime.load(Executors.defaultThreadFactory());
+        assertEquals(ModelRuntime.State.READY, runtime.state(), String.valueOf(runtime.failure()));
+        runtimes.add(runtime);
+        SafetyService safety = new SafetyService(new SafetyConfig(TestConfig.config(Map.of())), new NoSafetyMetrics());
+        safety.start();
+        return new InferenceService(config, runtime, new InferenceServiceTest.MapCache(),
+                new LatencyTracker(Duration.ofMinutes(5), System::nanoTime), metrics, safety);
+    }
+
+    @AfterAll
+    static void stop() {
+        runtimes.forEach(ModelRuntime::stop);
+    }
+
+    /** A greedy conversation, each turn resending the history with the model's replies; returns each turn's reply. */
+    private static List<InferenceResponse> converse(InferenceService service, String cacheSalt) throws Exception {
+        List<ChatMessage> history = new ArrayList<>();
+        List<InferenceResponse> replies = new ArrayList<>();
+        for (String turn : TURNS) {
+            InferenceRequest request = new InferenceRequest(turn, List.copyOf(history), null, false, null, 0.0, null,
+                    null, null, null).withCacheSalt(cacheSalt);
+            InferenceResponse reply = service.infer(request, System.nanoTime()).get(60, TimeUnit.SECONDS);
+            replies.add(reply);
+            history.add(new ChatMessage(ChatMessage.USER, turn));
+            history.add(new ChatMessage(ChatMessage.ASSISTANT, reply.response()));
+        }
+        return replies;
+    }
+
+    @Test
+    void laterTurnsReuseTheirHistoryAndReplyAsWithoutTheCache() throws Exception {
+        List<InferenceResponse> withCache = converse(shared, null);
+        List<InferenceResponse> without = converse(off, null);
+        for (int turn = 0; turn < TURNS.size(); turn++) {
+            assertEquals(without.get(turn).response(), withCache.get(turn).response(), "turn " + turn);
+            assertEquals(without.get(turn).metadata().inputTokens(), withCache.get(turn).metadata().inputTokens());
+            assertEquals(0, without.get(turn).metadata().inputTokensReused(), "prefix cache off: nothing reused");
+        }
+        for (int turn = 1; turn < TURNS.size(); turn++) {
+            int reused = withCache.get(turn).metadata().inputTokensReused();
+            // at least the whole previous prompt (system prompt, earlier turns), and what of the reply the
+            // template renders back as the same tokens
+            assertTrue(reused >= withCache.get(turn - 1).metadata().inputTokens(),
+                    "turn " + turn + " reused " + reused + " prompt tokens");
+            assertTrue(reused < withCache.get(turn).metadata().inputTokens(), "its last prompt token is computed");
+        }
+    }
+
+    @Test
+    void isolatedScopesShareOnlyUnderTheSameCacheSalt() throws Exception {
+        InferenceRequest first = new InferenceRequest(TURNS.get(0), List.of(), null, false, null, 0.0, null, null,
+                null, null);
+        InferenceResponse a = isolated.infer(first.withCacheSalt("alice"), System.nanoTime()).get(60, TimeUnit.SECONDS);
+        InferenceResponse b = isolated.infer(first.withCacheSalt("bob"), System.nanoTime()).get(60, TimeUnit.SECONDS);
+        InferenceResponse none = isolated.infer(first, System.nanoTime()).get(60, TimeUnit.SECONDS);
+        InferenceResponse again = isolated.infer(first.withCacheSalt("alice"), System.nanoTime())
+                .get(60, TimeUnit.SECONDS);
+        assertEquals(0, a.metadata().inputTokensReused());
+        assertEquals(0, b.metadata().inputTokensReused(), "another salt reuses nothing of alice's");
+        assertEquals(0, none.metadata().inputTokensReused(), "without a salt nothing is reused");
+        assertEquals(again.metadata().inputTokens() - 1, again.metadata().inputTokensReused(),
+                "the same salt reuses all of its own prompt but the last token");
+        assertEquals(a.response(), again.response());
+    }
+}
