@@ -79,7 +79,7 @@ def build(folder: Path, fp: str):
     corpus = training.read_corpus(CORPUS)
     ordinary, crisis = prompts()
     texts = [m["content"] for c in corpus for m in c["messages"]] + [p for p in ordinary + crisis if p]
-    tok = chatml_folder.train_tokenizer(texts, VOCAB_SIZE)
+    tok = chatml_folder.train_tokenizer(texts, VOCAB_SIZE, whole_contractions=True)
     hf_tok = chatml_folder.hf_tokenizer(tok)
 
     torch.manual_seed(SEED)

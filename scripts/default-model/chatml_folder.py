@@ -25,12 +25,23 @@ FILES = ["config.json", "generation_config.json", "model.safetensors", "tokenize
 STAMP = ".therapeia-default-model"
 
 
-def train_tokenizer(texts, vocab_size):
-    """A byte-level BPE trained on texts: every byte is a token, so any text encodes."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+# GPT-2's split of text into words (ByteLevel's own), except that a word keeps its apostrophes:
+# "I'm", "don't" and "mother's" are one piece each, never a word and a separate "'m" or "'s"
+WORDS_WITH_APOSTROPHES = r" ?\p{L}+(?:'\p{L}+)*| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+
+
+def train_tokenizer(texts, vocab_size, whole_contractions=False):
+    """A byte-level BPE trained on texts: every byte is a token, so any text encodes. With
+    whole_contractions, words are split from text as WORDS_WITH_APOSTROPHES does, not as GPT-2 does."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    if whole_contractions:
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(WORDS_WITH_APOSTROPHES), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    else:
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False,
