@@ -30,11 +30,7 @@ public final class ConversationReportJson {
         json.write("turns", r.turns());
         json.write("concurrency", r.concurrency());
         json.write("use_cache", r.useCache());
-        if (r.maxNewTokens() == null) {
-            json.writeNull("max_new_tokens");
-        } else {
-            json.write("max_new_tokens", r.maxNewTokens());
-        }
+        ReportJson.writeOrNull(json, "max_new_tokens", r.maxNewTokens());
         json.write("stream", r.stream());
         json.write("wall_seconds", r.wallSeconds());
         json.write("sent", r.sent());

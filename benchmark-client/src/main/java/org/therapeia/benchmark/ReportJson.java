@@ -43,6 +43,15 @@ public final class ReportJson {
         return JSON.createGeneratorFactory(Map.of(JsonGenerator.PRETTY_PRINTING, true)).createGenerator(out);
     }
 
+    /** {@code value} under {@code name}, or JSON null where it is unknown (null). */
+    static void writeOrNull(JsonGenerator json, String name, Integer value) {
+        if (value == null) {
+            json.writeNull(name);
+        } else {
+            json.write(name, value);
+        }
+    }
+
     public static void write(BenchmarkReport r, Instant startedAt, Writer out) {
         JsonGenerator json = generator(out);
         json.writeStartObject();
@@ -53,11 +62,7 @@ public final class ReportJson {
         json.write("requests", r.requests());
         json.write("concurrency", r.concurrency());
         json.write("use_cache", r.useCache());
-        if (r.maxNewTokens() == null) {
-            json.writeNull("max_new_tokens");
-        } else {
-            json.write("max_new_tokens", r.maxNewTokens());
-        }
+        writeOrNull(json, "max_new_tokens", r.maxNewTokens());
         json.write("seed", r.seed());
         json.write("distinct_inputs", r.distinctInputs());
         json.write("wall_seconds", r.wallSeconds());
