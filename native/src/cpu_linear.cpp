@@ -1,5 +1,7 @@
 #include "therapeia/cpu_linear.h"
 
+#include "therapeia/cpu_features.h"
+
 #include <ATen/Parallel.h>
 #include <immintrin.h>
 
@@ -7,11 +9,6 @@
 
 namespace therapeia {
 namespace {
-
-bool cpu_has_avx2_fma() {
-  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return supported;
-}
 
 // Eight weights as float32: plain loads, or bfloat16 widened (bf16 is the top half of a float).
 __attribute__((target("avx2,fma"))) inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
@@ -89,7 +86,7 @@ void dot_all(int64_t M, const float* x, const W* w, float* y, int64_t K, int64_t
 }  // namespace
 
 bool small_linear_applies(const at::Tensor& x, const at::Tensor& w) {
-  if (!x.device().is_cpu() || !cpu_has_avx2_fma() || w.dim() != 2 || !w.is_contiguous()) return false;
+  if (!x.device().is_cpu() || !cpu_features().avx2_fma || w.dim() != 2 || !w.is_contiguous()) return false;
   const auto dtype = w.scalar_type();
   if (dtype != x.scalar_type() || (dtype != at::kFloat && dtype != at::kBFloat16)) return false;
   const int64_t K = w.size(1);
