@@ -131,7 +131,8 @@ class PrefixCacheServiceTest {
      */
     @Test
     void aLongConversationReusesAllTheSlotHeldExceptWhereTheWindowsStartMoves() throws Exception {
-        List<String> inputs = List.of("I've been feeling anxious lately.", "It's worse in the evenings.",
+        // none shared with the other tests' conversations, whose warm slots could hold more of the same prefix
+        List<String> inputs = List.of("I've been on edge for weeks.", "It's worse in the evenings.",
                 "Work has been a lot.", "I lie awake at night.", "My partner says I should relax.",
                 "I used to run in the mornings.", "I have been cooking more.",
                 "Writing things down helped once.", "I don't want to worry my friends.",
