@@ -45,3 +45,5 @@ for state in off on; do
   trap - EXIT
 done
 "$PYTHON" "$ROOT/bench/conversation_benchmark.py" --compare "$OUT/off.json" "$OUT/on.json"
+echo
+echo "== load average at the end $(cut -d" " -f1-3 /proc/loadavg)"
