@@ -106,7 +106,8 @@ public class ModelRuntime {
                 Scheduler scheduler = new Scheduler(engine, config.batchSize(), config.queueCapacity(), threads,
                         System::nanoTime, listener).start();
                 loaded = new LoadedModel(config.modelId(),
-                        new PromptBuilder(template, tokenizer, config.contextWindow()), tokenizer, scheduler,
+                        new PromptBuilder(template, tokenizer,
+                                new HistoryWindow(config.contextWindow(), config.contextWindowStep())), tokenizer, scheduler,
                         maxContext, fingerprint, samplingDefaults);
                 state = State.WARMING_UP;
             }
