@@ -249,12 +249,16 @@ public final class RuleDetector {
         return text;
     }
 
+    /**
+     * The file's substitutions first (its curated misspellings and text-speak: "suicidle" is
+     * "suicidal"), then the near misses of its key words that no list foresaw.
+     */
     private static String substitute(RuleSet set, String normalised) {
-        String text = set.fuzzy.correct(normalised);
+        String text = normalised;
         for (RuleSet.Substitution s : set.substitutions) {
             text = s.pattern().matcher(text).replaceAll(s.replacement());
         }
-        return SPACES.matcher(text).replaceAll(" ");
+        return SPACES.matcher(set.fuzzy.correct(text)).replaceAll(" ");
     }
 
     /**
