@@ -2,6 +2,7 @@ package org.therapeia.safety;
 
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -21,7 +22,8 @@ import java.util.stream.Collectors;
  * prevention", or the quoted words of a question about them) drops it, except for method-seeking; idioms and hyperbole ("this homework is
  * killing me") are blanked out before matching; laughter ("kms lol") turns flippant phrasings
  * into distress. Method-adjacent phrasings count only where the message or the conversation
- * already shows distress or a recent loss.
+ * already shows distress or a recent loss, or where two of them come together. Misspelt key words
+ * are read as the word first ({@link FuzzyLemmas}).
  */
 public final class RuleDetector {
 
@@ -90,7 +92,7 @@ public final class RuleDetector {
     }
 
     /** A match found before its meaning is settled. */
-    private record Hit(Rule rule, boolean negated, boolean past, AtRisk atRisk) {
+    private record Hit(Rule rule, int start, int end, boolean negated, boolean past, AtRisk atRisk) {
     }
 
     private static void detect(RuleSet set, String text, boolean riskContext, long deadlineNanos, List<Signal> out) {
@@ -110,7 +112,8 @@ public final class RuleDetector {
         }
         boolean context = riskContext || hits.stream().anyMatch(h -> !h.negated() && !h.past()
                 && h.rule().contextLevel() == h.rule().level()
-                && h.atRisk() == AtRisk.SELF);
+                && h.atRisk() == AtRisk.SELF)
+                || ambiguousCues(hits) >= 2;
         for (Hit h : hits) {
             Rule rule = h.rule();
             Level level = context ? rule.contextLevel() : rule.level();
@@ -129,6 +132,27 @@ public final class RuleDetector {
             }
             out.add(new Signal(rule.category(), level, h.atRisk(), h.negated(), h.past(), rule.id()));
         }
+    }
+
+    /**
+     * How many separate places in the message hold a phrasing that is harmless alone and counts
+     * only in context ("I've picked the date", "I gave my cat to my sister"): two of them together
+     * are the context for each other, as preparations seldom come one at a time. Overlapping
+     * matches (two patterns on the same words) are one place.
+     */
+    private static int ambiguousCues(List<Hit> hits) {
+        List<Hit> cues = hits.stream().filter(h -> !h.negated() && !h.past() && h.atRisk() == AtRisk.SELF
+                        && h.rule().contextLevel().compareTo(h.rule().level()) > 0)
+                .sorted(Comparator.comparingInt(Hit::start)).toList();
+        int places = 0;
+        int end = -1;
+        for (Hit h : cues) {
+            if (h.start() >= end) {
+                places++;
+            }
+            end = Math.max(end, h.end());
+        }
+        return places;
     }
 
     /** What one match means in its sentence; null when it is framed as a topic or quotation. */
@@ -150,7 +174,7 @@ public final class RuleDetector {
         boolean negated = negated(set, beforeInClause);
         boolean past = set.past.matcher(sentence).find() && !set.recurrence.matcher(sentence).find();
         AtRisk atRisk = rule.atRisk() != null ? rule.atRisk() : subject(set, text, sentenceStart, start, matched);
-        return new Hit(rule, negated, past, atRisk);
+        return new Hit(rule, start, end, negated, past, atRisk);
     }
 
     /**
@@ -225,12 +249,16 @@ public final class RuleDetector {
         return text;
     }
 
+    /**
+     * The file's substitutions first (its curated misspellings and text-speak: "suicidle" is
+     * "suicidal"), then the near misses of its key words that no list foresaw.
+     */
     private static String substitute(RuleSet set, String normalised) {
         String text = normalised;
         for (RuleSet.Substitution s : set.substitutions) {
             text = s.pattern().matcher(text).replaceAll(s.replacement());
         }
-        return SPACES.matcher(text).replaceAll(" ");
+        return SPACES.matcher(set.fuzzy.correct(text)).replaceAll(" ");
     }
 
     /**

@@ -11,7 +11,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -19,7 +21,8 @@ import java.util.regex.PatternSyntaxException;
 /**
  * The rules of one language, read from {@code safety/rules-<language>.json}: the phrasings that
  * signal risk, and the cues that change what a phrasing means (negation, the remote past, a
- * third person, a topic or quotation, idioms and hyperbole, laughter). Rules are data: adding a
+ * third person, a topic or quotation, idioms and hyperbole, laughter), and the key words whose
+ * misspellings are read as the word ({@link FuzzyLemmas}). Rules are data: adding a
  * language is adding a file. Patterns are Java regular expressions over the normalised text
  * (lower case, text-speak expanded by the file's substitutions); {@code {NAME}} inside a pattern
  * stands for the file's macro NAME.
@@ -30,6 +33,7 @@ final class RuleSet {
 
     final String language;
     final String version;
+    final FuzzyLemmas fuzzy;
     final List<Substitution> substitutions;
     final List<Pattern> idioms;
     final Pattern clauseBreak;
@@ -59,6 +63,7 @@ final class RuleSet {
         }
         language = json.getString("language");
         version = json.getString("version");
+        fuzzy = fuzzy(json.getJsonObject("fuzzy"));
         substitutions = new ArrayList<>();
         for (JsonValue v : array(json, "substitutions")) {
             JsonArray pair = v.asJsonArray();
@@ -110,6 +115,18 @@ final class RuleSet {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + resource, e);
         }
+    }
+
+    /** The optional {@code fuzzy} section: {@code {"min_length": n, "lemmas": [...], "keep": [...]}}. */
+    private static FuzzyLemmas fuzzy(JsonObject json) {
+        if (json == null) {
+            return FuzzyLemmas.NONE;
+        }
+        return new FuzzyLemmas(strings(json, "lemmas"), Set.copyOf(strings(json, "keep")), json.getInt("min_length"));
+    }
+
+    private static List<String> strings(JsonObject json, String name) {
+        return array(json, name).stream().map(v -> ((JsonString) v).getString().toLowerCase(Locale.ROOT)).toList();
     }
 
     private static List<JsonValue> array(JsonObject json, String name) {

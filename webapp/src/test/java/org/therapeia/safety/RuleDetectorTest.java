@@ -141,4 +141,47 @@ class RuleDetectorTest {
         String worst = "i want to i want to i'm not sure if i want to ".repeat(100).substring(0, 4000);
         DETECTOR.detect(worst, true);
     }
+
+    @Test
+    void twoAmbiguousPreparationsAreContextForEachOther() {
+        // each alone is something people also say about errands and decisions
+        assertTrue(level("I updated my will.").compareTo(Level.HIGH) < 0);
+        assertTrue(level("I've made up my mind.").compareTo(Level.HIGH) < 0);
+        assertEquals(Level.HIGH, level("I updated my will. I've made up my mind."));
+    }
+
+    @Test
+    void anActSaidWithAPronounCountsOnlyInContext() {
+        assertTrue(level("ok I took them").compareTo(Level.RISK) < 0);
+        assertEquals(Level.IMMINENT, DETECTOR.detect("ok I took them", true).stream().map(Signal::level)
+                .reduce(Level.NONE, Level::max));
+    }
+
+    @Test
+    void phrasingsAreMatchedAFewWordsApart() {
+        assertEquals(Level.RISK, level("I keep hoping I'll get into an accident"));
+        assertEquals(Level.RISK, level("honestly it would be so much easier to just not exist"));
+        assertEquals(Level.HIGH, level("how many of these would it take to not wake up"));
+        assertEquals(Level.IMMINENT, level("took a whole bunch of my mom's sleeping pills"));
+    }
+
+    @Test
+    void aPlaceWordUsedAsAMetaphorIsNoPlace() {
+        assertTrue(level("I'm on the bridge between two career paths and can't decide").compareTo(Level.RISK) < 0);
+        assertTrue(level("I'm on the edge of burning out").compareTo(Level.RISK) < 0);
+        assertEquals(Level.IMMINENT, level("I'm on the edge of the roof right now"));
+    }
+
+    @Test
+    void misspeltKeyWordsAreRead() {
+        assertEquals(Level.RISK, level("i feel suicidel"));
+        assertEquals(Level.RISK, level("ich will mich umbrignen"));
+    }
+
+    @Test
+    void aLongMessageCompletes() {
+        // ten thousand characters of the words the proximity patterns look between
+        String longMessage = "i wish i hope i keep thinking how it would be to take all of my ".repeat(160).substring(0, 10_000);
+        DETECTOR.detect(longMessage, true);
+    }
 }
