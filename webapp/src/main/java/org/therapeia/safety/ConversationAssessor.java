@@ -1,5 +1,6 @@
 package org.therapeia.safety;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -13,6 +14,9 @@ import java.util.Set;
  * again each time.
  */
 public final class ConversationAssessor {
+
+    /** The characters read for each detector time budget: {@code limits.message-chars}' default. */
+    static final int CHARS_PER_BUDGET = 4000;
 
     private final RuleDetector detector;
     private final int historyTurns;
@@ -45,18 +49,34 @@ public final class ConversationAssessor {
      * @param earlierMessages the person's earlier messages, oldest first (the model's are not read)
      */
     public Assessment assess(String message, List<String> earlierMessages) {
-        return assess(message, earlierMessages, ThreadCpuClock.now() + Long.MAX_VALUE / 2);
+        return assess(message, earlierMessages, Duration.ofDays(1));
     }
 
     /**
-     * As {@link #assess(String, List)}, given up past {@code deadlineNanos} ({@link ThreadCpuClock#now()}
-     * of this thread).
+     * As {@link #assess(String, List)}, given up once this thread has spent {@code cpuBudget} of CPU time
+     * for every {@value #CHARS_PER_BUDGET} characters it reads (started ones count whole).
      *
-     * @throws DeadlineText.Expired when the deadline passes first
+     * <p>Why per characters: the rules' cost grows linearly with the text (about 25 ms per 1,000
+     * characters here), and a request may carry up to {@code safety.history.turns} earlier messages of
+     * {@code limits.message-chars} each. A fixed limit would grade every long conversation by the
+     * fail-safe level 2 instead of by what it says; a limit per characters still stops a pattern that
+     * runs away on some input.
+     *
+     * @throws DeadlineText.Expired when the budget runs out first
      */
-    public Assessment assess(String message, List<String> earlierMessages, long deadlineNanos) {
+    public Assessment assess(String message, List<String> earlierMessages, Duration cpuBudget) {
         List<String> recent = earlierMessages.subList(Math.max(0, earlierMessages.size() - historyTurns),
                 earlierMessages.size());
+        long chars = message.length() + recent.stream().mapToLong(String::length).sum();
+        return grade(message, recent, ThreadCpuClock.now() + cpuBudget.toNanos() * budgetsFor(chars));
+    }
+
+    /** The time budgets a detection reading {@code chars} characters gets: one per started {@value #CHARS_PER_BUDGET}. */
+    static long budgetsFor(long chars) {
+        return Math.max(1, (chars + CHARS_PER_BUDGET - 1) / CHARS_PER_BUDGET);
+    }
+
+    private Assessment grade(String message, List<String> recent, long deadlineNanos) {
         boolean context = false;
         Level historyLevel = Level.NONE;
         List<Signal> historySignals = new ArrayList<>();

@@ -130,7 +130,7 @@ public class SafetyService {
         Assessment assessment;
         try {
             assessment = assessor.assess(message, history.stream().filter(m -> ChatMessage.USER.equals(m.role()))
-                    .map(ChatMessage::content).toList(), ThreadCpuClock.now() + config.detectorTimeout().toNanos());
+                    .map(ChatMessage::content).toList(), config.detectorTimeout());
         } catch (RuntimeException | StackOverflowError e) {
             // never the exception's text: a pattern error could quote what it was matching
             LOG.log(Level.WARNING, "crisis-signal detection failed ({0}); the request is treated as level 2",

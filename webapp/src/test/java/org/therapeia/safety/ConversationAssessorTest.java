@@ -2,8 +2,10 @@ package org.therapeia.safety;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -41,5 +43,19 @@ class ConversationAssessorTest {
         Assessment a = assessor.assess("How do I set boundaries with my boss?", List.of("Hi", "I had a long week."));
         assertEquals(Level.NONE, a.level());
         assertTrue(a.categories().isEmpty());
+    }
+
+    @Test
+    void theTimeBudgetGrowsWithTheCharactersRead() {
+        assertEquals(1, ConversationAssessor.budgetsFor(0));
+        assertEquals(1, ConversationAssessor.budgetsFor(ConversationAssessor.CHARS_PER_BUDGET));
+        assertEquals(2, ConversationAssessor.budgetsFor(ConversationAssessor.CHARS_PER_BUDGET + 1));
+        assertEquals(11, ConversationAssessor.budgetsFor(11L * ConversationAssessor.CHARS_PER_BUDGET));
+    }
+
+    @Test
+    void aDetectionWithoutTimeLeftFailsInsteadOfRunningOn() {
+        assertThrows(DeadlineText.Expired.class, () -> assessor.assess("I have the pills saved up.",
+                List.of("I lost my job today."), Duration.ZERO));
     }
 }
