@@ -139,7 +139,7 @@ public class InferenceService {
         Consumer<String> sink = guard != null ? guard : out;
         StreamingDecoder decoder = sink == null && stops.isEmpty() ? null
                 : new StreamingDecoder(model.tokenizer()::decode, sink == null ? piece -> { } : sink, executor(),
-                        stops);
+                        stops, System::nanoTime, config.streamPieceInterval().toNanos());
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
                 config.requestTimeout(), reuseScopes.of(config.prefixCacheScope(), request.cacheSalt()),
                 decoder == null ? TokenListener.NONE : decoder);
