@@ -5,8 +5,14 @@ turn resends the system prompt, the whole history and the model's previous repli
 without the response cache, so that runs with the prefix cache off and on compute the same replies.
 
 Per turn index it prints TTFT (the service's metadata.time_to_first_token: arrival to first token)
-and the client's latency, P50/P95, and prompt tokens computed vs reused (metadata.input_tokens,
-input_tokens_reused). --compare A.json B.json prints the on/off ratios of two runs. Stdlib only.
+and the client's latency, P50/P95, prompt tokens computed vs reused (metadata.input_tokens,
+input_tokens_reused), the history messages the prompt kept (P50, metadata.history_messages), and
+"held, not reused": the tokens the conversation's previous turn left in its KV slot (its prompt
+and reply but the last sampled token) that this turn did not reuse. That is 0 when the prompt
+extends the previous one exactly; otherwise the history window's start moved, another
+conversation took the slot, or the reply as resent does not tokenise back to the generated ids
+(crisis resources added to it, say). --compare A.json B.json prints the on/off ratios of two runs.
+Stdlib only.
 
   conversation_benchmark.py --url http://127.0.0.1:18191 --label on --json on.json
   conversation_benchmark.py --compare off.json on.json
@@ -69,7 +75,8 @@ def conversation(args, index, results, lock):
         with lock:
             results.append({"conversation": index, "turn": turn + 1, "latency": latency,
                             "ttft": meta["time_to_first_token"], "input_tokens": meta["input_tokens"],
-                            "reused": meta.get("input_tokens_reused", 0)})
+                            "reused": meta.get("input_tokens_reused", 0),
+                            "generated": reply["tokens_generated"], "history_messages": meta["history_messages"]})
         history = history + [{"role": "user", "content": user}, {"role": "assistant", "content": reply["response"]}]
 
 
@@ -98,22 +105,39 @@ def run(args):
     return results
 
 
+def held_not_reused(results):
+    """Per result (conversation, turn): what the previous turn's slot held that this turn did not reuse."""
+    by_key = {(r["conversation"], r["turn"]): r for r in results}
+    lost = {}
+    for (conversation, turn), r in by_key.items():
+        previous = by_key.get((conversation, turn - 1))
+        if previous is not None and "generated" in previous:
+            held = previous["input_tokens"] + previous["generated"] - 1
+            lost[(conversation, turn)] = max(0, held - r["reused"])
+    return lost
+
+
 def table(label, results):
     lines = [f"### {label}", "",
-             "| turn | n | TTFT P50 (ms) | TTFT P95 (ms) | latency P50 (ms) | latency P95 (ms) | prompt tokens | computed | reused |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| turn | n | TTFT P50 (ms) | TTFT P95 (ms) | latency P50 (ms) | latency P95 (ms) | history kept P50 "
+             "| prompt tokens | computed | reused | held, not reused |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lost = held_not_reused(results)
     for turn in sorted({r["turn"] for r in results}):
         rows = [r for r in results if r["turn"] == turn]
         ttft = [r["ttft"] * 1000 for r in rows]
         latency = [r["latency"] * 1000 for r in rows]
+        kept = [r["history_messages"] for r in rows if "history_messages" in r]
         prompt = sum(r["input_tokens"] for r in rows)
         reused = sum(r["reused"] for r in rows)
+        turn_lost = [lost[(r["conversation"], turn)] for r in rows if (r["conversation"], turn) in lost]
         lines.append(f"| {turn} | {len(rows)} | {percentile(ttft, 50):.0f} | {percentile(ttft, 95):.0f} | "
-                     f"{percentile(latency, 50):.0f} | {percentile(latency, 95):.0f} | {prompt} | {prompt - reused} | "
-                     f"{reused} |")
+                     f"{percentile(latency, 50):.0f} | {percentile(latency, 95):.0f} | "
+                     f"{percentile(kept, 50) if kept else '-'} | {prompt} | {prompt - reused} | {reused} | "
+                     f"{sum(turn_lost) if turn_lost else '-'} |")
     prompt = sum(r["input_tokens"] for r in results)
     reused = sum(r["reused"] for r in results)
-    lines.append(f"| all | {len(results)} | | | | | {prompt} | {prompt - reused} | {reused} |")
+    lines.append(f"| all | {len(results)} | | | | | | {prompt} | {prompt - reused} | {reused} | {sum(lost.values())} |")
     return "\n".join(lines)
 
 

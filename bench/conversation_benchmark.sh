@@ -5,19 +5,20 @@
 # stops the services it started. A benchmark, not a test.
 #
 #   bench/conversation_benchmark.sh [MODEL_DIR]      (default: the project's default model)
-#   CONVERSATIONS=8 TURNS=10 CONCURRENCY=4 MAX_NEW_TOKENS=32 CONTEXT_WINDOW=20 PORT=18191 bench/conversation_benchmark.sh
+#   CONVERSATIONS=8 TURNS=10 CONCURRENCY=4 MAX_NEW_TOKENS=32 PORT=18191 bench/conversation_benchmark.sh
 #
-# CONTEXT_WINDOW (history messages kept, the service's context_window; default here 20, the
-# service's 10) so that 10 turns keep their whole history: with 10, from turn 6 on the oldest
-# messages drop out of the prompt each turn, its prefix changes after the system prompt, and only
-# the system prompt can be reused.
+# The service's own history window unless CONTEXT_WINDOW / CONTEXT_WINDOW_STEP are set (its
+# context_window and context_window.step; defaults 10 and 6): with them, 10 turns of a
+# conversation reuse their history except where the window's start moves (turns 7 and 10).
+# CONTEXT_WINDOW=20 keeps all 10 turns' history; CONTEXT_WINDOW_STEP=1 is the seed's window, whose
+# start moves every turn from turn 7 on.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${PORT:-18191}"
 OUT="${OUT:-$ROOT/target/conversation-bench}"
 PYTHON="${PYTHON:-python3}"
 mkdir -p "$OUT"
-export HOST=127.0.0.1 PORT CONTEXT_WINDOW="${CONTEXT_WINDOW:-20}" WARMUP_REQUESTS="${WARMUP_REQUESTS:-3}"
+export HOST=127.0.0.1 PORT WARMUP_REQUESTS="${WARMUP_REQUESTS:-3}"
 # a benchmark on a busy machine measures slow turns rather than failing them
 export REQUEST_TIMEOUT="${REQUEST_TIMEOUT:-300}"
 export ENABLE_RESPONSE_CACHE=false  # every request also sends use_cache: false
@@ -27,7 +28,7 @@ ARGS=(--conversations "${CONVERSATIONS:-8}" --turns "${TURNS:-10}" --concurrency
 
 echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs," \
      "flags: $(grep -m1 '^flags' /proc/cpuinfo | grep -o -w 'avx2\|avx512f\|avx512_bf16\|amx_bf16\|fma' | sort -u | xargs)"
-echo "== model: ${MODEL_PATH:-default}; ${ARGS[*]}; context_window $CONTEXT_WINDOW; engine.threads ${ENGINE_THREADS:-0 (all)}; load average $(cut -d" " -f1-3 /proc/loadavg)"
+echo "== model: ${MODEL_PATH:-default}; ${ARGS[*]}; context_window ${CONTEXT_WINDOW:-10 (default)} step ${CONTEXT_WINDOW_STEP:-6 (default)}; engine.threads ${ENGINE_THREADS:-0 (all)}; load average $(cut -d" " -f1-3 /proc/loadavg)"
 for state in off on; do
   enabled=false; [[ "$state" == on ]] && enabled=true
   PREFIX_CACHE_ENABLED="$enabled" "$ROOT/scripts/run.sh" > "$OUT/server-$state.log" 2>&1 &
@@ -44,3 +45,5 @@ for state in off on; do
   trap - EXIT
 done
 "$PYTHON" "$ROOT/bench/conversation_benchmark.py" --compare "$OUT/off.json" "$OUT/on.json"
+echo
+echo "== load average at the end $(cut -d" " -f1-3 /proc/loadavg)"

@@ -18,7 +18,8 @@ public record InferenceRequest(
                 description = "What the person wrote; not empty, at most limits.user-input-chars.")
         @JsonbProperty("user_input") String userInput,
         @Schema(name = "conversation_history", type = SchemaType.ARRAY, implementation = ChatMessage.class,
-                description = "Earlier turns, oldest first; the last context_window are used.")
+                description = "Earlier turns, oldest first; at most context_window of the most recent are used, "
+                        + "cut in steps of context_window.step (see the README, The history window).")
         @JsonbProperty("conversation_history") List<ChatMessage> conversationHistory,
         @Schema(name = "system_prompt", nullable = true,
                 description = "Instructions for the model; default: default_system_prompt.")

@@ -41,7 +41,7 @@ public final class CacheKey {
 
     /**
      * @param modelFingerprint the loaded model's {@code ModelFingerprint}
-     * @param history          the history window (the last context_window messages), oldest first
+     * @param history          the history the prompt keeps (HistoryWindow), oldest first
      * @param params           the effective generation parameters
      */
     public static CacheKey of(String modelFingerprint, String systemPrompt, List<ChatMessage> history,

@@ -51,6 +51,7 @@ public class InferenceConfig {
     // context
     private int maxContextLength;
     private int contextWindow;
+    private int contextWindowStep;
     private String defaultSystemPrompt;
 
     // response cache
@@ -113,6 +114,7 @@ public class InferenceConfig {
 
         maxContextLength = integer(config, "max_context_length", v -> v >= 2, "at least 2");
         contextWindow = integer(config, "context_window", v -> v >= 0, "0 or more");
+        contextWindowStep = integer(config, "context_window.step", v -> v >= 1, "at least 1");
         defaultSystemPrompt = config.getOptionalValue("default_system_prompt", String.class).orElse("");
 
         enableResponseCache = config.getValue("enable_response_cache", Boolean.class);
@@ -271,9 +273,17 @@ public class InferenceConfig {
         return maxContextLength;
     }
 
-    /** History messages kept (the most recent). */
+    /** The most history messages kept (the most recent). */
     public int contextWindow() {
         return contextWindow;
+    }
+
+    /**
+     * History messages the window's start moves by once {@link #contextWindow()} overflows (1: the
+     * seed's last {@code context_window} messages); see {@code inference.HistoryWindow}.
+     */
+    public int contextWindowStep() {
+        return contextWindowStep;
     }
 
     /** Used when a request has no system_prompt; empty means none. */

@@ -107,8 +107,8 @@ public class InferenceService {
         String prefix = safety.prefix(screening);
         // resources (level 3 and 4) and the disclosure arrive before the first token, in the same stream
         Consumer<String> out = pieces == null ? null : new PrefixedPieces(prefix, pieces);
-        List<ChatMessage> window = history.subList(Math.max(0, history.size() - config.contextWindow()),
-                history.size());
+        // the history the prompt keeps while it fits the context (the key of a reply to exactly it)
+        List<ChatMessage> window = model.promptBuilder().window().kept(history);
         SamplingParams params = samplingParams(request,
                 defaults == SamplingDefaults.MODEL_THEN_SERVICE ? model.samplingDefaults() : ModelSamplingDefaults.NONE);
 
@@ -130,7 +130,7 @@ public class InferenceService {
             }
         }
 
-        // the whole history: the builder keeps the last context_window messages, starting at a user turn
+        // the whole history: the builder's window picks what it keeps (and drops more should it not fit)
         Prompt prompt = model.promptBuilder().build(systemPrompt, history, request.userInput(), params.maxNewTokens(),
                 model.maxContext());
         CacheKey cacheKey = key;

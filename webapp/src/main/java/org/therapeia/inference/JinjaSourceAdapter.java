@@ -133,25 +133,8 @@ final class JinjaSourceAdapter {
 
     /** The index of the bracket closing the one at {@code open}, strings skipped; -1 when there is none. */
     private static int matchingClose(String s, int open) {
-        int depth = 0;
-        int i = open;
-        while (i < s.length()) {
-            char c = s.charAt(i);
-            if (c == '\'' || c == '"') {
-                i = endOfString(s, i);
-                continue;
-            }
-            if (c == '(' || c == '[' || c == '{') {
-                depth++;
-            } else if (c == ')' || c == ']' || c == '}') {
-                depth--;
-                if (depth == 0) {
-                    return i;
-                }
-            }
-            i++;
-        }
-        return -1;
+        int end = endOfNesting(s, open + 1, false);
+        return end < s.length() ? end : -1;
     }
 
     /** '=' at {@code at} is {@code name=} and not part of ==, !=, <=, >=. */
@@ -172,7 +155,16 @@ final class JinjaSourceAdapter {
         return j >= 0 && (s.charAt(j) == '(' || s.charAt(j) == ',');
     }
 
+    /** Where the argument starting at {@code from} ends: at a ',' or a closing bracket outside nested ones. */
     private static int endOfArgument(String s, int from) {
+        return endOfNesting(s, from, true);
+    }
+
+    /**
+     * The first closing bracket (or, with {@code commaEnds}, ',') outside the brackets opened after {@code from},
+     * strings skipped; {@code s.length()} when there is none.
+     */
+    private static int endOfNesting(String s, int from, boolean commaEnds) {
         int depth = 0;
         int i = from;
         while (i < s.length()) {
@@ -188,12 +180,12 @@ final class JinjaSourceAdapter {
                     return i;
                 }
                 depth--;
-            } else if (c == ',' && depth == 0) {
+            } else if (c == ',' && depth == 0 && commaEnds) {
                 return i;
             }
             i++;
         }
-        return i;
+        return s.length();
     }
 
     private static int endOfString(String s, int start) {

@@ -111,7 +111,8 @@ public class ModelRuntime {
                         System::nanoTime, listener).start();
                 streamThreads = Executors.newCachedThreadPool(streamThreadFactory(threads));
                 loaded = new LoadedModel(config.modelId(),
-                        new PromptBuilder(template, tokenizer, config.contextWindow()), tokenizer, scheduler,
+                        new PromptBuilder(template, tokenizer,
+                                new HistoryWindow(config.contextWindow(), config.contextWindowStep())), tokenizer, scheduler,
                         maxContext, fingerprint, samplingDefaults, streamThreads);
                 state = State.WARMING_UP;
             }

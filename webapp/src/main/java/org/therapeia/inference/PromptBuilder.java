@@ -5,15 +5,15 @@ import java.util.List;
 import org.therapeia.api.ChatMessage;
 
 /**
- * Builds the prompt the seed built: system prompt, the last {@code context_window} history
- * messages and the user input, through the model's chat template and tokenizer. When the prompt
- * plus the reply's {@code max_new_tokens} would not fit the context, the oldest history messages
- * are dropped first; when even none fit, it fails ({@link PromptTooLongException}).
+ * Builds the prompt the seed built: system prompt, the recent history messages and the user
+ * input, through the model's chat template and tokenizer. Which history messages stay is the
+ * {@link HistoryWindow}'s rule (at most {@code context_window}, cut in steps so that consecutive
+ * turns share their prefix): when the prompt plus the reply's {@code max_new_tokens} would not fit
+ * the context, the window drops further steps of the oldest messages; when even no history fits,
+ * it fails ({@link PromptTooLongException}).
  *
- * <p>History kept after trimming starts with a user turn, since many templates (Llama 2,
- * Mistral, Gemma) require user/assistant alternation from the first turn. A template that refuses
- * a system message (Gemma) gets the system prompt at the head of the first user turn instead,
- * as those models' own documentation suggests.
+ * <p>A template that refuses a system message (Gemma) gets the system prompt at the head of the
+ * first user turn instead, as those models' own documentation suggests.
  *
  * <p>Control tokens come only from the template: message text (system prompt, history, user
  * input) reaches the template with any control token's text held back, and is encoded as plain
@@ -24,12 +24,17 @@ public final class PromptBuilder {
 
     private final ChatTemplate template;
     private final Tokenizer tokenizer;
-    private final int contextWindow;
+    private final HistoryWindow window;
 
-    public PromptBuilder(ChatTemplate template, Tokenizer tokenizer, int contextWindow) {
+    public PromptBuilder(ChatTemplate template, Tokenizer tokenizer, HistoryWindow window) {
         this.template = template;
         this.tokenizer = tokenizer;
-        this.contextWindow = contextWindow;
+        this.window = window;
+    }
+
+    /** The rule that picks the history messages a prompt keeps. */
+    public HistoryWindow window() {
+        return window;
     }
 
     /**
@@ -47,13 +52,8 @@ public final class PromptBuilder {
             throw new PromptTooLongException("max_new_tokens (" + maxNewTokens + ") leaves no room for the prompt "
                     + "in the context of " + maxContext + " tokens");
         }
-        int first = Math.max(0, history.size() - contextWindow);
-        boolean trimmed = first > 0;
-        while (true) {
-            if (trimmed) {
-                first = skipLeadingAssistant(history, first);
-            }
-            List<ChatMessage> kept = history.subList(first, history.size());
+        for (int extraSteps = 0; ; extraSteps++) {
+            List<ChatMessage> kept = window.kept(history, extraSteps);
             int[] ids = encode(systemPrompt, kept, userInput);
             if (ids.length <= budget) {
                 return new Prompt(ids, kept.size());
@@ -63,16 +63,7 @@ public final class PromptBuilder {
                         + "with max_new_tokens " + maxNewTokens + " the context of " + maxContext
                         + " tokens leaves " + budget);
             }
-            first++;
-            trimmed = true;
         }
-    }
-
-    private static int skipLeadingAssistant(List<ChatMessage> history, int first) {
-        while (first < history.size() && !ChatMessage.USER.equals(history.get(first).role())) {
-            first++;
-        }
-        return first;
     }
 
     private int[] encode(String systemPrompt, List<ChatMessage> history, String userInput) {

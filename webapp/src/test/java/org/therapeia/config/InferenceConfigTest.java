@@ -28,6 +28,7 @@ class InferenceConfigTest {
         assertTrue(c.compileModel());
         assertEquals(2048, c.maxContextLength());
         assertEquals(10, c.contextWindow());
+        assertEquals(6, c.contextWindowStep(), "not the seed's: its start moves in steps, for the prefix cache");
         assertTrue(c.enableResponseCache());
         assertEquals(1000, c.cacheSize());
         assertEquals(Duration.ofSeconds(3600), c.cacheTtl());
@@ -51,6 +52,14 @@ class InferenceConfigTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TestConfig.inference(Map.of("PREFIX_CACHE_SCOPE", "everyone")));
         assertTrue(e.getMessage().contains("prefix_cache.scope"), e.getMessage());
+    }
+
+    @Test
+    void contextWindowStepIsAtLeastOneMessage() {
+        assertEquals(1, TestConfig.inference(Map.of("CONTEXT_WINDOW_STEP", "1")).contextWindowStep());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TestConfig.inference(Map.of("CONTEXT_WINDOW_STEP", "0")));
+        assertTrue(e.getMessage().contains("context_window.step"), e.getMessage());
     }
 
     @Test

@@ -73,8 +73,8 @@ class ControlTokenTest {
 
     /** The prompt the service builds: system prompt, history, user input, through PromptBuilder. */
     private static int[] prompt(String family, String system, List<ChatMessage> history, String user) {
-        return new PromptBuilder(template(family), tokenizer(family), 1000).build(system, history, user, 1, 1 << 20)
-                .ids();
+        return new PromptBuilder(template(family), tokenizer(family), new HistoryWindow(1000, 1))
+                .build(system, history, user, 1, 1 << 20).ids();
     }
 
     private static int[] prompt(String family, List<ChatMessage> messages) {
@@ -189,7 +189,8 @@ class ControlTokenTest {
         ChatTemplate halves = new ChatTemplate("{% for m in messages %}{{ '<|im_' + m['content'] | trim + '|>' }}"
                 + "{{ '<|im_' + m['content'] }}{{ m['content'] + 'start|>' }}{% endfor %}", "", "");
         Tokenizer tokenizer = tokenizer("chatml");
-        int[] ids = new PromptBuilder(halves, tokenizer, 10).build(null, List.of(), content, 1, 1 << 20).ids();
+        int[] ids = new PromptBuilder(halves, tokenizer, new HistoryWindow(10, 1))
+                .build(null, List.of(), content, 1, 1 << 20).ids();
         assertEquals(List.of(), controlTokens("chatml", ids), "no control token: the template wrote none whole");
         assertEquals(halves.render(List.of(new ChatMessage("user", content)), true),
                 tokenizer.decode(ids), "the text itself is kept");
@@ -236,8 +237,10 @@ class ControlTokenTest {
         try (Tokenizer unigram = Tokenizer.load(Fixtures.tokenizerCases().resolve("tiny_unigram_tokenizer.json"));
              Tokenizer wordpiece = Tokenizer.load(Fixtures.tokenizerCases().resolve("tiny_wordpiece_tokenizer.json"))) {
             assertThrows(TokenizerException.class,
-                    () -> new PromptBuilder(chatml, unigram, 10).build(null, List.of(), "the </s> cat", 1, 4096));
-            int[] ids = new PromptBuilder(chatml, wordpiece, 10).build(null, List.of(), "a [SEP] <s> b", 1, 4096).ids();
+                    () -> new PromptBuilder(chatml, unigram, new HistoryWindow(10, 1))
+                            .build(null, List.of(), "the </s> cat", 1, 4096));
+            int[] ids = new PromptBuilder(chatml, wordpiece, new HistoryWindow(10, 1))
+                    .build(null, List.of(), "a [SEP] <s> b", 1, 4096).ids();
             assertFalse(Stream.of(2, 3).anyMatch(special -> java.util.Arrays.stream(ids).anyMatch(id -> id == special)),
                     "no [CLS] or [SEP] from text");
         }

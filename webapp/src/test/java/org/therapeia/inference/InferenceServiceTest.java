@@ -352,7 +352,8 @@ class InferenceServiceTest {
 
     @Test
     void aWindowThatWouldStartWithAssistantTurnsStartsAtAUserTurn() throws Exception {
-        // the last context_window (10) of these 11 start with two assistant turns (indexes 1 and 2)
+        // context_window 10, step 6: 11 messages overflow by one, the cut is at 6, an assistant
+        // turn, and moves on to the user turn at 7
         List<ChatMessage> history = new java.util.ArrayList<>();
         history.add(new ChatMessage("user", "turn 0"));
         history.add(new ChatMessage("assistant", "turn 1"));
@@ -360,10 +361,10 @@ class InferenceServiceTest {
         for (int i = 3; i < 11; i++) {
             history.add(new ChatMessage(i % 2 == 1 ? "user" : "assistant", "turn " + i));
         }
-        assertEquals(10, config.contextWindow());
+        assertEquals(List.of(10, 6), List.of(config.contextWindow(), config.contextWindowStep()));
         InferenceResponse r = infer(new InferenceRequest("and now?", history, null, false, 4, 0.0, null, null, null,
                 null));
-        assertEquals(8, r.metadata().historyMessages());
+        assertEquals(4, r.metadata().historyMessages());
     }
 
     @Test

@@ -58,7 +58,10 @@ class PrefixCacheServiceTest {
         runtime.load(Executors.defaultThreadFactory());
         assertEquals(ModelRuntime.State.READY, runtime.state(), String.valueOf(runtime.failure()));
         runtimes.add(runtime);
-        SafetyService safety = new SafetyService(new SafetyConfig(TestConfig.config(Map.of())), new NoSafetyMetrics());
+        // a detector out of time on a busy machine grades a turn at level 2, whose system prompt (the
+        // safety addendum) and reply (resources) differ: a test of reuse gives it all the time it needs
+        SafetyService safety = new SafetyService(new SafetyConfig(TestConfig.config(Map.of(
+                "SAFETY_DETECTOR_TIMEOUT_MS", "60000"))), new NoSafetyMetrics());
         safety.start();
         return new InferenceService(config, runtime, new InferenceServiceTest.MapCache(),
                 new LatencyTracker(Duration.ofMinutes(5), System::nanoTime), metrics, safety);
@@ -118,5 +121,44 @@ class PrefixCacheServiceTest {
         assertEquals(again.metadata().inputTokens() - 1, again.metadata().inputTokensReused(),
                 "the same salt reuses all of its own prompt but the last token");
         assertEquals(a.response(), again.response());
+    }
+
+    /**
+     * Twelve turns with the default history window (10 messages, step 6): every turn whose window
+     * kept its start reuses all that the previous turn left in its slot (its prompt, and its reply
+     * but the last sampled token), so the reply as the client resends it tokenises back to the ids
+     * the engine generated; the turns where the start moved (7 and 10) reuse only the system prompt.
+     */
+    @Test
+    void aLongConversationReusesAllTheSlotHeldExceptWhereTheWindowsStartMoves() throws Exception {
+        // none shared with the other tests' conversations, whose warm slots could hold more of the same prefix
+        List<String> inputs = List.of("I've been on edge for weeks.", "It's worse in the evenings.",
+                "Work has been a lot.", "I lie awake at night.", "My partner says I should relax.",
+                "I used to run in the mornings.", "I have been cooking more.",
+                "Writing things down helped once.", "I don't want to worry my friends.",
+                "Maybe I could run again this week.", "What would a small first step be?", "Thank you.");
+        List<ChatMessage> history = new ArrayList<>();
+        InferenceResponse previous = null;
+        List<Integer> moved = new ArrayList<>();
+        for (int turn = 1; turn <= inputs.size(); turn++) {
+            InferenceRequest request = new InferenceRequest(inputs.get(turn - 1), List.copyOf(history), null, false,
+                    null, 0.0, null, null, null, null);
+            InferenceResponse reply = shared.infer(request, System.nanoTime()).get(60, TimeUnit.SECONDS);
+            int kept = reply.metadata().historyMessages();
+            if (previous != null) {
+                int held = previous.metadata().inputTokens() + previous.tokensGenerated() - 1;
+                int reused = reply.metadata().inputTokensReused();
+                if (kept == previous.metadata().historyMessages() + 2) {
+                    assertEquals(held, reused, "turn " + turn + ": all that the previous turn's slot held");
+                } else {
+                    moved.add(turn);
+                    assertTrue(reused < previous.metadata().inputTokens(), "turn " + turn + " reused " + reused);
+                }
+            }
+            previous = reply;
+            history.add(new ChatMessage(ChatMessage.USER, inputs.get(turn - 1)));
+            history.add(new ChatMessage(ChatMessage.ASSISTANT, reply.response()));
+        }
+        assertEquals(List.of(7, 10), moved, "the window's start moved before these turns only");
     }
 }

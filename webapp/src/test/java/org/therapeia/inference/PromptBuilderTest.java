@@ -45,13 +45,18 @@ class PromptBuilderTest {
         return h;
     }
 
+    /** The seed's rule: the last {@code max} messages (step 1). */
+    private static HistoryWindow seedRule(int max) {
+        return new HistoryWindow(max, 1);
+    }
+
     private static int tokens(ChatTemplate template, List<ChatMessage> messages) {
         return tokenizer.encode(template.render(messages, true)).length;
     }
 
     @Test
     void promptIsTheTemplateRenderTokenised() {
-        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, 10);
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, seedRule(10));
         Prompt prompt = builder.build("Be kind.", history(2), "I feel anxious.", 16, 4096);
         List<ChatMessage> expected = new ArrayList<>();
         expected.add(new ChatMessage("system", "Be kind."));
@@ -63,7 +68,7 @@ class PromptBuilderTest {
 
     @Test
     void keepsOnlyTheContextWindow() {
-        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, 4);
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, seedRule(4));
         Prompt prompt = builder.build(null, history(9), "now", 16, 4096);
         // the last 4 of 9 start with an assistant turn (index 5), which is dropped as well
         assertEquals(3, prompt.historyMessages());
@@ -80,7 +85,7 @@ class PromptBuilderTest {
     @Test
     void aWindowOverAnOddHistoryStartsAtAUserTurnForAlternationTemplates() {
         for (ChatTemplate template : List.of(llama2, mistral)) {
-            PromptBuilder builder = new PromptBuilder(template, tokenizer, 5);
+            PromptBuilder builder = new PromptBuilder(template, tokenizer, seedRule(5));
             Prompt prompt = builder.build("Be kind.", history(12), "now", 16, 4096);
             assertEquals(4, prompt.historyMessages());
             List<ChatMessage> expected = new ArrayList<>(history(12).subList(8, 12));
@@ -95,7 +100,7 @@ class PromptBuilderTest {
 
     @Test
     void dropsOldestMessagesFirstToFitTheContext() {
-        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, 10);
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, seedRule(10));
         List<ChatMessage> full = new ArrayList<>(history(6));
         full.add(new ChatMessage("user", "now"));
         List<ChatMessage> lastTwoTurns = new ArrayList<>(history(6).subList(2, 6));
@@ -108,16 +113,80 @@ class PromptBuilderTest {
         assertTrue(prompt.ids().length + maxNewTokens <= context);
     }
 
+    /**
+     * Turns (1-based, from turn 2) whose prompt starts with the whole previous turn's prompt and
+     * reply, the prefix the prefix cache reuses: a conversation of {@code turns} turns of equal
+     * messages, each prompt built with {@code builder} within {@code maxContext}.
+     */
+    private static List<Integer> turnsExtendingThePrevious(PromptBuilder builder, int turns, int maxContext) {
+        List<ChatMessage> history = new ArrayList<>();
+        List<Integer> extending = new ArrayList<>();
+        int[] previous = null;
+        for (int turn = 1; turn <= turns; turn++) {
+            String input = "How do I sleep better?";
+            Prompt prompt = builder.build("Be kind.", history, input, 8, maxContext);
+            assertTrue(prompt.ids().length + 8 <= maxContext, "turn " + turn + " fits");
+            if (previous != null && startsWith(prompt.ids(), previous)) {
+                extending.add(turn);
+            }
+            String reply = "Keep a regular bedtime.";
+            history.add(new ChatMessage("user", input));
+            history.add(new ChatMessage("assistant", reply));
+            // what the slot holds after the turn: its prompt and the reply's tokens
+            int[] replyIds = tokenizer.encode(reply);
+            previous = java.util.Arrays.copyOf(prompt.ids(), prompt.ids().length + replyIds.length);
+            System.arraycopy(replyIds, 0, previous, prompt.ids().length, replyIds.length);
+        }
+        return extending;
+    }
+
+    private static boolean startsWith(int[] ids, int[] prefix) {
+        return ids.length >= prefix.length
+                && java.util.Arrays.equals(ids, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    @Test
+    void consecutiveTurnsExtendThePreviousPromptUntilTheWindowsStartMoves() {
+        // context_window 10, step 6: the start moves before turns 7 and 10 only
+        assertEquals(List.of(2, 3, 4, 5, 6, 8, 9, 11, 12),
+                turnsExtendingThePrevious(new PromptBuilder(chatml, tokenizer, new HistoryWindow(10, 6)), 12, 4096));
+        // the seed's rule moves it every turn once the window is full
+        assertEquals(List.of(2, 3, 4, 5, 6),
+                turnsExtendingThePrevious(new PromptBuilder(chatml, tokenizer, seedRule(10)), 12, 4096));
+    }
+
+    @Test
+    void aConversationHeldBackByTheContextMovesItsStartInWholeStepsToo() {
+        List<ChatMessage> fourTurns = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            fourTurns.add(new ChatMessage("user", "How do I sleep better?"));
+            fourTurns.add(new ChatMessage("assistant", "Keep a regular bedtime."));
+        }
+        // room for the system prompt, 8 history messages and the input, not 10: the window (20) never binds
+        List<ChatMessage> messages = new ArrayList<>();
+        messages.add(new ChatMessage("system", "Be kind."));
+        messages.addAll(fourTurns);
+        messages.add(new ChatMessage("user", "How do I sleep better?"));
+        int context = tokens(chatml, messages) + 8;
+
+        // step 4: the start moves every other turn once the context is full (turns 6, 8, 10, 12)
+        assertEquals(List.of(2, 3, 4, 5, 7, 9, 11),
+                turnsExtendingThePrevious(new PromptBuilder(chatml, tokenizer, new HistoryWindow(20, 4)), 12, context));
+        // one message at a time, as the seed's rule did: a new start every turn
+        assertEquals(List.of(2, 3, 4, 5),
+                turnsExtendingThePrevious(new PromptBuilder(chatml, tokenizer, seedRule(20)), 12, context));
+    }
+
     @Test
     void trimmedHistoryStartsWithAUserTurnSoAlternatingTemplatesAccept() {
-        PromptBuilder builder = new PromptBuilder(llama2, tokenizer, 3);
+        PromptBuilder builder = new PromptBuilder(llama2, tokenizer, seedRule(3));
         Prompt prompt = builder.build(null, history(4), "now", 8, 4096);
         assertEquals(2, prompt.historyMessages());
     }
 
     @Test
     void userInputThatCannotFitIsAnError() {
-        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, 10);
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, seedRule(10));
         String longInput = "word ".repeat(500);
         PromptTooLongException e = assertThrows(PromptTooLongException.class,
                 () -> builder.build("sys", history(4), longInput, 16, 256));
@@ -126,13 +195,13 @@ class PromptBuilderTest {
 
     @Test
     void maxNewTokensAtTheContextIsAnError() {
-        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, 10);
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, seedRule(10));
         assertThrows(PromptTooLongException.class, () -> builder.build(null, List.of(), "hi", 64, 64));
     }
 
     @Test
     void systemPromptGoesIntoTheFirstUserTurnWhenTheTemplateRefusesSystem() {
-        PromptBuilder builder = new PromptBuilder(gemma, tokenizer, 10);
+        PromptBuilder builder = new PromptBuilder(gemma, tokenizer, seedRule(10));
         Prompt prompt = builder.build("Be kind.", List.of(), "hello", 8, 4096);
         assertArrayEquals(tokenizer.encode(gemma.render(List.of(new ChatMessage("user", "Be kind.\n\nhello")), true)),
                 prompt.ids());
@@ -140,7 +209,7 @@ class PromptBuilderTest {
 
     @Test
     void templateRefusalOtherwiseSurfaces() {
-        PromptBuilder builder = new PromptBuilder(llama2, tokenizer, 10);
+        PromptBuilder builder = new PromptBuilder(llama2, tokenizer, seedRule(10));
         List<ChatMessage> bad = List.of(new ChatMessage("user", "a"), new ChatMessage("user", "b"));
         ChatTemplateException e = assertThrows(ChatTemplateException.class,
                 () -> builder.build(null, bad, "c", 8, 4096));
