@@ -6,8 +6,9 @@ import java.util.function.Function;
 /**
  * The text of a growing sequence of tokens, decoded a few tokens at a time: each {@link #next()}
  * decodes only the tokens whose text it has not returned yet, with those of the text it returned
- * last as context, so a reply of n tokens costs some 2n tokens of decoding in all instead of the
- * n²/2 of decoding the whole reply each time.
+ * last as context, so a reply of n tokens costs a small multiple of n tokens of decoding in all
+ * (about 3n when each call brings one token) instead of the n²/2 of decoding the whole reply each
+ * time.
  *
  * <p>The context is there because a token's text can depend on the tokens before it: a character
  * whose UTF-8 bytes span tokens (byte-level BPE), or a leading space that a decoder strips only at

@@ -115,12 +115,16 @@ final class StreamingDecoder implements TokenListener {
 
     /** Decodes what has arrived and hands on the new stable text, as one piece. */
     synchronized void drain() {
-        for (int token : arrivals.take()) {
+        int[] arrived = arrivals.take();
+        // past a stop string nothing more is sent: the tokens after it are not part of the reply
+        if (finished || tokensAtStop >= 0) {
+            return;
+        }
+        for (int token : arrived) {
             decoder.add(token);
         }
         text.append(decoder.next());
-        // past a stop string nothing more is sent: the tokens after it are not part of the reply
-        if (finished || tokensAtStop >= 0 || decoder.tokenCount() == 0) {
+        if (decoder.tokenCount() == 0) {
             return;
         }
         if (!decoder.consistent() || !send(stableEnd(visibleEnd()))) {
