@@ -67,6 +67,7 @@ public class InferenceConfig {
     private int workers;
     private int queueCapacity;
     private Duration requestTimeout;
+    private Duration streamPieceInterval;
     private int warmupRequests;
     private double slaP95Seconds;
     private Duration metricsWindow;
@@ -134,6 +135,8 @@ public class InferenceConfig {
         queueCapacity = integer(config, "queue.capacity", v -> v >= 1, "at least 1");
         requestTimeout = Duration.ofMillis(Math.round(1000 * decimal(config, "request.timeout", v -> v > 0,
                 "greater than 0 seconds")));
+        streamPieceInterval = Duration.ofMillis(integer(config, "stream.piece-interval-ms", v -> v >= 0,
+                "0 or more"));
         warmupRequests = integer(config, "warmup.requests", v -> v >= 0, "0 or more");
         slaP95Seconds = decimal(config, "sla.p95-seconds", v -> v > 0, "greater than 0");
         metricsWindow = Duration.ofSeconds(integer(config, "metrics.window-seconds", v -> v >= 1, "at least 1"));
@@ -335,6 +338,14 @@ public class InferenceConfig {
     /** From arrival to the last token; a request over it is cancelled. */
     public Duration requestTimeout() {
         return requestTimeout;
+    }
+
+    /**
+     * The least time between two pieces of one streamed reply: a piece carries the tokens that came
+     * within it (0: a piece per token, whatever the engine's speed).
+     */
+    public Duration streamPieceInterval() {
+        return streamPieceInterval;
     }
 
     public int warmupRequests() {

@@ -138,8 +138,8 @@ public class InferenceService {
         GuardedPieces guard = out != null && safety.checksOutput(screening) ? safety.guard(out) : null;
         Consumer<String> sink = guard != null ? guard : out;
         StreamingDecoder decoder = sink == null && stops.isEmpty() ? null
-                : new StreamingDecoder(model.tokenizer()::decode, sink == null ? piece -> { } : sink, executor(),
-                        stops);
+                : new StreamingDecoder(model.tokenizer()::decode, sink == null ? piece -> { } : sink,
+                        model.streamThreads(), stops, System::nanoTime, config.streamPieceInterval().toNanos());
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
                 config.requestTimeout(), reuseScopes.of(config.prefixCacheScope(), request.cacheSalt()),
                 decoder == null ? TokenListener.NONE : decoder);

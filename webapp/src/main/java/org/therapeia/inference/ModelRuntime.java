@@ -11,8 +11,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.therapeia.config.InferenceConfig;
@@ -56,6 +59,7 @@ public class ModelRuntime {
     private volatile LoadedModel loaded;
     private volatile int warmupDone;
     private Engine engine;
+    private ExecutorService streamThreads;
     /** Held by drain() and stop() (one at a time, the first to come does the work); never inside this. */
     private final Object stopping = new Object();
     private boolean drainStarted; // guarded by this
@@ -105,10 +109,11 @@ public class ModelRuntime {
                 ModelSamplingDefaults samplingDefaults = ModelSamplingDefaults.load(config.modelPath());
                 Scheduler scheduler = new Scheduler(engine, config.batchSize(), config.queueCapacity(), threads,
                         System::nanoTime, listener).start();
+                streamThreads = Executors.newCachedThreadPool(streamThreadFactory(threads));
                 loaded = new LoadedModel(config.modelId(),
                         new PromptBuilder(template, tokenizer,
                                 new HistoryWindow(config.contextWindow(), config.contextWindowStep())), tokenizer, scheduler,
-                        maxContext, fingerprint, samplingDefaults);
+                        maxContext, fingerprint, samplingDefaults, streamThreads);
                 state = State.WARMING_UP;
             }
             String shortFingerprint = fingerprint.substring(0, 12);
@@ -139,6 +144,23 @@ public class ModelRuntime {
             }
             LOG.log(Level.SEVERE, "model " + config.modelPath() + " could not be loaded: " + failure);
         }
+    }
+
+    /**
+     * The threads of the streamed replies' drains: the container's managed threads, pooled. Not the
+     * ManagedExecutorService, whose every submit captures the submitter's context (in Payara a
+     * ServiceLoader scan of the application's class path): the engine thread submits a drain per
+     * stream and piece interval, and that capture took most of its time outside the engine's steps
+     * (issue 16). A thread of this factory carries the application's context once, from its start.
+     */
+    private static ThreadFactory streamThreadFactory(ThreadFactory threads) {
+        AtomicInteger count = new AtomicInteger();
+        return task -> {
+            Thread thread = threads.newThread(task);
+            thread.setName("therapeia-stream-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 
     /** Moves from {@code from} to {@code to}; false (and no move) when the state is no longer {@code from}. */
@@ -271,6 +293,7 @@ public class ModelRuntime {
                 m = loaded;
             }
             m.tokenizer().close(); // waits for the encodes and decodes in progress; refuses later ones
+            streamThreads.shutdown(); // a drain still to come is refused: the final replies say it all
             if (engineThreadEnded) {
                 engine.close();
             } else {

@@ -18,6 +18,15 @@ public record StopStrings(List<String> strings) {
         return strings.isEmpty();
     }
 
+    /** The length of the longest stop string (0 for none): how far back a new match may begin. */
+    public int maxLength() {
+        int longest = 0;
+        for (String stop : strings) {
+            longest = Math.max(longest, stop.length());
+        }
+        return longest;
+    }
+
     /** Where the earliest stop string in {@code text} begins, or -1 when it holds none. */
     public int firstMatch(String text) {
         int first = -1;

@@ -218,6 +218,20 @@ class InferenceServiceTest {
         assertTrue(r.tokensGenerated() <= 8);
     }
 
+    /**
+     * The engine thread only hands tokens over: the pieces are decoded and delivered on the
+     * runtime's stream threads (the last by the completion), never on the engine thread.
+     */
+    @Test
+    void piecesAreDeliveredOnTheStreamThreadsNotTheEngineThread() throws Exception {
+        InferenceRequest r = request("Which thread writes this?", false, 0.0, null);
+        List<String> threads = new CopyOnWriteArrayList<>();
+        service.infer(r, System.nanoTime(), piece -> threads.add(Thread.currentThread().getName()))
+                .get(60, TimeUnit.SECONDS);
+        assertTrue(threads.stream().anyMatch(name -> name.startsWith("therapeia-stream-")), threads::toString);
+        assertFalse(threads.contains("therapeia-engine"), threads::toString);
+    }
+
     @Test
     void streamedPiecesConcatenateToTheReplyAndAHitComesInOnePiece() throws Exception {
         InferenceRequest r = request("Could you stream your answer?", true, 0.0, null);

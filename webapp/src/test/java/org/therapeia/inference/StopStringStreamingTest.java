@@ -28,7 +28,7 @@ class StopStringStreamingTest {
     private final List<String> sent = new ArrayList<>();
 
     private StreamingDecoder decoder(String... stops) {
-        return new StreamingDecoder(DECODE, sent::add, Runnable::run, new StopStrings(List.of(stops)));
+        return new StreamingDecoder(DECODE, sent::add, Runnable::run, new StopStrings(List.of(stops)), System::nanoTime, 0);
     }
 
     private String sentSoFar() {
