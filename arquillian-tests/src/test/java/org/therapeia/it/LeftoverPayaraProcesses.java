@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  * <p>A pid is only acted on while its process's command line names the folder, so a pid file
  * whose process has ended and whose number was reused stops nothing else.
  */
-final class LeftoverPayaraProcesses {
+public final class LeftoverPayaraProcesses {
 
     private static final Duration GRACE = Duration.ofSeconds(20);
 
