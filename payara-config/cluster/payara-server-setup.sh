@@ -90,9 +90,12 @@ done
 asadmin_run create-system-properties --target "$config" "model.path=$model_path:device=$device"
 
 # 3. the Data Grid: TCP/IP discovery among the listed hosts only
+# --startport is the domain's; the instances of CONFIG take theirs from the configuration's own
+# start port (by default ${HZ_LISTENER_PORT}, 5900), so CLUSTER_PORT goes there too (the
+# integration tests found two instances on 5900 and 5901 while their member list said otherwise)
 hz_args=(--target "$config" --enabled=true --dynamic=false --clustername="$cluster_name"
          --clustermode=tcpip --tcpipmembers="$members" --interfaces="$interface"
-         --startport="$cluster_port")
+         --startport="$cluster_port" --configspecificdatagridstartport="$cluster_port")
 if [[ -n "${HAZELCAST_XML:-}" ]]; then
   # concrete values instead of the ${...} placeholders: asadmin parses the file on the DAS,
   # where the nodes' system properties are not set

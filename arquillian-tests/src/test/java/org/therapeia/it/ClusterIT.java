@@ -153,7 +153,7 @@ class ClusterIT extends SharedCacheChecks {
     }
 
     @Override
-    protected String memberAddressOfA() {
+    protected String memberAddress() {
         return "127.0.0.1:" + hzA;
     }
 

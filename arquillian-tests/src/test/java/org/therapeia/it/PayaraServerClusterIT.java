@@ -75,7 +75,8 @@ class PayaraServerClusterIT extends SharedCacheChecks {
         a.start();
         b.start();
 
-        dataGridPort = a.portBase + 90; // an offset --portbase leaves unused; B's member takes the next port
+        // an offset --portbase leaves unused; the second member to start takes the next port
+        dataGridPort = a.portBase + 90;
         domain.runSetupScript(Map.ofEntries(
                 Map.entry("TARGET", GROUP),
                 Map.entry("CONFIG", CONFIG),
@@ -131,8 +132,9 @@ class PayaraServerClusterIT extends SharedCacheChecks {
     }
 
     @Override
-    protected String memberAddressOfA() {
-        // A was started first, so its member has the configuration's start port
+    protected String memberAddress() {
+        // the configuration's start port: A's member or B's, whichever restarted first; a Hazelcast
+        // client reaches the whole cluster through either
         return "127.0.0.1:" + dataGridPort;
     }
 
