@@ -2,7 +2,6 @@ package org.therapeia.it;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,10 +99,6 @@ final class PayaraServerDomain implements AutoCloseable {
     /** The DAS's HTTP listener (http-listener-1). */
     int httpPort() {
         return portBase + 80;
-    }
-
-    URI httpUri() {
-        return URI.create("http://127.0.0.1:" + httpPort() + "/");
     }
 
     /** The folder holding the domain (asadmin's --domaindir). */
