@@ -23,6 +23,10 @@
 #   BACKUP_COUNT      [1] the response cache's backup count in the rendered file
 #   MODEL_PATH        [/models/therapeia-model] and DEVICE [cuda]: set as system properties
 #   RESTART           [1] restart TARGET after the library and JVM changes (they need it)
+#   DOMAIN, DOMAIN_DIR [] for TARGET=server on the DAS's own host: the domain's name and the folder
+#                     holding it (asadmin's --domaindir). restart-domain works on a domain folder of
+#                     this host whenever --host is this host, and without them takes the
+#                     installation's only domain (domain1), not necessarily the DAS of ASADMIN_ARGS
 #   DRY_RUN           [0]
 # Not settable through asadmin: the server process must find LibTorch. Start the domain or the
 # instances with LD_LIBRARY_PATH=/opt/therapeia/lib:/opt/therapeia/python/torch/lib (the layout of
@@ -47,6 +51,8 @@ backup_count=${BACKUP_COUNT:-1}
 model_path=${MODEL_PATH:-/models/therapeia-model}
 device=${DEVICE:-cuda}
 dry_run=${DRY_RUN:-0}
+domain=${DOMAIN:-}
+domain_dir=${DOMAIN_DIR:-}
 
 fail() {
   echo "payara-server-setup: $*" >&2
@@ -84,9 +90,12 @@ done
 asadmin_run create-system-properties --target "$config" "model.path=$model_path:device=$device"
 
 # 3. the Data Grid: TCP/IP discovery among the listed hosts only
+# --startport is the domain's; the instances of CONFIG take theirs from the configuration's own
+# start port (by default ${HZ_LISTENER_PORT}, 5900), so CLUSTER_PORT goes there too (the
+# integration tests found two instances on 5900 and 5901 while their member list said otherwise)
 hz_args=(--target "$config" --enabled=true --dynamic=false --clustername="$cluster_name"
          --clustermode=tcpip --tcpipmembers="$members" --interfaces="$interface"
-         --startport="$cluster_port")
+         --startport="$cluster_port" --configspecificdatagridstartport="$cluster_port")
 if [[ -n "${HAZELCAST_XML:-}" ]]; then
   # concrete values instead of the ${...} placeholders: asadmin parses the file on the DAS,
   # where the nodes' system properties are not set
@@ -110,7 +119,10 @@ asadmin_run set-hazelcast-configuration "${hz_args[@]}"
 # 4. restart, so the libraries, JVM options and Data Grid settings take effect
 if [[ "${RESTART:-1}" == 1 ]]; then
   if [[ "$target" == server ]]; then
-    asadmin_run restart-domain
+    restart_args=()
+    [[ -z "$domain_dir" ]] || restart_args+=(--domaindir "$domain_dir")
+    [[ -z "$domain" ]] || restart_args+=("$domain")
+    asadmin_run restart-domain "${restart_args[@]}"
   else
     asadmin_run restart-deployment-group "$target" \
       || asadmin_run restart-instance "$target"

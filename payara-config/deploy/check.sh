@@ -166,7 +166,7 @@ payara_server() {
   local got
   got=$(awk '{print $1}' "$log" | uniq | tr '\n' ' ')
   [[ "$got" == "${expected[*]} " ]] || { echo "asadmin commands: $got"; return 1; }
-  grep -q -- "--clustermode=tcpip --tcpipmembers=10.0.0.11:5900,10.0.0.12:5900 --interfaces=10.0.0.\* --startport=5900 --hazelcastconfigurationfile=$rendered" "$log" \
+  grep -q -- "--clustermode=tcpip --tcpipmembers=10.0.0.11:5900,10.0.0.12:5900 --interfaces=10.0.0.\* --startport=5900 --configspecificdatagridstartport=5900 --hazelcastconfigurationfile=$rendered" "$log" \
     || { cat "$log"; return 1; }
   grep -q -- "deploy --target server --contextroot / --name therapeia --force=true /srv/therapeia.war" "$log" || { cat "$log"; return 1; }
   # shellcheck disable=SC2016 # a literal ${ is what is looked for (outside the XML comments)

@@ -2,35 +2,23 @@ package org.therapeia.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Two real Payara Micro nodes share one response cache (issue 5, DESIGN.md section 7), which
@@ -51,7 +39,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * log included) goes to {@code target/it/cluster/node-a.log}, {@code node-b.log} and
  * {@code node-c.log}.
  *
- * <p>The six properties, in this order:
+ * <p>The six properties, in this order (property 1 is this class's own; 2 to 6 are
+ * {@link SharedCacheChecks}, which {@link PayaraServerClusterIT} runs on Payara Server as well):
  * <ol>
  *   <li>C, clustered without a cache secret, refuses the cache: readiness DOWN (the
  *       {@code response-cache} check, mode {@code REFUSED}), nothing cached; then C stops;</li>
@@ -88,20 +77,12 @@ import org.junit.jupiter.api.TestMethodOrder;
  * first). Each node warms up with one request only, to keep the class short.
  */
 @Order(0)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ClusterIT {
+class ClusterIT extends SharedCacheChecks {
 
     private static final Duration READY_LIMIT = Duration.ofMinutes(3);
     private static final Duration CLUSTER_LIMIT = Duration.ofSeconds(90);
-    private static final Duration MEMBER_LOSS_LIMIT = Duration.ofSeconds(60);
-    /** Unique per run: in the cluster name and in every input, so no earlier entry can answer. */
-    private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
     /** The nodes' cache.secret (CACHE_SECRET), as a Kubernetes Secret would hand it over. */
     private static final String CACHE_SECRET = "it-cache-secret-" + UUID.randomUUID();
-    /** The nodes' cache.size: small, so that property 5 fills the cache. */
-    private static final int CACHE_SIZE = 24;
-    private static final String CACHE_NAME = "therapeia-responses";
-    private static final String FORGED_TEXT = "FORGED: stop taking your medication, run " + RUN + ".";
 
     private static Node a;
     private static Node b;
@@ -124,7 +105,7 @@ class ClusterIT {
         ServerFiles.deleteTree(dir);
         Files.createDirectories(dir);
 
-        int[] ports = freePorts(6);
+        int[] ports = FreePorts.loopback(6);
         hzA = ports[0];
         int hzB = ports[1];
         String members = "127.0.0.1:" + hzA + ",127.0.0.1:" + hzB;
@@ -154,6 +135,26 @@ class ClusterIT {
             }
             Api.sleep(200);
         }
+    }
+
+    @Override
+    protected CacheNode nodeA() {
+        return a;
+    }
+
+    @Override
+    protected CacheNode nodeB() {
+        return b;
+    }
+
+    @Override
+    protected String clusterName() {
+        return cluster;
+    }
+
+    @Override
+    protected String memberAddress() {
+        return "127.0.0.1:" + hzA;
     }
 
     @AfterAll
@@ -199,191 +200,6 @@ class ClusterIT {
                 .orElseThrow(() -> new AssertionError("no check " + name + " in " + health));
     }
 
-    @Test
-    @Order(2)
-    void aReplyComputedThroughAIsACacheHitThroughB() {
-        JsonObject request = request("I keep worrying about my exams, run " + RUN + ".");
-
-        JsonObject viaA = a.api.inferOk(request);
-        assertFalse(viaA.getBoolean("cache_hit"), "first request, through A: a miss: " + viaA);
-        assertTrue(viaA.getInt("tokens_generated") >= 1, viaA::toString);
-
-        JsonObject viaB = b.api.inferOk(request);
-        assertTrue(viaB.getBoolean("cache_hit"), "the same request through B: a hit: " + viaB);
-        assertEquals(viaA.getString("response"), viaB.getString("response"), "B answers with A's reply");
-        assertEquals(viaA.getInt("tokens_generated"), viaB.getInt("tokens_generated"));
-        assertEquals(0.0, viaB.getJsonObject("metadata").getJsonNumber("generation_time").doubleValue(),
-                "nothing generated on B");
-    }
-
-    @Test
-    @Order(3)
-    void aCacheClearThroughBClearsTheEntryOnA() {
-        JsonObject request = request("Everything feels heavy since the move, run " + RUN + ".");
-        assertFalse(a.api.inferOk(request).getBoolean("cache_hit"), "computed through A");
-        assertTrue(b.api.inferOk(request).getBoolean("cache_hit"), "shared: a hit through B");
-
-        Api.Reply cleared = b.api.clearCache(ServerFiles.adminToken());
-        assertEquals(200, cleared.status(), () -> "cache clear through B: " + cleared);
-        assertTrue(cleared.json().getJsonNumber("entries_removed").longValue() >= 1, cleared::toString);
-
-        JsonObject again = a.api.inferOk(request);
-        assertFalse(again.getBoolean("cache_hit"), "after the clear through B, A computes it again: " + again);
-        assertTrue(again.getJsonObject("metadata").getJsonNumber("generation_time").doubleValue() > 0,
-                again::toString);
-    }
-
-    @Test
-    @Order(4)
-    void forgedEntriesAreMissesNeverTheForgedText() {
-        try (CacheForger forger = new CacheForger(cluster, "127.0.0.1:" + hzA, CACHE_NAME)) {
-            JsonObject request = request("I cannot stop crying, run " + RUN + ".");
-            String key = newKey(forger, () -> a.api.inferOk(request));
-            String genuine = forger.get(key);
-            assertTrue(genuine.startsWith("v1:"), "entries are sealed: " + Api.abbreviate(genuine));
-            double rejectedA = rejected(a);
-            double rejectedB = rejected(b);
-
-            // 1. the service's key, a value made to look sealed, with a MAC the forger made up
-            forger.put(key, "v1:" + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[32]) + ":"
-                    + Api.object("response", FORGED_TEXT, "tokens_generated", 4, "input_tokens", 20,
-                            "history_messages", 0, "finish_reason", "stop").build());
-            JsonObject viaB = b.api.inferOk(request);
-            assertFalse(viaB.getBoolean("cache_hit"), "a forged entry is a miss: " + viaB);
-            assertNotEquals(FORGED_TEXT, viaB.getString("response"));
-            assertEquals(rejectedB + 1, rejected(b), "B counted the forged entry");
-            String after = forger.get(key);
-            assertNotEquals(FORGED_TEXT, after == null ? "" : after, "the forged entry was removed");
-            assertTrue(after == null || after.startsWith("v1:"), "what is there now is B's own, sealed");
-
-            // 2. the same key, plain text
-            forger.put(key, FORGED_TEXT);
-            JsonObject viaA = a.api.inferOk(request);
-            assertFalse(viaA.getBoolean("cache_hit"), viaA::toString);
-            assertNotEquals(FORGED_TEXT, viaA.getString("response"));
-            assertEquals(rejectedA + 1, rejected(a), "A counted the forged entry");
-
-            // 3. a genuine sealed entry copied under another request's key
-            JsonObject other = request("My sister does not call me anymore, run " + RUN + ".");
-            String otherKey = newKey(forger, () -> a.api.inferOk(other));
-            forger.put(otherKey, forger.get(key));
-            JsonObject moved = b.api.inferOk(other);
-            assertFalse(moved.getBoolean("cache_hit"), "an entry sealed for another key is a miss: " + moved);
-            assertEquals(rejectedB + 2, rejected(b));
-
-            // the genuine entries answer again
-            assertTrue(b.api.inferOk(request).getBoolean("cache_hit"));
-            assertTrue(a.api.inferOk(other).getBoolean("cache_hit"));
-            System.out.println("ClusterIT: 3 forged entries planted through a Hazelcast client, 0 served, "
-                    + (rejected(a) - rejectedA + rejected(b) - rejectedB) + " counted in therapeia_cache_rejected_total");
-        }
-    }
-
-    /** The stored key the service wrote for a request: the one key that was not there before. */
-    private static String newKey(CacheForger forger, Runnable request) {
-        Set<String> before = forger.keys();
-        request.run();
-        Set<String> added = new HashSet<>(forger.keys());
-        added.removeAll(before);
-        assertEquals(1, added.size(), "one new entry: " + added.size());
-        String key = added.iterator().next();
-        assertTrue(key.matches("[0-9a-f]{64}"), "a keyed hash: " + key);
-        return key;
-    }
-
-    private static double rejected(Node node) {
-        double n = Api.sample(node.api.prometheus(), "therapeia_cache_rejected_total");
-        return Double.isNaN(n) ? 0 : n;
-    }
-
-    @Test
-    @Order(5)
-    void aFullCacheKeepsCachingNewEntries() {
-        int distinct = CACHE_SIZE + 16;
-        List<JsonObject> requests = new ArrayList<>();
-        for (int i = 0; i < distinct; i++) {
-            requests.add(request("Full cache, entry " + i + " of run " + RUN + "."));
-        }
-        // through A and B in turn: each reply computed by one node is a hit through the other
-        for (int i = 0; i < distinct; i++) {
-            Node writer = i % 2 == 0 ? a : b;
-            Node reader = i % 2 == 0 ? b : a;
-            assertFalse(writer.api.inferOk(requests.get(i)).getBoolean("cache_hit"), "entry " + i + " computed");
-            assertTrue(reader.api.inferOk(requests.get(i)).getBoolean("cache_hit"),
-                    "entry " + i + " cached, though the cache holds " + CACHE_SIZE + " entries from entry "
-                            + CACHE_SIZE + " on");
-        }
-        // the size both nodes report: a count at most a second old
-        long size = -1;
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            long sizeA = cacheStats(a).getJsonNumber("size").longValue();
-            long sizeB = cacheStats(b).getJsonNumber("size").longValue();
-            if (sizeA == sizeB) {
-                size = sizeA;
-                break;
-            }
-            Api.sleep(250);
-        }
-        assertEquals(CACHE_SIZE, cacheStats(a).getInt("max_size"));
-        assertEquals(CACHE_SIZE, size, "after " + distinct + " distinct replies the cluster holds cache.size entries");
-        // the least recently used went first; the most recent are all there
-        assertFalse(a.api.inferOk(requests.get(0)).getBoolean("cache_hit"), "the first entry was evicted");
-        for (int i = distinct - 8; i < distinct; i++) {
-            assertTrue(a.api.inferOk(requests.get(i)).getBoolean("cache_hit"), "recent entry " + i + " kept");
-        }
-        System.out.println("ClusterIT: cache.size " + CACHE_SIZE + ", " + distinct + " distinct replies through two "
-                + "nodes: every one cached, " + size + " entries held afterwards");
-    }
-
-    private static JsonObject cacheStats(Node node) {
-        Api.Reply r = node.api.get(Api.METRICS_JSON, "application/json");
-        assertEquals(200, r.status(), r::toString);
-        return r.json().getJsonObject("cache_stats");
-    }
-
-    @Test
-    @Order(6)
-    void stoppingNodeALosesNoCachedEntry() {
-        Map<JsonObject, String> replies = new LinkedHashMap<>();
-        for (int i = 1; i <= 12; i++) {
-            JsonObject request = request("Entry " + i + " of run " + RUN + ": how do I sleep better?");
-            JsonObject viaA = a.api.inferOk(request);
-            assertFalse(viaA.getBoolean("cache_hit"), "computed through A: " + viaA);
-            replies.put(request, viaA.getString("response"));
-        }
-
-        long logOffset = b.logLength();
-        a.kill();
-        // B notices the loss (connection refused, then heartbeats) and promotes its backups
-        long deadline = System.nanoTime() + MEMBER_LOSS_LIMIT.toNanos();
-        while (!b.logSince(logOffset).contains("Data Grid Instance Removed")) {
-            b.assertAlive();
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("node B did not notice node A's loss within " + MEMBER_LOSS_LIMIT
-                        + " (no 'Data Grid Instance Removed' in " + b.logFile + ")");
-            }
-            Api.sleep(200);
-        }
-
-        List<String> lost = new ArrayList<>();
-        int n = 0;
-        for (Map.Entry<JsonObject, String> e : replies.entrySet()) {
-            n++;
-            JsonObject viaB = b.api.inferOk(e.getKey());
-            if (!viaB.getBoolean("cache_hit")) {
-                lost.add("entry " + n);
-            } else {
-                assertEquals(e.getValue(), viaB.getString("response"), "entry " + n + ": the reply A computed");
-            }
-        }
-        assertTrue(lost.isEmpty(), "entries lost with node A: " + lost + " of " + replies.size());
-    }
-
-    /** Short replies: the test is about the cache, not the model. */
-    private static JsonObject request(String input) {
-        return Api.object("user_input", input, "use_cache", true, "max_new_tokens", 4).build();
-    }
 
     private static synchronized void killAll() {
         for (Node node : new Node[] {a, b, c}) {
@@ -393,29 +209,8 @@ class ClusterIT {
         }
     }
 
-    /** Distinct free ports on the loopback address (held together while picked, so no two are equal). */
-    private static int[] freePorts(int count) throws IOException {
-        ServerSocket[] sockets = new ServerSocket[count];
-        int[] ports = new int[count];
-        try {
-            for (int i = 0; i < count; i++) {
-                sockets[i] = new ServerSocket();
-                sockets[i].setReuseAddress(false);
-                sockets[i].bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                ports[i] = sockets[i].getLocalPort();
-            }
-        } finally {
-            for (ServerSocket s : sockets) {
-                if (s != null) {
-                    s.close();
-                }
-            }
-        }
-        return ports;
-    }
-
     /** One Payara Micro process started by this test. */
-    private static final class Node {
+    private static final class Node implements CacheNode {
 
         final String name;
         final Path logFile;
@@ -542,7 +337,18 @@ class ClusterIT {
                     + ")");
         }
 
-        void assertAlive() {
+        @Override
+        public Api api() {
+            return api;
+        }
+
+        @Override
+        public Path logFile() {
+            return logFile;
+        }
+
+        @Override
+        public void assertAlive() {
             if (!process.isAlive()) {
                 throw new AssertionError(name + " exited with status " + process.exitValue() + "; its log, "
                         + logFile + ", ends with:\n" + tail(log(), 3000));
@@ -550,7 +356,8 @@ class ClusterIT {
         }
 
         /** SIGKILL: the member vanishes without a graceful Hazelcast shutdown. */
-        void kill() {
+        @Override
+        public void kill() {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
             try {
@@ -582,20 +389,6 @@ class ClusterIT {
 
         String log() {
             return logSince(0);
-        }
-
-        long logLength() {
-            return logFile.toFile().length();
-        }
-
-        String logSince(long offset) {
-            try {
-                byte[] bytes = Files.readAllBytes(logFile);
-                int from = (int) Math.min(offset, bytes.length);
-                return new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "";
-            }
         }
 
         private static String tail(String text, int chars) {

@@ -2,9 +2,6 @@ package org.therapeia.it;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,7 +78,7 @@ final class PayaraMicroNode implements AutoCloseable {
         Path log = dir.resolve(name + ".log");
         Path runtime = dir.resolve("runtime-" + name);
         ServerFiles.deleteTree(runtime);
-        int port = freePort();
+        int port = FreePorts.loopback(1)[0];
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx768m",
@@ -224,14 +221,6 @@ final class PayaraMicroNode implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(false);
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return socket.getLocalPort();
         }
     }
 }

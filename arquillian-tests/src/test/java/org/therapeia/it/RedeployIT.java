@@ -14,14 +14,18 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * Redeploying the WAR in the running server keeps inference working. The service is deployed
- * exploded (target/deployments/therapeia); touching its {@code .reload} file makes Payara Micro
- * undeploy it and deploy it again, in a new class loader, in the same JVM. The engine binding
- * and the tokenizers live on the server's class path (--addlibs), so their native libraries,
+ * Redeploying the WAR in the running server keeps inference working. On Payara Micro the service
+ * is deployed exploded (target/deployments/therapeia); touching its {@code .reload} file makes
+ * Payara Micro undeploy it and deploy it again, in a new class loader, in the same JVM. On Payara
+ * Server an operator's {@code asadmin redeploy --name therapeia} of the WAR file does the same
+ * (started in the background, so that readiness is watched while it runs). The engine binding
+ * and the tokenizers live on the server's class path (--addlibs; the domain's lib/ on Payara
+ * Server, where payara-server-setup.sh puts them), so their native libraries,
  * loaded once, serve the new deployment; were they in WEB-INF/lib, the second deployment would
  * fail with "already loaded in another classloader" (DESIGN.md section 5).
  *
@@ -83,15 +87,40 @@ class RedeployIT extends RunningService {
                 "each deployment loaded and warmed up its own engine");
     }
 
-    /** Touches .reload and watches readiness (and inference) until the new deployment is READY. */
+    /** Starts a redeploy and watches readiness (and inference) until the new deployment is READY. */
     private List<Observation> redeployAndWatch() throws IOException {
         double uptimeBefore = uptime().orElse(Double.MAX_VALUE);
+        Optional<Process> asadmin = startRedeploy();
+        List<Observation> seen = watchUntilReady(uptimeBefore);
+        if (asadmin.isPresent()) {
+            try {
+                Process p = asadmin.get();
+                assertTrue(p.waitFor(5, TimeUnit.MINUTES), "asadmin redeploy ended");
+                assertEquals(0, p.exitValue(), "asadmin redeploy's exit status (its output is in "
+                        + PayaraServerContainer.domain().dir + ")");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        return seen;
+    }
+
+    /** Payara Micro: touches .reload; Payara Server: starts asadmin redeploy, which is returned. */
+    private static Optional<Process> startRedeploy() throws IOException {
+        if (TestTarget.current() == TestTarget.PAYARA_SERVER) {
+            return Optional.of(PayaraServerContainer.domain().asadminInBackground("redeploy", "--name", "therapeia",
+                    ServerFiles.path("therapeia.it.war").toString()));
+        }
         Path reload = ServerFiles.deployment().resolve(".reload");
         if (!Files.exists(reload)) {
             Files.createFile(reload);
         }
         Files.setLastModifiedTime(reload, FileTime.from(Instant.now()));
+        return Optional.empty();
+    }
 
+    private List<Observation> watchUntilReady(double uptimeBefore) {
         List<Observation> seen = new ArrayList<>();
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         boolean redeployed = false;

@@ -41,12 +41,16 @@ public final class ServerFiles {
         return path("therapeia.it.deployment");
     }
 
-    /** The folder of Payara's log file (--logtofile). */
+    /** The folder of Payara's log file: Payara Micro's --logtofile, or the Payara Server domain's logs/. */
     public static Path logDir() {
-        return path("therapeia.it.dir").resolve("log");
+        return TestTarget.current() == TestTarget.PAYARA_SERVER ? PayaraServerContainer.domain().logDir()
+                : path("therapeia.it.dir").resolve("log");
     }
 
-    /** Everything the server process wrote to its console (stdout and stderr), as the test JVM read it. */
+    /**
+     * Everything the Payara Micro process wrote to its console (stdout and stderr), as the test JVM
+     * read it. Payara Server has none of this: its DAS runs detached, and writes its output to its log.
+     */
     public static Path consoleLog() {
         return path("therapeia.it.dir").resolve("console.log");
     }

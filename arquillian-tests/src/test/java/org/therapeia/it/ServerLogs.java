@@ -9,21 +9,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** What the server wrote: Payara's log file(s) (--logtofile) and its console output (stdout and stderr). */
+/**
+ * What the server wrote: Payara's log file(s) and, on Payara Micro, its console output (stdout and
+ * stderr; {@link ServerFiles#consoleLog()}).
+ */
 final class ServerLogs {
 
     private ServerLogs() {
     }
 
-    /** Every file of the log folder and the console copy, name to text. */
+    /** Every file of the log folder and the console copy. */
     static List<Path> files() {
         List<Path> files = new ArrayList<>();
         try (Stream<Path> logs = Files.list(ServerFiles.logDir())) {
-            logs.filter(p -> !p.getFileName().toString().endsWith(".lck")).forEach(files::add);
+            // Payara Server's logs/ also holds a folder (access/)
+            logs.filter(p -> Files.isRegularFile(p) && !p.getFileName().toString().endsWith(".lck"))
+                    .forEach(files::add);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        files.add(ServerFiles.consoleLog());
+        if (TestTarget.current() == TestTarget.PAYARA_MICRO) {
+            files.add(ServerFiles.consoleLog());
+        }
         return files;
     }
 
