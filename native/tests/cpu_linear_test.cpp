@@ -50,6 +50,25 @@ TEST(SmallLinear, StepsAsideForLargeBatchesAndOtherDtypes) {
   EXPECT_FALSE(small_linear_applies(at::ones({1, 8}), at::ones({4, 8})));  // no AVX2: at::linear
 }
 
+// Whichever kernel apply_linear picks (ours for few rows, our GEMM or oneDNN/MKL for many, by
+// dtype and CPU), it computes the same product.
+TEST(ApplyLinear, MatchesAtLinearWhicheverKernelItPicks) {
+  at::manual_seed(7);
+  for (const CpuIsa isa : test::cpu_kernel_paths()) {
+    const test::ScopedCpuIsaLimit limit(isa);
+    for (int64_t rows : {1, 2, 3, 8, 9, 40}) {
+      const std::string where = std::string(test::name_of(isa)) + ", " + std::to_string(rows) + " rows";
+      auto x = at::randn({1, rows, 72});
+      auto w = at::randn({50, 72});
+      auto bias = at::randn({50});
+      EXPECT_TRUE(at::allclose(apply_linear(x, w, bias), at::linear(x, w, bias), 1e-5, 1e-4)) << where;
+      auto x16 = x.to(at::kBFloat16), w16 = w.to(at::kBFloat16);
+      auto expected16 = at::linear(x16.to(at::kFloat), w16.to(at::kFloat));
+      EXPECT_TRUE(at::allclose(apply_linear(x16, w16).to(at::kFloat), expected16, 1e-2, 1e-2)) << where << " (bf16)";
+    }
+  }
+}
+
 TEST(ApplyLinear, CountsItsTimeForTheBenchmark) {
   const int64_t before = linear_nanoseconds();
   auto y = apply_linear(at::randn({3, 64}), at::randn({32, 64}));
