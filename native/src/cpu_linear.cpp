@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <vector>
 
 #include "therapeia/cpu_features.h"
 #include "therapeia/cpu_gemm.h"
@@ -158,21 +159,42 @@ bool small_linear_applies(const at::Tensor& x, const at::Tensor& w) {
 at::Tensor small_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
   const int64_t N = w.size(0), K = w.size(1);
   const int64_t M = x.numel() / K;
-  auto x32 = x.reshape({M, K}).to(at::kFloat).contiguous();  // [M, K]
-  auto y = at::empty({M, N}, x32.options());                 // [M, N]
-  const float* xp = x32.data_ptr<float>();
-  float* yp = y.data_ptr<float>();
+  const bool bfloat16 = x.scalar_type() == at::kBFloat16;
+  const auto rows = x.reshape({M, K}).contiguous();  // [M, K]
+  auto y = at::empty({M, N}, x.options());            // [M, N] in x's dtype
+  // bfloat16: x widened and the float32 sums kept here, a few KiB, rather than by an ATen
+  // operator each way (a decode step runs four of these per layer; each operator costs
+  // microseconds of dispatch and allocation, as much as a small layer's weights take to read).
+  std::vector<float> x32, y32;
+  if (bfloat16) {
+    const at::BFloat16* source = rows.data_ptr<at::BFloat16>();
+    x32.assign(source, source + M * K);
+    y32.resize(M * N);
+  }
+  const float* xp = bfloat16 ? x32.data() : rows.data_ptr<float>();
+  float* yp = bfloat16 ? y32.data() : y.data_ptr<float>();
+  const at::Tensor bias32 = bias.defined() ? bias.to(at::kFloat).contiguous() : at::Tensor();  // [N]
+  const float* bp = bias32.defined() ? bias32.data_ptr<float>() : nullptr;
   // ~64 KiB of weights per task: enough work to amortise the fork, fine enough to balance.
   const int64_t grain = std::max<int64_t>(16, (64 * 1024) / (K * static_cast<int64_t>(w.element_size())));
   const bool avx512 = cpu_features().avx512;
   at::parallel_for(0, N, grain, [&](int64_t begin, int64_t end) {
-    if (w.scalar_type() == at::kFloat) dot_all(avx512, M, xp, w.data_ptr<float>(), yp, K, N, begin, end);
-    else dot_all(avx512, M, xp, w.data_ptr<at::BFloat16>(), yp, K, N, begin, end);
+    if (bfloat16) dot_all(avx512, M, xp, w.data_ptr<at::BFloat16>(), yp, K, N, begin, end);
+    else dot_all(avx512, M, xp, w.data_ptr<float>(), yp, K, N, begin, end);
+    if (bp == nullptr && !bfloat16) return;
+    // This task's columns: bias added in float32, then one rounding to x's dtype.
+    at::BFloat16* out16 = bfloat16 ? y.data_ptr<at::BFloat16>() : nullptr;
+    for (int64_t m = 0; m < M; ++m) {
+      for (int64_t n = begin; n < end; ++n) {
+        const float sum = yp[m * N + n] + (bp != nullptr ? bp[n] : 0.0f);
+        if (bfloat16) out16[m * N + n] = static_cast<at::BFloat16>(sum);
+        else yp[m * N + n] = sum;
+      }
+    }
   });
-  if (bias.defined()) y.add_(bias.to(at::kFloat));
   auto sizes = x.sizes().vec();
   sizes.back() = N;
-  return y.to(x.scalar_type()).view(sizes);
+  return y.view(sizes);
 }
 
 at::Tensor apply_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {

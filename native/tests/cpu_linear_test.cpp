@@ -33,9 +33,10 @@ TEST(SmallLinear, MatchesAtLinearForEveryRowCountOnEveryKernelPath) {
         // bfloat16: both accumulate in float32 and round the result once.
         auto x16 = x.to(at::kBFloat16), w16 = w.to(at::kBFloat16);
         ASSERT_TRUE(small_linear_applies(x16, w16)) << where;
-        auto ours16 = small_linear(x16, w16, {});
+        auto bias16 = bias.to(at::kBFloat16);
+        auto ours16 = small_linear(x16, w16, bias16);
         ASSERT_EQ(ours16.scalar_type(), at::kBFloat16);
-        auto expected16 = at::linear(x16.to(at::kFloat), w16.to(at::kFloat));
+        auto expected16 = at::linear(x16.to(at::kFloat), w16.to(at::kFloat), bias16.to(at::kFloat));
         EXPECT_TRUE(at::allclose(ours16.to(at::kFloat), expected16, 1e-2, 1e-2)) << where << " (bf16)";
       }
     }
