@@ -3,7 +3,8 @@
 //                   [--new-tokens 64] [--batch 1] [--runs 3]
 // Prints one JSON object: medians over the runs of prefill tokens/s and time to first token (one
 // prompt alone), decode tokens/s of `batch` sequences decoding together (after all of them have
-// their first token), and peak RSS.
+// their first token), the decode step's time and the part of it spent outside the linear
+// (weight-reading) kernels, and peak RSS.
 #include <c10/util/Exception.h>
 #include <sys/resource.h>
 
@@ -17,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "therapeia/cpu_features.h"
+#include "therapeia/cpu_linear.h"
 #include "therapeia/engine.h"
 #include "therapeia/error.h"
 
@@ -81,7 +84,7 @@ int run(const Flags& flags) {
   engine.add(random_prompt(rng, prompt_tokens, vocab), params);
   drain();
 
-  std::vector<double> prefill, ttft, decode;
+  std::vector<double> prefill, ttft, decode, step_ms, outside_ms;
   for (int64_t r = 0; r < runs; ++r) {
     // Time to first token: one prompt alone, from add() to its token (its prefill may take
     // several steps when the prompt exceeds the per-step budget).
@@ -102,16 +105,24 @@ int run(const Flags& flags) {
       for (const auto& event : engine.step()) started.insert(event.sequence_id);
     }
     start = Clock::now();
-    int64_t produced = 0;
-    while (engine.stats().running > 0) produced += static_cast<int64_t>(engine.step().size());
-    decode.push_back(static_cast<double>(produced) / seconds_since(start));
+    const int64_t linear_start = therapeia::linear_nanoseconds();
+    int64_t produced = 0, steps = 0;
+    for (; engine.stats().running > 0; ++steps) produced += static_cast<int64_t>(engine.step().size());
+    const double elapsed = seconds_since(start);
+    const double linear = static_cast<double>(therapeia::linear_nanoseconds() - linear_start) * 1e-9;
+    decode.push_back(static_cast<double>(produced) / elapsed);
+    step_ms.push_back(1e3 * elapsed / static_cast<double>(steps));
+    outside_ms.push_back(1e3 * (elapsed - linear) / static_cast<double>(steps));
   }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   nlohmann::json out = {{"prefill_tokens_per_s", median(prefill)}, {"ttft_s", median(ttft)},
                         {"decode_tokens_per_s", median(decode)},   {"batch", batch},
                         {"runs", runs},                            {"peak_rss_mb", usage.ru_maxrss / 1024.0},
-                        {"threads", options.threads}};
+                        {"threads", options.threads},
+                        {"decode_step_ms", median(step_ms)},
+                        {"decode_step_outside_linear_ms", median(outside_ms)},
+                        {"cpu_kernels", therapeia::describe(therapeia::cpu_features())}};
   std::cout << out.dump() << "\n";
   return 0;
 }

@@ -68,6 +68,19 @@ class LayerMasks {
   std::map<int64_t, at::Tensor> masks_;
 };
 
+// slots[0] when slots = [s, s + 1, ..., s + B - 1], else -1. slots: [B] int64. A CUDA tensor
+// counts as -1 only when B > 1: reading it would wait for the GPU.
+int64_t consecutive_slots(const at::Tensor& slots) {
+  if (slots.size(0) == 1) return slots.item<int64_t>();
+  if (!slots.device().is_cpu()) return -1;
+  const auto s = slots.contiguous();
+  const int64_t* p = s.data_ptr<int64_t>();
+  for (int64_t b = 1; b < s.size(0); ++b) {
+    if (p[b] != p[0] + b) return -1;
+  }
+  return p[0];
+}
+
 }  // namespace
 
 Model::Model(const ModelConfig& config, const WeightStore& weights, at::ScalarType dtype, at::Device device)
@@ -238,16 +251,18 @@ at::Tensor Model::forward_decode(const at::Tensor& tokens, const at::Tensor& pos
   auto query_positions = positions.unsqueeze(1);                // [B, 1]
   auto [cos, sin] = rotary(query_positions);
   LayerMasks masks(query_positions, attend_length);
+  // Gathering the slots' keys and values copies [B, NKV, L, D] twice per layer, as many bytes
+  // per step as a large share of the weights; slots that follow each other need only a view.
+  const int64_t first_slot = consecutive_slots(slots);
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& layer = layers_[i];
     const int64_t window = config_.sliding_window[i];
     auto [q, k, v] = project_qkv(layer, rms_norm(x, layer.input_norm), cos, sin);
     cache.update_batch(static_cast<int64_t>(i), slots, positions, k, v);
     at::Tensor keys, values;  // [B, NKV, L, D]
-    if (B == 1) {
-      const int64_t slot = slots.item<int64_t>();
-      keys = cache.keys(i).narrow(0, slot, 1).narrow(2, 0, attend_length);
-      values = cache.values(i).narrow(0, slot, 1).narrow(2, 0, attend_length);
+    if (first_slot >= 0) {  // consecutive slots: a view of the cache, no copy
+      keys = cache.keys(i).narrow(0, first_slot, B).narrow(2, 0, attend_length);
+      values = cache.values(i).narrow(0, first_slot, B).narrow(2, 0, attend_length);
     } else {
       keys = cache.keys(i).narrow(2, 0, attend_length).index_select(0, slots);
       values = cache.values(i).narrow(2, 0, attend_length).index_select(0, slots);

@@ -184,6 +184,16 @@ TEST_P(ReferenceParity, MixedLengthBatchEqualsEachSequenceAlone) {
                                        at::tensor({b}, at::kLong), positions[b] + 1, alone);
     EXPECT_LT(relative_error(together[b], single[0]), 1e-5) << "sequence " << b;
   }
+  // The same step with the slots in reverse order: not consecutive, so their keys and values
+  // are gathered rather than viewed. Rewriting a position with the same token changes nothing.
+  const std::vector<int64_t> reversed_tokens(tokens.rbegin(), tokens.rend());
+  const std::vector<int64_t> reversed_positions(positions.rbegin(), positions.rend());
+  const std::vector<int64_t> reversed_slots(slots.rbegin(), slots.rend());
+  auto reversed = model.forward_decode(at::tensor(reversed_tokens, at::kLong), at::tensor(reversed_positions, at::kLong),
+                                       at::tensor(reversed_slots, at::kLong), attend, batched);  // [B, V]
+  for (int64_t b = 0; b < B; ++b) {
+    EXPECT_LT(relative_error(reversed[B - 1 - b], together[b]), 1e-5) << "sequence " << b << " (reversed slots)";
+  }
 }
 
 TEST_P(ReferenceParity, GreedyTokensOfABatchMatchTransformersGenerate) {

@@ -12,7 +12,35 @@
 #include <string>
 #include <vector>
 
+#include "therapeia/cpu_features.h"
+
 namespace therapeia::test {
+
+// The CPU kernel paths this machine can run, as the ISA limits that select them: AVX2 where the
+// CPU has it, and AVX-512 too where it has that, so that an AVX-512 machine also tests the path
+// of AVX2-only CPUs.
+inline std::vector<CpuIsa> cpu_kernel_paths() {
+  std::vector<CpuIsa> paths;
+  if (detected_cpu_features().avx2_fma) paths.push_back(CpuIsa::kAvx2);
+  if (detected_cpu_features().avx512) paths.push_back(CpuIsa::kAvx512);
+  return paths;
+}
+
+inline const char* name_of(CpuIsa isa) {
+  return isa == CpuIsa::kAvx512 ? "avx512" : (isa == CpuIsa::kAvx2 ? "avx2" : "scalar");
+}
+
+// Caps the CPU kernels at `limit` for one scope, then restores the limit before it.
+class ScopedCpuIsaLimit {
+ public:
+  explicit ScopedCpuIsaLimit(CpuIsa limit) { set_cpu_isa_limit(limit); }
+  ~ScopedCpuIsaLimit() { set_cpu_isa_limit(saved_); }
+  ScopedCpuIsaLimit(const ScopedCpuIsaLimit&) = delete;
+  ScopedCpuIsaLimit& operator=(const ScopedCpuIsaLimit&) = delete;
+
+ private:
+  const CpuIsa saved_ = cpu_isa_limit();
+};
 
 // Folder named by an environment variable (set by CTest), or skip-free failure if it is missing:
 // a parity test that silently finds no data would be a test that cannot fail.

@@ -11,16 +11,26 @@ namespace therapeia {
 // threads for these shapes; a plain AVX2 dot-product kernel split over the intra-op threads
 // streams the weights at close to full bandwidth, and reads them once for up to 8 rows.
 //
-// x: [..., K] float32 or bfloat16 with at most kMaxRows rows; w: [N, K] of the same dtype,
-// contiguous; bias: [N] or undefined. Returns [..., N] in x's dtype.
+// bfloat16 weights are widened to float32 in registers (half the bytes of float32 to stream).
+// Up to 8 rows, each block of weight rows is read once for all input rows (register blocking
+// over rows), so a batch-8 step reads the weights once. AVX-512 where the CPU has it, else AVX2.
+//
+// x: [..., K] float32 or bfloat16 with at most kSmallLinearMaxRows rows; w: [N, K] of the same
+// dtype, contiguous; bias: [N] or undefined. Returns [..., N] in x's dtype.
 constexpr int64_t kSmallLinearMaxRows = 8;
-constexpr int64_t kSmallLinearMaxBfloat16Rows = 2;
 
 // True when small_linear can run this product (CPU, AVX2+FMA, dtypes, few rows).
 bool small_linear_applies(const at::Tensor& x, const at::Tensor& w);
 at::Tensor small_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias);
 
-// at::linear, or small_linear where it applies.
+// y = x @ w^T + bias on any device: small_linear for the few rows of a decode step, tiled_gemm
+// (cpu_gemm.h) for bfloat16 prefill on CPUs without AVX512_BF16, at::linear otherwise (float32
+// prefill: MKL; bfloat16 from 3 rows on with AVX512_BF16: oneDNN's native bfloat16 kernels).
 at::Tensor apply_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias = {});
+
+// Wall time spent in apply_linear since the process started, all threads summed, in nanoseconds:
+// the benchmark subtracts it from a decode step's time to show what the step spends outside
+// the weight-reading kernels.
+int64_t linear_nanoseconds();
 
 }  // namespace therapeia
