@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
 #include "therapeia/cpu_features.h"
+#include "therapeia/engine.h"
 #include "therapeia/error.h"
 #include "therapeia/int8_linear.h"
 #include "therapeia/quantize.h"
@@ -71,7 +73,8 @@ TEST_F(Int8Kernels, MatchAtLinearOnTheDequantizedWeightForEveryRowCountAndRagged
     const auto bias = at::randn({n});
     for (const CpuIsa path : kernel_paths()) {
       set_cpu_isa_limit(path);
-      // 1-8 rows: the decode kernel; 9 and 70: prefill, a block of 64 rows and a ragged one.
+      // 1-8 rows: the decode kernel; 9 and 70: prefill (N = 96: a block of 64 weight rows and a
+      // ragged one).
       for (int64_t rows : {1, 2, 3, 4, 5, 6, 7, 8, 9, 70}) {
         auto x = at::randn({rows, 1, k});
         auto expected = at::linear(x, w, bias);  // [rows, 1, n]
@@ -88,6 +91,30 @@ TEST_F(Int8Kernels, MatchAtLinearOnTheDequantizedWeightForEveryRowCountAndRagged
 TEST_F(Int8Kernels, RejectAnInputOfTheWrongWidth) {
   const auto q = quantize_int8(at::randn({4, 32}), "w");
   EXPECT_THROW(int8_linear(at::randn({1, 31}), q), Error);
+}
+
+// The message of the Error that loading `options` throws, or "" when it loads.
+std::string load_error(const EngineOptions& options) {
+  try {
+    Engine engine(options);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Int8Setting, IsADtypeAndBadValuesOrDevicesAreRefusedByName) {
+  EngineOptions options;
+  options.model_dir = test::data_folder("THERAPEIA_FIXTURES") / "ferrl-tiny_llama";
+  options.dtype = "int4";
+  const auto unknown = load_error(options);
+  EXPECT_NE(unknown.find("dtype 'int4'"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("int8"), std::string::npos) << unknown;
+  options.dtype = "int8";
+  options.device = "cuda";
+  const auto on_gpu = load_error(options);  // refused before anything is placed on the device
+  EXPECT_NE(on_gpu.find("dtype int8"), std::string::npos) << on_gpu;
+  EXPECT_NE(on_gpu.find("CPU"), std::string::npos) << on_gpu;
 }
 
 }  // namespace
