@@ -524,7 +524,7 @@ def report(results, machine, bandwidth, args):
 def main():
     ap = argparse.ArgumentParser(description="Therapeia vs transformers on CPU")
     ap.add_argument("--models", default="smollm2,olmoe", help=f"comma list of {','.join(MODELS)}")
-    ap.add_argument("--dtypes", default="float32,bfloat16")
+    ap.add_argument("--dtypes", default="float32,bfloat16", help="comma list of float32, bfloat16, int8 (ours only)")
     ap.add_argument("--engines", default="ours,transformers")
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--threads", type=int, default=None, help="default: usable CPUs")
@@ -575,13 +575,19 @@ def main():
     for model in models:
         folder = ensure_model(model, args.layers, args.cache_dir)
         for dtype in dtypes:
-            nbytes = {"float32": 4, "bfloat16": 2}[dtype]
+            # int8: a byte per weight and a float32 scale per 32 (the norms and the embedding row, in
+            # float32, are negligible); its KV cache stays float32.
+            weight_bytes = {"float32": 4, "bfloat16": 2, "int8": 1.125}[dtype]
+            kv_bytes = {"float32": 4, "bfloat16": 2, "int8": 4}[dtype]
             mean_context = args.prompt_tokens + args.new_tokens / 2
-            per_token = weight_bytes_per_token(folder, nbytes) + kv_bytes_per_token(folder, nbytes, mean_context)
+            per_token = weight_bytes_per_token(folder, weight_bytes) + kv_bytes_per_token(folder, kv_bytes, mean_context)
             r = {"bytes_per_token": per_token, "limit_tokens_per_s": bandwidth / per_token}
             log(f"{model} {dtype}: {per_token / 1e6:.1f} MB read per batch-1 decode token -> limit "
                 f"{bandwidth / per_token:.2f} tok/s")
             for engine in engines:
+                if engine == "transformers" and dtype == "int8":
+                    log("  transformers: no int8 weights here; skipped")
+                    continue
                 r[engine] = {}
                 for batch in batches:
                     runner = run_ours if engine == "ours" else run_transformers

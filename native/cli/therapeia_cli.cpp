@@ -18,7 +18,7 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: therapeia-cli logits --model DIR --ids 3,10,17 [--dtype float32|bfloat16|float16] [--device cpu|cuda]\n"
+    "usage: therapeia-cli logits --model DIR --ids 3,10,17 [--dtype float32|bfloat16|float16|int8] [--device cpu|cuda]\n"
     "       therapeia-cli generate --model DIR --ids 3,10,17 --max-new-tokens N [--temperature T] [--top-k K]\n"
     "                     [--top-p P] [--repetition-penalty R] [--seed S] [--dtype ...] [--device ...] [--threads N]\n";
 

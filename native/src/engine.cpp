@@ -15,10 +15,10 @@
 namespace therapeia {
 
 at::ScalarType parse_dtype(const std::string& name) {
-  if (name == "float32") return at::kFloat;
+  if (name == "float32" || name == "int8") return at::kFloat;
   if (name == "bfloat16") return at::kBFloat16;
   if (name == "float16") return at::kHalf;
-  throw Error("dtype '" + name + "' is not supported (float32, bfloat16, float16)");
+  throw Error("dtype '" + name + "' is not supported (float32, bfloat16, float16, int8)");
 }
 
 namespace {
@@ -58,7 +58,7 @@ Engine::Engine(const EngineOptions& options)
   }
   const WeightStore weights = WeightStore::open(options.model_dir);
   try {
-    model_ = std::make_unique<Model>(config, weights, dtype, device);
+    model_ = std::make_unique<Model>(config, weights, dtype, device, options.dtype == "int8");
   } catch (const c10::Error& e) {
     throw Error("cannot place the model on " + options.device + ": " + e.what_without_backtrace());
   }

@@ -83,7 +83,8 @@ int64_t consecutive_slots(const at::Tensor& slots) {
 
 }  // namespace
 
-Model::Model(const ModelConfig& config, const WeightStore& weights, at::ScalarType dtype, at::Device device)
+Model::Model(const ModelConfig& config, const WeightStore& weights, at::ScalarType dtype, at::Device device,
+             bool int8_weights)
     : config_(config), dtype_(dtype), device_(device) {
   const auto& c = config_;
   const int64_t H = c.hidden_size, D = c.head_dim, NQ = c.num_attention_heads, NKV = c.num_key_value_heads;
@@ -96,6 +97,12 @@ Model::Model(const ModelConfig& config, const WeightStore& weights, at::ScalarTy
   auto optional = [&](bool present, const std::string& name, const std::vector<int64_t>& shape) {
     return present ? load(name, shape) : at::Tensor();
   };
+  if (int8_weights && (!device.is_cpu() || dtype != at::kFloat)) {
+    throw Error("8-bit weights (dtype int8) run on the CPU with float32 activations only");
+  }
+  auto linear = [&](const std::vector<std::pair<std::string, std::vector<int64_t>>>& parts) {
+    return load_linear(weights, parts, options, int8_weights);
+  };
 
   embed_tokens = load("model.embed_tokens.weight", {V, H});
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
@@ -103,8 +110,8 @@ Model::Model(const ModelConfig& config, const WeightStore& weights, at::ScalarTy
     LayerWeights l;
     l.input_norm = load(p + "input_layernorm.weight", {H});
     l.post_norm = load(p + "post_attention_layernorm.weight", {H});
-    l.qkv_proj = at::cat({load(p + "self_attn.q_proj.weight", {NQ * D, H}), load(p + "self_attn.k_proj.weight", {NKV * D, H}),
-                          load(p + "self_attn.v_proj.weight", {NKV * D, H})});
+    l.qkv_proj = linear({{p + "self_attn.q_proj.weight", {NQ * D, H}}, {p + "self_attn.k_proj.weight", {NKV * D, H}},
+                         {p + "self_attn.v_proj.weight", {NKV * D, H}}});
     if (c.qkv_bias) {
       l.qkv_bias = at::cat({load(p + "self_attn.q_proj.bias", {NQ * D}), load(p + "self_attn.k_proj.bias", {NKV * D}),
                             load(p + "self_attn.v_proj.bias", {NKV * D})});
@@ -116,24 +123,33 @@ Model::Model(const ModelConfig& config, const WeightStore& weights, at::ScalarTy
       l.q_norm = load(p + "self_attn.q_norm.weight", {NQ * D});
       l.k_norm = load(p + "self_attn.k_norm.weight", {NKV * D});
     }
-    l.o_proj = load(p + "self_attn.o_proj.weight", {H, NQ * D});
+    l.o_proj = linear({{p + "self_attn.o_proj.weight", {H, NQ * D}}});
     l.o_bias = optional(c.o_proj_bias, p + "self_attn.o_proj.bias", {H});
     l.sparse = c.moe.num_experts > 0 && c.moe.sparse_layers[i];
     if (l.sparse) {
-      l.moe = load_moe_weights(weights, c, i, options);
+      l.moe = load_moe_weights(weights, c, i, options, int8_weights);
     } else {
-      l.gate_up_proj = at::cat({load(p + "mlp.gate_proj.weight", {I, H}), load(p + "mlp.up_proj.weight", {I, H})});
+      l.gate_up_proj = linear({{p + "mlp.gate_proj.weight", {I, H}}, {p + "mlp.up_proj.weight", {I, H}}});
       if (c.mlp_bias) {
         l.gate_up_bias = at::cat({load(p + "mlp.gate_proj.bias", {I}), load(p + "mlp.up_proj.bias", {I})});
         l.down_bias = load(p + "mlp.down_proj.bias", {H});
       }
-      l.down_proj = load(p + "mlp.down_proj.weight", {H, I});
+      l.down_proj = linear({{p + "mlp.down_proj.weight", {H, I}}});
     }
     layers_.push_back(std::move(l));
   }
   final_norm = load("model.norm.weight", {H});
   // Tied models may still carry an lm_head copy; transformers uses the embedding then.
-  lm_head = c.tie_word_embeddings ? embed_tokens : load("lm_head.weight", {V, H});
+  // With 8-bit weights a tied lm_head is an 8-bit copy: a decode step reads a quarter of the bytes
+  // (the lm_head is the largest matrix of small models) for a tenth more logits error.
+  if (!c.tie_word_embeddings) {
+    lm_head = linear({{"lm_head.weight", {V, H}}});
+  } else if (int8_weights) {
+    lm_head.int8 = quantize_int8(embed_tokens, "model.embed_tokens.weight");
+    weights.release("model.embed_tokens.weight");  // lookups read back only the rows they use
+  } else {
+    lm_head.dense = embed_tokens;
+  }
   inv_freq = rope_inverse_frequencies(c).to(device);
 }
 

@@ -11,7 +11,7 @@ at::Tensor activate(const std::string& hidden_act, const at::Tensor& x) {
 }
 
 MoeWeights load_moe_weights(const WeightStore& weights, const ModelConfig& c, int64_t layer,
-                            const at::TensorOptions& options) {
+                            const at::TensorOptions& options, bool int8) {
   const int64_t E = c.moe.num_experts, H = c.hidden_size, I = c.moe.expert_intermediate_size;
   const std::string layer_prefix = "model.layers." + std::to_string(layer) + ".";
   // Mixtral checkpoints on the Hub say `block_sparse_moe`; transformers 5 names it `mlp`.
@@ -20,11 +20,14 @@ MoeWeights load_moe_weights(const WeightStore& weights, const ModelConfig& c, in
   auto load = [&](const std::string& name, const std::vector<int64_t>& shape) {
     return weights.get(name, shape).to(options).contiguous();
   };
+  auto linear = [&](const std::vector<std::pair<std::string, std::vector<int64_t>>>& parts) {
+    return load_linear(weights, parts, options, int8);
+  };
   MoeWeights w;
   w.router = load(p + "gate.weight", {E, H});
   if (weights.contains(p + "experts.gate_up_proj")) {
-    w.gate_up = load(p + "experts.gate_up_proj", {E, 2 * I, H});
-    w.down = load(p + "experts.down_proj", {E, H, I});
+    w.gate_up = linear({{p + "experts.gate_up_proj", {E, 2 * I, H}}});
+    w.down = linear({{p + "experts.down_proj", {E, H, I}}});
   } else {
     const std::string gate = mixtral_names ? "w1" : "gate_proj";
     const std::string up = mixtral_names ? "w3" : "up_proj";
@@ -34,20 +37,19 @@ MoeWeights load_moe_weights(const WeightStore& weights, const ModelConfig& c, in
       throw Error("tensor '" + extra + "' exists, but config.json declares " + std::to_string(E) +
                   " experts: the expert count does not match the checkpoint");
     }
-    std::vector<at::Tensor> gate_up, downs;
+    std::vector<LinearWeight> gate_up, downs;
     for (int64_t e = 0; e < E; ++e) {
       const std::string q = p + "experts." + std::to_string(e) + ".";
-      gate_up.push_back(at::cat({load(q + gate + ".weight", {I, H}), load(q + up + ".weight", {I, H})}));
-      downs.push_back(load(q + down + ".weight", {H, I}));
+      gate_up.push_back(linear({{q + gate + ".weight", {I, H}}, {q + up + ".weight", {I, H}}}));
+      downs.push_back(linear({{q + down + ".weight", {H, I}}}));
     }
-    w.gate_up = at::stack(gate_up);  // [E, 2I, H]
-    w.down = at::stack(downs);       // [E, H, I]
+    w.gate_up = stack_experts(gate_up);  // [E, 2I, H]
+    w.down = stack_experts(downs);       // [E, H, I]
   }
   if (c.moe.shared_expert_intermediate_size > 0) {
     const int64_t S = c.moe.shared_expert_intermediate_size;
-    w.shared_gate_up = at::cat({load(p + "shared_expert.gate_proj.weight", {S, H}),
-                                load(p + "shared_expert.up_proj.weight", {S, H})});
-    w.shared_down = load(p + "shared_expert.down_proj.weight", {H, S});
+    w.shared_gate_up = linear({{p + "shared_expert.gate_proj.weight", {S, H}}, {p + "shared_expert.up_proj.weight", {S, H}}});
+    w.shared_down = linear({{p + "shared_expert.down_proj.weight", {H, S}}});
     w.shared_gate = load(p + "shared_expert_gate.weight", {1, H});
   }
   return w;

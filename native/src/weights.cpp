@@ -206,6 +206,16 @@ const TensorEntry& WeightStore::entry(const std::string& name) const {
   return it->second;
 }
 
+void WeightStore::release(const std::string& name) const {
+  const TensorEntry& e = entry(name);
+  // Whole pages only; a page shared with a neighbouring tensor is read in again if that one is.
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(e.file->bytes() + e.begin) & ~(page - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(e.file->bytes() + e.end);
+  // Advice only: on failure the pages simply stay resident.
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 const std::vector<int64_t>& WeightStore::shape(const std::string& name) const { return entry(name).shape; }
 
 at::Tensor WeightStore::get(const std::string& name, const std::vector<int64_t>& expected_shape) const {

@@ -20,7 +20,8 @@ namespace therapeia {
 
 struct EngineOptions {
   std::filesystem::path model_dir;
-  std::string dtype = "float32";  // float32 | bfloat16 | float16
+  // float32 | bfloat16 | float16 | int8 (8-bit linear weights quantized at load, float32 activations)
+  std::string dtype = "float32";
   std::string device = "cpu";     // cpu | cuda | cuda:N
   int64_t max_slots = 8;          // sequences decoded together (KV cache slots)
   int64_t max_context = 0;        // tokens per sequence; 0 = min(max_position_embeddings, 4096)
@@ -129,6 +130,7 @@ class Engine {
   EngineStats counters_;
 };
 
+// The compute dtype of a dtype setting (int8: float32). Throws naming the setting for others.
 at::ScalarType parse_dtype(const std::string& name);
 
 }  // namespace therapeia

@@ -7,24 +7,26 @@
 
 #include "therapeia/config.h"
 #include "therapeia/kv_cache.h"
+#include "therapeia/linear_weight.h"
 #include "therapeia/moe.h"
 #include "therapeia/weights.h"
 
 namespace therapeia {
 
-// Weights of one decoder layer, converted to the compute dtype and device at load.
+// Weights of one decoder layer, converted to the compute dtype and device at load (the linear
+// projections to 8 bits instead with dtype int8).
 // q/k/v and gate/up are fused into one matrix each, so that a layer runs two GEMMs instead of five.
 struct LayerWeights {
   at::Tensor input_norm;      // [H]
-  at::Tensor qkv_proj;        // [(NQ + 2 * NKV) * D, H]
+  LinearWeight qkv_proj;      // [(NQ + 2 * NKV) * D, H]
   at::Tensor qkv_bias;        // [(NQ + 2 * NKV) * D] or undefined
   at::Tensor q_norm, k_norm;  // [D] (Qwen3), [NQ * D] and [NKV * D] (OLMoE), or undefined
-  at::Tensor o_proj;          // [H, NQ * D]
+  LinearWeight o_proj;        // [H, NQ * D]
   at::Tensor o_bias;          // [H] or undefined
   at::Tensor post_norm;       // [H]
-  at::Tensor gate_up_proj;    // [2 * I, H]
+  LinearWeight gate_up_proj;  // [2 * I, H]
   at::Tensor gate_up_bias;    // [2 * I] or undefined
-  at::Tensor down_proj;       // [H, I]
+  LinearWeight down_proj;     // [H, I]
   at::Tensor down_bias;       // [H] or undefined
   bool sparse = false;        // a mixture-of-experts block replaces gate/up/down
   MoeWeights moe;
@@ -35,7 +37,10 @@ struct LayerWeights {
 // device. Stateless apart from its weights: sequence state lives in the KvCache.
 class Model {
  public:
-  Model(const ModelConfig& config, const WeightStore& weights, at::ScalarType dtype, at::Device device);
+  // int8_weights: hold every linear projection, the experts' and the lm_head's too, as 8-bit
+  // weights (CPU, dtype float32); embeddings, norms and routers stay in `dtype`.
+  Model(const ModelConfig& config, const WeightStore& weights, at::ScalarType dtype, at::Device device,
+        bool int8_weights = false);
 
   // One sequence, T new tokens at positions [start, start + T), keys/values written to (and
   // read from) `slot`. With cache == nullptr, attends only over these T tokens (start must be 0).
@@ -74,7 +79,7 @@ class Model {
   at::Tensor embed_tokens;  // [V, H]
   std::vector<LayerWeights> layers_;
   at::Tensor final_norm;    // [H]
-  at::Tensor lm_head;       // [V, H] (the embedding when tied)
+  LinearWeight lm_head;     // [V, H] (the embedding when tied; an 8-bit copy of it with int8 weights)
   at::Tensor inv_freq;      // [D / 2] float32, rope scaling applied
 };
 

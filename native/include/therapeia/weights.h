@@ -35,6 +35,12 @@ class WeightStore {
   // Throws therapeia::Error naming the tensor and file when it is missing or has another shape.
   at::Tensor get(const std::string& name, const std::vector<int64_t>& expected_shape) const;
 
+  // Drops the tensor's mapped pages from this process's memory; the file stays in the page cache.
+  // For tensors converted at load (8-bit weights), which are not read from the file again: without
+  // it, every float32 page read while quantizing would count in the process's memory until exit.
+  // Views of the tensor stay valid (a later read maps the file's pages in again).
+  void release(const std::string& name) const;
+
   // Shape of a tensor as stored; throws if it is missing.
   const std::vector<int64_t>& shape(const std::string& name) const;
 

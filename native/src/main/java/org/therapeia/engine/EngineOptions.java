@@ -7,7 +7,8 @@ import java.util.Objects;
  * How to load a model.
  *
  * @param modelDir   a Hugging Face model folder (config.json, safetensors)
- * @param dtype      compute dtype: {@code float32}, {@code bfloat16} or {@code float16}
+ * @param dtype      compute dtype: {@code float32}, {@code bfloat16}, {@code float16}, or {@code int8}
+ *                   (8-bit linear weights quantized at load, float32 activations; CPU only)
  * @param device     {@code cpu}, {@code cuda} or {@code cuda:N}
  * @param maxSlots   sequences decoded together (KV cache slots); further sequences wait
  * @param maxContext tokens per sequence (prompt + generated); 0 = the model's limit, at most 4096

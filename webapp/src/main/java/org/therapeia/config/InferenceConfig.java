@@ -208,7 +208,7 @@ public class InferenceConfig {
         return device;
     }
 
-    /** {@code float32}, {@code bfloat16} or {@code float16}. */
+    /** {@code float32}, {@code bfloat16}, {@code float16} or {@code int8} (8-bit weights, CPU only). */
     public String dtype() {
         return dtype;
     }

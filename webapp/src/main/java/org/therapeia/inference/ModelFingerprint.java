@@ -66,7 +66,7 @@ public final class ModelFingerprint {
 
     /**
      * @param dir        the model folder, as the engine loaded it
-     * @param dtype      the compute dtype ({@code float32}, {@code bfloat16}, {@code float16})
+     * @param dtype      the compute dtype ({@code float32}, {@code bfloat16}, {@code float16}, {@code int8})
      * @param device     {@code cpu}, {@code cuda} or {@code cuda:N}
      * @param maxContext tokens per sequence the engine allows
      * @return 64 hex digits
