@@ -27,7 +27,7 @@ LLAMA_CPP_PYTHON = "0.3.36"
 LLAMA_CPP_COMMIT = "0c1e57098bba43ac29e6e3b677cdceebdd22334f"
 # The bindings' runtime dependencies, pinned (pip would otherwise take the newest).
 BINDING_PINS = ["numpy==2.4.6", "typing-extensions==4.16.0", "diskcache==5.6.3", "jinja2==3.1.6",
-                "MarkupSafe==3.0.3"]
+                "MarkupSafe==3.0.4"]
 # For the converter, beside the torch venv's torch, transformers, numpy, pyyaml and tqdm.
 CONVERTER_PINS = ["sentencepiece==0.2.1"]
 
