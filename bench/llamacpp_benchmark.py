@@ -183,6 +183,10 @@ def describe_kind(kind):
             "AVX-512/AVX-VNNI/AMX off; ours and transformers with " + ", ".join(f"{k}={v}" for k, v in AVX2_ENV.items()))
 
 
+def times(value):
+    return "-" if value is None else f"{value:.2f}x"
+
+
 def report(kind, results, facts, machine, args):
     fmt, ratio = bench.fmt, bench.ratio
     lines = []
@@ -223,8 +227,8 @@ def report(kind, results, facts, machine, args):
         if ours and theirs:
             prefill_ratio = ratio(ours.median("prefill_tokens_per_s"), theirs.median("prefill_tokens_per_s"))
             decode_ratio = ratio(ours.median("decode_tokens_per_s"), theirs.median("decode_tokens_per_s"))
-            p(f"| {model} | {dtype} | **ours / llama.cpp** | **{fmt(prefill_ratio, 2)}x** | "
-              f"| **{fmt(decode_ratio, 2)}x** | | | | |")
+            p(f"| {model} | {dtype} | **ours / llama.cpp** | **{times(prefill_ratio)}** | "
+              f"| **{times(decode_ratio)}** | | | | |")
             ours_decode = ours.median("decode_tokens_per_s")
             targets.append((model, dtype, [
                 ("prefill >= llama.cpp", prefill_ratio, 1.0),
@@ -286,10 +290,11 @@ def main():
     t_start = time.time()
     machine = bench.machine_info(args.threads)
     log(f"machine: {json.dumps(machine)}; load average {load_average()}")
-    texts, dump = [], {}
+    dump = {}
+    print(f"## llama.cpp side by side, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
     for kind in (["native", "avx2"] if args.cpu == "both" else [args.cpu]):
         results, facts = run_kind(kind, args, models)
-        texts.append(report(kind, results, facts, machine, args))
+        print(report(kind, results, facts, machine, args), flush=True)  # each kind as soon as it is done
         dump[kind] = {"facts": {str(k): v for k, v in facts.items()},
                       "cells": {f"{m}/{d}/{e}": {"reps": c.reps, "unavailable": c.unavailable}
                                 for (m, d, _), cells in results.items() for e, c in cells.items()}}
@@ -297,8 +302,6 @@ def main():
         with open(args.json_out, "w") as f:
             json.dump({"machine": machine, "args": vars(args), "kinds": dump}, f, indent=1, default=str)
     log(f"total {time.time() - t_start:.0f} s")
-    print(f"## llama.cpp side by side, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print("\n".join(texts))
     return 0
 
 
