@@ -88,9 +88,9 @@ def ensure_llamacpp(kind, root=DEFAULT_ROOT):
         with open(marker) as f:
             if json.load(f) == build:
                 return python
-    archive_dir = sdist_dir(root)  # downloads and checks the commit first
+    sdist_dir(root)  # downloads the sdist and checks its llama.cpp commit before anything is built
     archive = os.path.join(root, "dl", f"llama_cpp_python-{LLAMA_CPP_PYTHON}.tar.gz")
-    log(f"building llama.cpp {LLAMA_CPP_COMMIT[:12]} ({kind}) into {venv} (from {archive_dir}) ...")
+    log(f"building llama.cpp {LLAMA_CPP_COMMIT[:12]} ({kind}) into {venv} from {archive} ...")
     run([os.path.join(sys.base_prefix, "bin", "python3"), "-m", "venv", "--clear", venv])
     env = dict(os.environ, CMAKE_ARGS=" ".join(CMAKE_ARGS[kind]),
                CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 1))
