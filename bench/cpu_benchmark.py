@@ -375,7 +375,9 @@ def machine_info(threads):
                     cpu = line.split(":", 1)[1].strip()
                 elif line.startswith("flags") and not flags:
                     fl = line.split(":", 1)[1].split()
-                    flags = " ".join(x for x in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile") if x in fl)
+                    flags = " ".join(x for x in ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni",
+                                                 "avx512_bf16", "avx_vnni", "amx_bf16", "amx_int8", "amx_tile")
+                                     if x in fl)
     except OSError:
         pass
     mem = "?"
