@@ -198,24 +198,21 @@ at::Tensor small_linear(const at::Tensor& x, const at::Tensor& w, const at::Tens
 }
 
 at::Tensor apply_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
-  const auto start = std::chrono::steady_clock::now();
+  const LinearTimer timer;
   const bool bfloat16 = x.scalar_type() == at::kBFloat16;
   // With AVX512_BF16, oneDNN's bfloat16 kernels (vdpbf16ps: two products per lane and
   // instruction) match ours from 3 rows on and beat our float32-widening GEMM 2x in prefill.
   const bool onednn_native_bfloat16 = bfloat16 && cpu_features().avx512_bf16 && x.numel() > 2 * w.size(-1);
-  at::Tensor y;
-  if (!onednn_native_bfloat16 && small_linear_applies(x, w)) {
-    y = small_linear(x, w, bias);
-  } else if (!onednn_native_bfloat16 && bfloat16 && tiled_gemm_applies(x, w)) {
-    // Without AVX512_BF16, oneDNN's bfloat16 GEMM is a slow reference path (5x our float32).
-    y = tiled_gemm(x, w, bias);
-  } else {
-    y = at::linear(x, w, bias);
-  }
-  const auto elapsed = std::chrono::steady_clock::now() - start;
+  if (!onednn_native_bfloat16 && small_linear_applies(x, w)) return small_linear(x, w, bias);
+  // Without AVX512_BF16, oneDNN's bfloat16 GEMM is a slow reference path (5x our float32).
+  if (!onednn_native_bfloat16 && bfloat16 && tiled_gemm_applies(x, w)) return tiled_gemm(x, w, bias);
+  return at::linear(x, w, bias);
+}
+
+LinearTimer::~LinearTimer() {
+  const auto elapsed = std::chrono::steady_clock::now() - start_;
   linear_time.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count(),
                         std::memory_order_relaxed);
-  return y;
 }
 
 int64_t linear_nanoseconds() { return linear_time.load(std::memory_order_relaxed); }

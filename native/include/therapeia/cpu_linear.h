@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <chrono>
+
 namespace therapeia {
 
 // y = x @ w^T + bias for the few rows of a decode step on CPU.
@@ -32,5 +34,17 @@ at::Tensor apply_linear(const at::Tensor& x, const at::Tensor& w, const at::Tens
 // the benchmark subtracts it from a decode step's time to show what the step spends outside
 // the weight-reading kernels.
 int64_t linear_nanoseconds();
+
+// Adds the wall time of its scope to linear_nanoseconds(): around every weight-reading kernel call.
+class LinearTimer {
+ public:
+  LinearTimer() : start_(std::chrono::steady_clock::now()) {}
+  ~LinearTimer();
+  LinearTimer(const LinearTimer&) = delete;
+  LinearTimer& operator=(const LinearTimer&) = delete;
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
 
 }  // namespace therapeia

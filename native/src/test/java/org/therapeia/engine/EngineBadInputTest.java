@@ -161,7 +161,7 @@ class EngineBadInputTest {
         assertNames(assertThrows(EngineException.class, () -> healthy.add(PROBE, SamplingParams.greedy(0))),
                 "max_new_tokens");
         assertNames(assertThrows(EngineException.class,
-                () -> Engine.open(EngineOptions.defaults(Fixtures.model(MODEL)).withDtype("int8"))), "int8");
+                () -> Engine.open(EngineOptions.defaults(Fixtures.model(MODEL)).withDtype("int4"))), "int4");
         assertNames(assertThrows(EngineException.class,
                 () -> Engine.open(EngineOptions.defaults(Fixtures.model(MODEL)).withDevice("tpu"))), "tpu");
         assertNames(assertThrows(EngineException.class, () -> NativeEngine.create(null, "float32", "cpu", 1, 0, 1, true)),
