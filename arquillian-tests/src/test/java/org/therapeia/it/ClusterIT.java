@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.json.JsonObject;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,8 +120,8 @@ class ClusterIT extends SharedCacheChecks {
         System.out.println("ClusterIT: cluster " + cluster + ", members " + members + "; A http " + ports[2]
                 + ", B http " + ports[3] + ", C (no cache secret) http " + ports[5] + "; logs in " + dir);
 
-        a.awaitReady(READY_LIMIT);
-        b.awaitReady(READY_LIMIT);
+        a.awaitHealth("ready", READY_LIMIT);
+        b.awaitHealth("ready", READY_LIMIT);
         // Payara logs the member list ("Data Grid Status ... DG Size: n") when its Hazelcast member is
         // up and whenever a member joins or leaves; a two-member list in either log means one cluster
         long deadline = System.nanoTime() + CLUSTER_LIMIT.toNanos();
@@ -172,7 +171,7 @@ class ClusterIT extends SharedCacheChecks {
     @Test
     @Order(1)
     void aClusteredNodeWithoutACacheSecretRefusesTheCache() {
-        c.awaitStarted(READY_LIMIT);
+        c.awaitHealth("started", READY_LIMIT);  // the model is loaded (readiness may still be DOWN)
         // ready is the model's check and the cache's: the model warms up, the cache stays refused
         Api.Reply ready = c.api.get("health/ready", "application/json");
         long deadline = System.nanoTime() + READY_LIMIT.toNanos();
@@ -295,46 +294,15 @@ class ClusterIT extends SharedCacheChecks {
             return new Node(name, log, new Api(URI.create("http://127.0.0.1:" + httpPort + "/")), builder);
         }
 
-        void awaitReady(Duration limit) {
-            long deadline = System.nanoTime() + limit.toNanos();
-            String last = "no answer";
-            while (System.nanoTime() < deadline) {
-                restartAfterPayaraBootFailure();
-                assertAlive();
-                try {
-                    Api.Reply reply = api.get("health/ready", "application/json");
-                    if (reply.status() == 200) {
-                        return;
-                    }
-                    last = reply.toString();
-                } catch (UncheckedIOException notListening) {
-                    last = notListening.getCause().toString();
-                }
-                Api.sleep(250);
-            }
-            throw new AssertionError(name + " was not ready within " + limit + ": " + last + " (see " + logFile + ")");
+        @Override
+        public String name() {
+            return name;
         }
 
-        /** Until /health/started is UP: the model is loaded (readiness may still be DOWN). */
-        void awaitStarted(Duration limit) {
-            long deadline = System.nanoTime() + limit.toNanos();
-            String last = "no answer";
-            while (System.nanoTime() < deadline) {
-                restartAfterPayaraBootFailure();
-                assertAlive();
-                try {
-                    Api.Reply reply = api.get("health/started", "application/json");
-                    if (reply.status() == 200) {
-                        return;
-                    }
-                    last = reply.toString();
-                } catch (UncheckedIOException notListening) {
-                    last = notListening.getCause().toString();
-                }
-                Api.sleep(250);
-            }
-            throw new AssertionError(name + " was not started within " + limit + ": " + last + " (see " + logFile
-                    + ")");
+        @Override
+        public void checkBooting() {
+            restartAfterPayaraBootFailure();
+            assertAlive();
         }
 
         @Override

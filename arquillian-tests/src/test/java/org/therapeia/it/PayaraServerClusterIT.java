@@ -1,7 +1,6 @@
 package org.therapeia.it;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,8 +91,8 @@ class PayaraServerClusterIT extends SharedCacheChecks {
         System.out.println("PayaraServerClusterIT: cluster " + cluster + ", Data Grid ports " + dataGridPort + "+; A http "
                 + a.api.base() + ", B http " + b.api.base() + "; files in " + dir);
 
-        a.awaitReady(READY_LIMIT);
-        b.awaitReady(READY_LIMIT);
+        a.awaitHealth("ready", READY_LIMIT);
+        b.awaitHealth("ready", READY_LIMIT);
         // Payara logs the Data Grid's member list whenever a member joins; the cluster's name tells
         // it from the grid the instances were in before the script's settings applied
         String together = "DG Name: " + cluster + " DG Size: 2";
@@ -166,25 +165,6 @@ class PayaraServerClusterIT extends SharedCacheChecks {
             domain.asadmin("start-local-instance", "--node", NODE, "--nodedir", nodes.toString(), name);
         }
 
-        void awaitReady(Duration limit) {
-            long deadline = System.nanoTime() + limit.toNanos();
-            String last = "no answer";
-            while (System.nanoTime() < deadline) {
-                assertAlive();
-                try {
-                    Api.Reply reply = api.get("health/ready", "application/json");
-                    if (reply.status() == 200) {
-                        return;
-                    }
-                    last = reply.toString();
-                } catch (UncheckedIOException notListening) {
-                    last = notListening.getCause().toString();
-                }
-                Api.sleep(250);
-            }
-            throw new AssertionError(name + " was not ready within " + limit + ": " + last + " (see " + logFile() + ")");
-        }
-
         /** The instance's process, from the pid file Payara writes (a restart writes a new one). */
         private Optional<ProcessHandle> process() {
             try {
@@ -193,6 +173,11 @@ class PayaraServerClusterIT extends SharedCacheChecks {
             } catch (IOException | NumberFormatException e) {
                 return Optional.empty();
             }
+        }
+
+        @Override
+        public String name() {
+            return name;
         }
 
         @Override
