@@ -14,7 +14,9 @@ import java.util.regex.Pattern;
  * @param topicProof   stays when the sentence is framed as a topic, a story or a quotation
  *                     (method-seeking "for a story" is still method-seeking)
  * @param flippable    drops to distress next to laughter ("kms lol")
+ * @param unless       anywhere in the match's sentence, shows the match is harmless ("ending it" with
+ *                     "relationship" near); null when the rule has none
  */
 record Rule(String id, Category category, Level level, Level contextLevel, AtRisk atRisk, boolean topicProof,
-            boolean flippable, List<Pattern> patterns) {
+            boolean flippable, List<Pattern> patterns, Pattern unless) {
 }

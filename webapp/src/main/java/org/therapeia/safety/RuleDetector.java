@@ -166,6 +166,9 @@ public final class RuleDetector {
         String beforeInClause = text.substring(clauseStart, start);
         String matched = text.substring(start, end);
 
+        if (rule.unless() != null && rule.unless().matcher(sentence).find()) {
+            return null;
+        }
         if (!rule.topicProof() && set.topic.matcher(sentence).find()
                 && (set.topic.matcher(clause).find() || !set.firstPerson.matcher(clause).find()
                     || quoted(sentence, start - sentenceStart, end - sentenceStart))) {

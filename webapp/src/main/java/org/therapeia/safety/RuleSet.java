@@ -25,7 +25,8 @@ import java.util.regex.PatternSyntaxException;
  * misspellings are read as the word ({@link FuzzyLemmas}). Rules are data: adding a
  * language is adding a file. Patterns are Java regular expressions over the normalised text
  * (lower case, text-speak expanded by the file's substitutions); {@code {NAME}} inside a pattern
- * stands for the file's macro NAME.
+ * stands for the file's macro NAME. Concepts and frames ({@link ConceptFrame}) are the main
+ * mechanism: lexicons of concepts, and the combinations of them that signal risk.
  */
 final class RuleSet {
 
@@ -81,25 +82,58 @@ final class RuleSet {
         thirdPerson = compile(json.getString("third_person"), macros, source);
         topic = compile(json.getString("topic"), macros, source);
         laughter = compile(json.getString("laughter"), macros, source);
+        JsonObject c = json.getJsonObject("concepts");
+        Map<String, String> concepts = new java.util.HashMap<>();
+        if (c != null) {
+            // a concept's lexicon may use the macros, and is one itself, for rules that need it inside a longer phrasing
+            for (String name : c.keySet()) {
+                String alternatives = expand(String.join("|", strings(c, name, false)), macros, source);
+                concepts.put(name, alternatives);
+                macros.put(name, "(?:" + alternatives + ")");
+            }
+        }
+        String gapWord = json.containsKey("frame_gap_word") ? expand(json.getString("frame_gap_word"), macros, source) : null;
         rules = new ArrayList<>();
         for (JsonValue v : array(json, "rules")) {
             JsonObject r = v.asJsonObject();
-            String id = r.getString("id");
-            Level level = Level.of(r.getInt("level"));
-            Level contextLevel = r.containsKey("context_level") ? Level.of(r.getInt("context_level")) : level;
-            String atRisk = r.getString("at_risk", "subject");
-            rules.add(new Rule(id, Category.of(r.getString("category")), level, contextLevel,
-                    switch (atRisk) {
-                        case "self" -> AtRisk.SELF;
-                        case "third" -> AtRisk.THIRD_PERSON;
-                        case "subject" -> null;
-                        default -> throw new IllegalArgumentException(source + ": rule " + id
-                                + ": at_risk must be self, third or subject");
-                    },
-                    r.getBoolean("topic_proof", false), r.getBoolean("flippable", false),
-                    patterns(r, "patterns", macros, source + " rule " + id)));
+            rules.add(rule(r, patterns(r, "patterns", macros, source + " rule " + r.getString("id")), macros, source));
+        }
+        for (JsonValue v : array(json, "frames")) {
+            JsonObject f = v.asJsonObject();
+            String where = source + " frame " + f.getString("id");
+            if (gapWord == null) {
+                throw new IllegalArgumentException(source + ": frames need a frame_gap_word");
+            }
+            List<Pattern> compiled = new ArrayList<>();
+            for (String regex : ConceptFrame.patterns(strings(f, "concepts", false), concepts, gapWord,
+                    f.getInt("max_gap"), f.getBoolean("any_order", false), where)) {
+                compiled.add(compile(regex, macros, where));
+            }
+            rules.add(rule(f, List.copyOf(compiled), macros, source));
         }
         outputPatterns = patterns(json, "output", macros, source);
+    }
+
+    /**
+     * A rule or a frame: what it signals, and its optional {@code unless} guards (phrasings that,
+     * anywhere in the sentence, show the match means something harmless).
+     */
+    private static Rule rule(JsonObject r, List<Pattern> patterns, Map<String, String> macros, String source) {
+        String id = r.getString("id");
+        Level level = Level.of(r.getInt("level"));
+        Level contextLevel = r.containsKey("context_level") ? Level.of(r.getInt("context_level")) : level;
+        String atRisk = r.getString("at_risk", "subject");
+        List<String> unless = strings(r, "unless", false);
+        return new Rule(id, Category.of(r.getString("category")), level, contextLevel,
+                switch (atRisk) {
+                    case "self" -> AtRisk.SELF;
+                    case "third" -> AtRisk.THIRD_PERSON;
+                    case "subject" -> null;
+                    default -> throw new IllegalArgumentException(source + ": rule " + id
+                            + ": at_risk must be self, third or subject");
+                },
+                r.getBoolean("topic_proof", false), r.getBoolean("flippable", false), patterns,
+                unless.isEmpty() ? null : compile(String.join("|", unless), macros, source + " rule " + id));
     }
 
     /** Reads {@code safety/rules-<language>.json} from the class path. */
@@ -126,7 +160,12 @@ final class RuleSet {
     }
 
     private static List<String> strings(JsonObject json, String name) {
-        return array(json, name).stream().map(v -> ((JsonString) v).getString().toLowerCase(Locale.ROOT)).toList();
+        return strings(json, name, true);
+    }
+
+    private static List<String> strings(JsonObject json, String name, boolean lowerCase) {
+        return array(json, name).stream().map(v -> ((JsonString) v).getString())
+                .map(s -> lowerCase ? s.toLowerCase(Locale.ROOT) : s).toList();
     }
 
     private static List<JsonValue> array(JsonObject json, String name) {
