@@ -179,9 +179,49 @@ class RuleDetectorTest {
     }
 
     @Test
+    void conceptFramesCombineWordsNobodyWroteDownTogether() {
+        // each is one combination of a frame's lexicons, not a listed sentence
+        assertEquals(Level.RISK, level("my parents would be less stressed with me gone"));
+        assertEquals(Level.RISK, level("everything would be simpler if I just wasn't alive"));
+        assertEquals(Level.RISK, level("I'd be doing everyone a favour by disappearing for good"));
+        assertEquals(Level.RISK, level("I feel like I've overstayed my welcome on this planet"));
+        assertEquals(Level.RISK, level("I don't think I'm going to be here much longer"));
+        assertEquals(Level.RISK, level("thinking abt ending it all tbh"));
+        assertEquals(Level.HIGH, level("does cutting your wrists hurt a lot"));
+        assertEquals(Level.HIGH, level("I've been stashing my mum's tramadol"));
+        assertEquals(Category.ABUSE, strongest("my dad hits my little brother and me").category());
+    }
+
+    @Test
+    void conceptFramesKeepTheContextRules() {
+        assertEquals(Level.DISTRESS, level("I'm not thinking about ending it all"), "negated");
+        Signal friend = strongest("my friend keeps saying she wants to disappear for good");
+        assertEquals(AtRisk.THIRD_PERSON, friend.atRisk());
+        assertEquals(Level.RISK, friend.level());
+        assertTrue(DETECTOR.detect("I'm scared my mum won't be around much longer", false).stream()
+                .noneMatch(s -> s.atRisk() == AtRisk.SELF && s.level().atLeast(Level.RISK)), "a gap holds no new subject");
+        assertTrue(DETECTOR.detect("done with life lol", false).stream()
+                .anyMatch(s -> s.ruleId().equals("frame.weary_of_existence") && s.level() == Level.DISTRESS), "laughter");
+    }
+
+    @Test
+    void conceptFramesHaveGuardsForOrdinaryEndingsAndIdioms() {
+        assertFalse(level("I'm ending it with my boyfriend this weekend").atLeast(Level.RISK));
+        assertFalse(level("I want to disappear to a beach for a month").atLeast(Level.RISK));
+        assertFalse(level("my brother beat me at chess again").atLeast(Level.RISK));
+        assertFalse(level("the team would be better off without me, I'm quitting").atLeast(Level.RISK));
+        assertFalse(level("I'll kill her if she borrows my car again").atLeast(Level.RISK));
+        assertFalse(level("I'd rather die than sing karaoke").atLeast(Level.RISK));
+        assertFalse(level("thinking of dying my hair blue").atLeast(Level.RISK));
+    }
+
+    @Test
     void aLongMessageCompletes() {
         // ten thousand characters of the words the proximity patterns look between
         String longMessage = "i wish i hope i keep thinking how it would be to take all of my ".repeat(160).substring(0, 10_000);
         DETECTOR.detect(longMessage, true);
+        // and of the words the concept frames look for
+        String frames = "my dad hits my little brother and i won't be without me better off ".repeat(160).substring(0, 10_000);
+        DETECTOR.detect(frames, true);
     }
 }
