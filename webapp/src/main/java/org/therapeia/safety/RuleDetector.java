@@ -33,6 +33,12 @@ public final class RuleDetector {
     private static final Pattern SENTENCE_END = Pattern.compile("[.!?\\n]+");
     private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}']+");
     private static final String VOWELS = "aeiouyáéíóúàèìòùâêîôûäëïöü";
+    /**
+     * How far a match's sentence, and the subject before it, are looked for on either side of it:
+     * unpunctuated text runs on, and reading all of it for every match would make a long message
+     * cost the square of its length.
+     */
+    private static final int SENTENCE_REACH = 500;
 
     private final List<RuleSet> sets;
     private final String version;
@@ -157,10 +163,10 @@ public final class RuleDetector {
 
     /** What one match means in its sentence; null when it is framed as a topic or quotation. */
     private static Hit hit(RuleSet set, Rule rule, String text, int start, int end) {
-        int sentenceStart = lastEnd(SENTENCE_END, text, 0, start);
-        int sentenceEnd = nextStart(SENTENCE_END, text, end);
+        int sentenceStart = lastEnd(SENTENCE_END, text, Math.max(0, start - SENTENCE_REACH), start);
+        int sentenceEnd = nextStart(SENTENCE_END, text, end, Math.min(text.length(), end + SENTENCE_REACH));
         int clauseStart = lastEnd(set.clauseBreak, text, sentenceStart, start);
-        int clauseEnd = Math.max(end, nextStart(set.clauseBreak, text.substring(0, sentenceEnd), end));
+        int clauseEnd = Math.max(end, nextStart(set.clauseBreak, text, end, sentenceEnd));
         String sentence = text.substring(sentenceStart, sentenceEnd);
         String clause = text.substring(clauseStart, clauseEnd);
         String beforeInClause = text.substring(clauseStart, start);
@@ -209,7 +215,7 @@ public final class RuleDetector {
         if (set.firstPerson.matcher(matched).find()) {
             return AtRisk.SELF;
         }
-        for (int from : new int[] {sentenceStart, 0}) {
+        for (int from : new int[] {sentenceStart, Math.max(0, start - SENTENCE_REACH)}) {
             String before = text.substring(from, start);
             int first = lastStart(set.firstPerson, before);
             int third = lastStart(set.thirdPerson, before);
@@ -238,9 +244,10 @@ public final class RuleDetector {
         return last;
     }
 
-    private static int nextStart(Pattern p, String text, int from) {
-        Matcher m = p.matcher(text);
-        return m.find(Math.min(from, text.length())) ? m.start() : text.length();
+    /** Where the first match of {@code p} in {@code [from, to)} starts; {@code to} when there is none. */
+    private static int nextStart(Pattern p, String text, int from, int to) {
+        Matcher m = p.matcher(text).region(Math.min(from, to), to).useTransparentBounds(true);
+        return m.find() ? m.start() : to;
     }
 
     /** The language's text-speak expanded and its idioms blanked out. */
