@@ -23,7 +23,8 @@ import java.util.stream.Collectors;
  * killing me") are blanked out before matching; laughter ("kms lol") turns flippant phrasings
  * into distress. Method-adjacent phrasings count only where the message or the conversation
  * already shows distress or a recent loss, or where two of them come together. Misspelt key words
- * are read as the word first ({@link FuzzyLemmas}).
+ * are read as the word first ({@link FuzzyLemmas}). Most phrasings are caught by concept frames
+ * ({@link ConceptFrame}): concepts that meet in a sentence, whatever words stand for them.
  */
 public final class RuleDetector {
 
@@ -161,7 +162,10 @@ public final class RuleDetector {
         return places;
     }
 
-    /** What one match means in its sentence; null when it is framed as a topic or quotation. */
+    /**
+     * What one match means in its sentence; null when its rule's {@code unless} guard holds there,
+     * or when it is framed as a topic or quotation.
+     */
     private static Hit hit(RuleSet set, Rule rule, String text, int start, int end) {
         int sentenceStart = lastEnd(SENTENCE_END, text, Math.max(0, start - SENTENCE_REACH), start);
         int sentenceEnd = nextStart(SENTENCE_END, text, end, Math.min(text.length(), end + SENTENCE_REACH));
