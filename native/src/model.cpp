@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "therapeia/cpu_decode_attention.h"
 #include "therapeia/cpu_fused.h"
 #include "therapeia/cpu_linear.h"
 #include "therapeia/error.h"
@@ -207,6 +208,9 @@ at::Tensor Model::attention(const at::Tensor& q, const at::Tensor& k, const at::
                             bool causal) const {
   const double scale = 1.0 / std::sqrt(static_cast<double>(config_.head_dim));
   const bool gqa = config_.num_attention_heads != config_.num_key_value_heads;
+  if (!mask.defined() && !causal && decode_attention_applies(q, k, v)) {
+    return decode_attention(q, k, v, scale).view({q.size(0), 1, -1});  // [B, 1, NQ * D]
+  }
   std::optional<at::Tensor> attn_mask;
   if (mask.defined()) attn_mask = mask;
   auto out = at::scaled_dot_product_attention(q, k, v, attn_mask, 0.0, causal, scale, gqa);  // [B, NQ, T, D]
