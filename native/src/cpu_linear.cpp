@@ -305,9 +305,10 @@ at::Tensor small_linear(const at::Tensor& x, const at::Tensor& w, const at::Tens
 at::Tensor apply_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
   const LinearTimer timer;
   const bool bfloat16 = x.scalar_type() == at::kBFloat16;
-  // With AVX512_BF16, oneDNN's bfloat16 kernels (vdpbf16ps: two products per lane and
-  // instruction) match ours from 3 rows on and beat our float32-widening GEMM 2x in prefill.
-  const bool onednn_native_bfloat16 = bfloat16 && cpu_features().avx512_bf16 && x.numel() > 2 * w.size(-1);
+  // With AVX512_BF16, oneDNN's bfloat16 kernels beat our float32-widening GEMM 2x in prefill;
+  // up to 8 rows ours use the same vdpbf16ps and read the weights once for all rows.
+  const bool onednn_native_bfloat16 =
+      bfloat16 && cpu_features().avx512_bf16 && x.numel() > kSmallLinearMaxRows * w.size(-1);
   if (!onednn_native_bfloat16 && small_linear_applies(x, w)) return small_linear(x, w, bias);
   // Without AVX512_BF16, oneDNN's bfloat16 GEMM is a slow reference path (5x our float32).
   if (!onednn_native_bfloat16 && bfloat16 && tiled_gemm_applies(x, w)) return tiled_gemm(x, w, bias);

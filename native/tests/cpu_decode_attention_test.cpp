@@ -35,6 +35,24 @@ TEST(DecodeAttention, MatchesScaledDotProductAttentionOnCacheViews) {
   }
 }
 
+TEST(DecodeAttention, GivesEachSequenceOfABatchItsOwnKeysAsAMaskWould) {
+  at::manual_seed(12);
+  const int64_t B = 3, NQ = 6, NKV = 2, L = 40, D = 32;
+  const std::vector<int64_t> lengths = {40, 7, 1};
+  for (const auto dtype : {at::kFloat, at::kBFloat16}) {
+    auto q = at::randn({B, NQ, 1, D}).to(dtype);
+    auto keys = at::randn({B, NKV, L, D}).to(dtype), values = at::randn({B, NKV, L, D}).to(dtype);
+    auto visible = at::arange(L).view({1, 1, 1, L}) < at::tensor(lengths).view({B, 1, 1, 1});  // [B, 1, 1, L]
+    const double scale = 0.125;
+    auto expected = at::scaled_dot_product_attention(q.to(at::kFloat), keys.to(at::kFloat), values.to(at::kFloat),
+                                                     visible, 0.0, false, scale, true);
+    auto ours = decode_attention(q, keys, values, scale, lengths).to(at::kFloat);
+    const double tolerance = dtype == at::kFloat ? 1e-5 : 1e-2;
+    EXPECT_TRUE(at::allclose(ours, expected, tolerance, tolerance))
+        << c10::toString(dtype) << ": max difference " << (ours - expected).abs().max().item<float>();
+  }
+}
+
 TEST(DecodeAttention, StepsAsideForPromptsAndMismatchedShapes) {
   auto k = at::randn({1, 2, 8, 16});
   EXPECT_FALSE(decode_attention_applies(at::randn({1, 4, 2, 16}), k, k));   // two query rows: a prompt
