@@ -8,6 +8,7 @@
 
 #include "therapeia/cpu_features.h"
 #include "therapeia/error.h"
+#include "therapeia/weight_prefetch.h"
 
 namespace therapeia {
 namespace {
@@ -67,6 +68,7 @@ __attribute__((target("avx2,fma"))) void int8_rows_avx2(const Int8Rows& w, const
       __m256 scale[ROWS];
       for (int r = 0; r < ROWS; ++r) scale[r] = _mm256_set1_ps(w.scales[(n + r) * w.groups + g]);
       for (int64_t k = k0; k < k0 + vector_length; k += 8) {
+        if (k % 64 == 0) prefetch_weights(w.values + n * K, k * ROWS, 64 * ROWS);  // a line of each row per 64 weights
         __m256 wv[ROWS];
         for (int r = 0; r < ROWS; ++r) wv[r] = _mm256_mul_ps(widen8(w.values + (n + r) * K + k), scale[r]);
         for (int m = 0; m < M; ++m) {
@@ -129,6 +131,7 @@ __attribute__((target(THERAPEIA_AVX512))) void int8_rows_avx512(const Int8Rows& 
       __m512 scale[ROWS];
       for (int r = 0; r < ROWS; ++r) scale[r] = _mm512_set1_ps(w.scales[(n + r) * w.groups + g]);
       for (int64_t k = k0; k < k0 + vector_length; k += 16) {
+        if (k % 64 == 0) prefetch_weights(w.values + n * K, k * ROWS, 64 * ROWS);  // a line of each row per 64 weights
         __m512 wv[ROWS];
         for (int r = 0; r < ROWS; ++r) wv[r] = _mm512_mul_ps(widen16(w.values + (n + r) * K + k), scale[r]);
         for (int m = 0; m < M; ++m) {

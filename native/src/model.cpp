@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "therapeia/cpu_decode_attention.h"
 #include "therapeia/cpu_fused.h"
 #include "therapeia/cpu_linear.h"
 #include "therapeia/error.h"
@@ -80,6 +81,8 @@ int64_t consecutive_slots(const at::Tensor& slots) {
   }
   return p[0];
 }
+
+double attention_scale(const ModelConfig& c) { return 1.0 / std::sqrt(static_cast<double>(c.head_dim)); }
 
 }  // namespace
 
@@ -205,7 +208,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> Model::project_qkv(const LayerWei
 
 at::Tensor Model::attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
                             bool causal) const {
-  const double scale = 1.0 / std::sqrt(static_cast<double>(config_.head_dim));
+  const double scale = attention_scale(config_);
   const bool gqa = config_.num_attention_heads != config_.num_key_value_heads;
   std::optional<at::Tensor> attn_mask;
   if (mask.defined()) attn_mask = mask;
@@ -270,6 +273,12 @@ at::Tensor Model::forward_decode(const at::Tensor& tokens, const at::Tensor& pos
   // Gathering the slots' keys and values copies [B, NKV, L, D] twice per layer, as many bytes
   // per step as a large share of the weights; slots that follow each other need only a view.
   const int64_t first_slot = consecutive_slots(slots);
+  // Each sequence's keys, its position + 1, for the CPU decode attention (no mask).
+  std::vector<int64_t> key_lengths;
+  if (B > 1 && positions.device().is_cpu()) {
+    const auto p = positions.contiguous();
+    for (int64_t b = 0; b < B; ++b) key_lengths.push_back(p.data_ptr<int64_t>()[b] + 1);
+  }
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& layer = layers_[i];
     const int64_t window = config_.sliding_window[i];
@@ -283,10 +292,15 @@ at::Tensor Model::forward_decode(const at::Tensor& tokens, const at::Tensor& pos
       keys = cache.keys(i).narrow(2, 0, attend_length).index_select(0, slots);
       values = cache.values(i).narrow(2, 0, attend_length).index_select(0, slots);
     }
-    // A lone sequence without a window sees its whole cache: no mask needed.
-    const bool needs_mask = B > 1 || (window > 0 && window < attend_length);
-    const at::Tensor mask = needs_mask ? masks.for_window(window) : at::Tensor();
-    auto attended = attention(q, keys, values, mask, false);
+    const bool windowed = window > 0 && window < attend_length;
+    at::Tensor attended;  // [B, 1, NQ * D]
+    if (!windowed && decode_attention_applies(q, keys, values)) {
+      attended = decode_attention(q, keys, values, attention_scale(config_), key_lengths).view({B, 1, -1});
+    } else {
+      // A lone sequence without a window sees its whole cache: no mask needed.
+      const bool needs_mask = B > 1 || windowed;
+      attended = attention(q, keys, values, needs_mask ? masks.for_window(window) : at::Tensor(), false);
+    }
     x = x + apply_linear(attended, layer.o_proj, layer.o_bias);
     x = feed_forward(layer, x);
   }
