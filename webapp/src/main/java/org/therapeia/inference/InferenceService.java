@@ -140,6 +140,8 @@ public class InferenceService {
         StreamingDecoder decoder = sink == null && stops.isEmpty() ? null
                 : new StreamingDecoder(model.tokenizer()::decode, sink == null ? piece -> { } : sink,
                         model.streamThreads(), stops, System::nanoTime, config.streamPieceInterval().toNanos());
+        // the screening, the template and the tokenizer took this long: part of the time to the first token
+        long beforeSubmitNanos = System.nanoTime() - arrivalNanos;
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
                 config.requestTimeout(), reuseScopes.of(config.prefixCacheScope(), request.cacheSalt()),
                 decoder == null ? TokenListener.NONE : decoder);
@@ -152,7 +154,8 @@ public class InferenceService {
                 }
                 throw failure instanceof CompletionException c ? c : new CompletionException(failure);
             }
-            return complete(g, prompt, model, cacheKey, arrivalNanos, decoder, stops, screening, guard, out);
+            return complete(g, prompt, model, cacheKey, arrivalNanos, beforeSubmitNanos, decoder, stops, screening,
+                    guard, out);
         }, executor());
         reply.whenComplete((r, failure) -> {
             if (failure != null) { // given up (a client gone, an endpoint's deadline): so is the generation
@@ -172,7 +175,8 @@ public class InferenceService {
     }
 
     private InferenceResponse complete(Generation g, Prompt prompt, LoadedModel model, CacheKey cacheKey,
-                                       long arrivalNanos, StreamingDecoder decoder, StopStrings stops,
+                                       long arrivalNanos, long beforeSubmitNanos, StreamingDecoder decoder,
+                                       StopStrings stops,
                                        Screening screening, GuardedPieces guard, Consumer<String> pieces) {
         int[] tokens = g.tokens();
         String decoded = model.tokenizer().decode(tokens);
@@ -213,7 +217,7 @@ public class InferenceService {
         metrics.generationSpeed(g.tokens().length, g.generationNanos());
         return new InferenceResponse(reply, latency / NANOS, false, tokens.length,
                 new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.promptTokensReused(),
-                        g.firstTokenNanos() / NANOS,
+                        (beforeSubmitNanos + g.firstTokenNanos()) / NANOS,
                         g.queueNanos() / NANOS, prompt.historyMessages(), finishReason, model.modelId(),
                         safety.report(screening)));
     }

@@ -219,6 +219,20 @@ class InferenceServiceTest {
     }
 
     /**
+     * time_to_first_token counts from the request's arrival, as documented: the screening, the
+     * template and the tokenizer before the scheduler are part of it (a request that arrived 30 s
+     * before the service saw it reports at least 30 s), and so is the whole latency's bound.
+     */
+    @Test
+    void timeToFirstTokenCountsFromArrivalNotFromTheScheduler() throws Exception {
+        long arrival = System.nanoTime() - TimeUnit.SECONDS.toNanos(30);
+        InferenceResponse r = service.infer(request("When did I arrive?", false, 0.0, null), arrival)
+                .get(60, TimeUnit.SECONDS);
+        assertTrue(r.metadata().timeToFirstToken() >= 30.0, () -> "ttft " + r.metadata().timeToFirstToken());
+        assertTrue(r.metadata().timeToFirstToken() <= r.latency(), () -> r.metadata() + " latency " + r.latency());
+    }
+
+    /**
      * The engine thread only hands tokens over: the pieces are decoded and delivered on the
      * runtime's stream threads (the last by the completion), never on the engine thread.
      */
