@@ -1,7 +1,5 @@
 package org.therapeia.inference;
 
-import jakarta.annotation.Resource;
-import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -11,7 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -41,9 +39,6 @@ public class InferenceService {
     private static final double NANOS = 1e9;
     /** Beyond request.timeout (enforced by the engine thread) for the work after the last token. */
     private static final Duration REPLY_SLACK = Duration.ofSeconds(5);
-
-    @Resource
-    private ManagedExecutorService managedExecutor;
 
     private InferenceConfig config;
     private ModelRuntime runtime;
@@ -156,7 +151,7 @@ public class InferenceService {
             }
             return complete(g, prompt, model, cacheKey, arrivalNanos, beforeSubmitNanos, decoder, stops, screening,
                     guard, out);
-        }, executor());
+        }, completions(model));
         reply.whenComplete((r, failure) -> {
             if (failure != null) { // given up (a client gone, an endpoint's deadline): so is the generation
                 generation.cancel(false);
@@ -271,8 +266,20 @@ public class InferenceService {
         return p.withSeed(seed);
     }
 
-    /** Completions leave the engine thread at once: decoding and the cache write run here. */
-    private Executor executor() {
-        return managedExecutor != null ? managedExecutor : ForkJoinPool.commonPool();
+    /**
+     * Completions leave the engine thread at once: decoding and the cache write run on the model's
+     * pooled managed threads, as the streams' drains do. Not the ManagedExecutorService: its every
+     * submit captures the submitter's context on the engine thread (in Payara a class path scan,
+     * about 0.1 ms, once per request; issue 16). Should a completion come after those threads
+     * stopped (a stop whose drain ran out), it runs where it is, so that its caller still hears.
+     */
+    private static Executor completions(LoadedModel model) {
+        return task -> {
+            try {
+                model.streamThreads().execute(task);
+            } catch (RejectedExecutionException stopped) {
+                task.run();
+            }
+        };
     }
 }

@@ -246,6 +246,25 @@ class InferenceServiceTest {
         assertFalse(threads.contains("therapeia-engine"), threads::toString);
     }
 
+    /**
+     * A reply is completed (decoded, cached, measured) on the runtime's pooled threads, not on the
+     * engine thread nor through an executor whose submit would capture a context there. Heard by a
+     * stage registered before the completion, which runs on the completing thread.
+     */
+    @Test
+    void completionsRunOnTheRuntimesThreads() throws Exception {
+        String test = Thread.currentThread().getName();
+        List<String> completers = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            service.infer(request("Who completes this, take " + i + "?", false, 0.0, null), System.nanoTime())
+                    .whenComplete((r, failure) -> completers.add(Thread.currentThread().getName()))
+                    .get(60, TimeUnit.SECONDS);
+        }
+        List<String> heard = completers.stream().filter(name -> !name.equals(test)).toList();
+        assertFalse(heard.isEmpty(), "every reply was complete before its stage was registered: " + completers);
+        assertTrue(heard.stream().allMatch(name -> name.startsWith("therapeia-stream-")), heard::toString);
+    }
+
     @Test
     void streamedPiecesConcatenateToTheReplyAndAHitComesInOnePiece() throws Exception {
         InferenceRequest r = request("Could you stream your answer?", true, 0.0, null);
