@@ -12,6 +12,13 @@ and reply but the last sampled token) that this turn did not reuse. That is 0 wh
 extends the previous one exactly; otherwise the history window's start moved, another
 conversation took the slot, or the reply as resent does not tokenise back to the generated ids
 (crisis resources added to it, say). --compare A.json B.json prints the on/off ratios of two runs.
+
+Turn 1 comes in two kinds, printed apart under each table: the first CONCURRENCY conversations
+start together on an idle engine (their prefills share one step and nothing decodes beside them),
+the later ones start as another ends, beside running conversations, like every later turn (the
+steady state). By default conversation i opens like conversation i mod 3, so a later conversation's
+first turn reuses an earlier one's whole prompt and computes one token; --distinct-openers gives
+each conversation its own first message (a new user's first turn in the steady state).
 Stdlib only.
 
   conversation_benchmark.py --url http://127.0.0.1:18191 --label on --json on.json
@@ -67,14 +74,16 @@ def post(url, body, timeout):
 def conversation(args, index, results, lock):
     history = []
     for turn in range(args.turns):
-        user = USER_MESSAGES[(index + turn) % len(USER_MESSAGES)] if turn else USER_MESSAGES[index % 3]
+        opener = USER_MESSAGES[index % (len(USER_MESSAGES) if args.distinct_openers else 3)]
+        user = USER_MESSAGES[(index + turn) % len(USER_MESSAGES)] if turn else opener
         body = {"user_input": user, "conversation_history": history, "system_prompt": SYSTEM_PROMPT,
                 "use_cache": False, "temperature": 0.0, "max_new_tokens": args.max_new_tokens}
         reply, latency = post(args.url, body, args.timeout)
         meta = reply["metadata"]
         with lock:
             results.append({"conversation": index, "turn": turn + 1, "latency": latency,
-                            "ttft": meta["time_to_first_token"], "input_tokens": meta["input_tokens"],
+                            "ttft": meta["time_to_first_token"], "queue": meta.get("queue_time", 0.0),
+                            "input_tokens": meta["input_tokens"],
                             "reused": meta.get("input_tokens_reused", 0),
                             "generated": reply["tokens_generated"], "history_messages": meta["history_messages"]})
         history = history + [{"role": "user", "content": user}, {"role": "assistant", "content": reply["response"]}]
@@ -117,7 +126,7 @@ def held_not_reused(results):
     return lost
 
 
-def table(label, results):
+def table(label, results, concurrency):
     lines = [f"### {label}", "",
              "| turn | n | TTFT P50 (ms) | TTFT P95 (ms) | latency P50 (ms) | latency P95 (ms) | history kept P50 "
              "| prompt tokens | computed | reused | held, not reused |",
@@ -138,7 +147,27 @@ def table(label, results):
     prompt = sum(r["input_tokens"] for r in results)
     reused = sum(r["reused"] for r in results)
     lines.append(f"| all | {len(results)} | | | | | | {prompt} | {prompt - reused} | {reused} | {sum(lost.values())} |")
+    lines.append("")
+    lines.extend(first_turns(results, concurrency))
     return "\n".join(lines)
+
+
+def first_turns(results, concurrency):
+    """Turn 1 in its two kinds: the first CONCURRENCY conversations start together on an idle engine
+    (their prefills share one step, nothing decodes beside them), the later ones start as another
+    conversation ends, beside running ones, as the other turns do (the steady state)."""
+    lines = []
+    for kind, rows in (("started together on an idle engine", [r for r in results if r["turn"] == 1
+                                                                and r["conversation"] < concurrency]),
+                       ("started later, beside running conversations", [r for r in results if r["turn"] == 1
+                                                                         and r["conversation"] >= concurrency])):
+        if rows:
+            ttft = [r["ttft"] * 1000 for r in rows]
+            queue = [r.get("queue", 0.0) * 1000 for r in rows]
+            computed = [r["input_tokens"] - r["reused"] for r in rows]
+            lines.append(f"turn 1, {len(rows)} conversations {kind}: TTFT P50 {percentile(ttft, 50):.0f} ms, "
+                         f"queue P50 {percentile(queue, 50):.0f} ms, computed P50 {percentile(computed, 50)} tokens")
+    return lines
 
 
 def compare(off_file, on_file):
@@ -159,6 +188,11 @@ def compare(off_file, on_file):
     last = percentile([r["ttft"] for r in on["results"] if r["turn"] == last_turn], 50)
     lines.append("")
     lines.append(f"prefix cache on: TTFT P50 turn {last_turn} / turn 1 = {last / first:.2f}")
+    later = [r["ttft"] for r in on["results"] if r["turn"] == 1 and r["conversation"] >= on["args"]["concurrency"]]
+    if later:
+        lines.append(f"prefix cache on: TTFT P50 turn {last_turn} / turn 1 of the conversations that started later "
+                     f"(the steady state) = {last / percentile(later, 50):.2f}")
+    lines.extend(first_turns(on["results"], on["args"]["concurrency"]))
     return "\n".join(lines)
 
 
@@ -169,6 +203,9 @@ def main():
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--distinct-openers", action="store_true",
+                        help="every conversation opens with its own message (by default conversation i opens like "
+                             "conversation i mod 3, so a later one's first turn reuses an earlier one's whole prompt)")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--label", default="run")
     parser.add_argument("--json")
@@ -178,7 +215,7 @@ def main():
         print(compare(*args.compare))
         return 0
     results = run(args)
-    print(table(args.label, results))
+    print(table(args.label, results, args.concurrency))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"label": args.label, "args": vars(args), "results": results}, f, indent=1)

@@ -39,8 +39,9 @@ final class ReplyEvents implements ReplyStream {
     /** A token event, or for an empty piece an SSE comment (ignored by clients, but a write). */
     @Override
     public void text(String piece) {
+        // the data as a ready string (text/plain: written as it is; SSE carries no media type)
         client.send(piece.isEmpty() ? sse.newEventBuilder().comment("").build()
-                : event("token", TextPiece.class, new TextPiece(piece)));
+                : sse.newEventBuilder().name("token").data(String.class, new TextPiece(piece).json()).build());
     }
 
     /**

@@ -1,7 +1,5 @@
 package org.therapeia.inference;
 
-import jakarta.annotation.Resource;
-import jakarta.enterprise.concurrent.ManagedExecutorService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -11,7 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -41,9 +39,6 @@ public class InferenceService {
     private static final double NANOS = 1e9;
     /** Beyond request.timeout (enforced by the engine thread) for the work after the last token. */
     private static final Duration REPLY_SLACK = Duration.ofSeconds(5);
-
-    @Resource
-    private ManagedExecutorService managedExecutor;
 
     private InferenceConfig config;
     private ModelRuntime runtime;
@@ -140,6 +135,8 @@ public class InferenceService {
         StreamingDecoder decoder = sink == null && stops.isEmpty() ? null
                 : new StreamingDecoder(model.tokenizer()::decode, sink == null ? piece -> { } : sink,
                         model.streamThreads(), stops, System::nanoTime, config.streamPieceInterval().toNanos());
+        // the screening, the template and the tokenizer took this long: part of the time to the first token
+        long beforeSubmitNanos = System.nanoTime() - arrivalNanos;
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
                 config.requestTimeout(), reuseScopes.of(config.prefixCacheScope(), request.cacheSalt()),
                 decoder == null ? TokenListener.NONE : decoder);
@@ -152,8 +149,9 @@ public class InferenceService {
                 }
                 throw failure instanceof CompletionException c ? c : new CompletionException(failure);
             }
-            return complete(g, prompt, model, cacheKey, arrivalNanos, decoder, stops, screening, guard, out);
-        }, executor());
+            return complete(g, prompt, model, cacheKey, arrivalNanos, beforeSubmitNanos, decoder, stops, screening,
+                    guard, out);
+        }, completions(model));
         reply.whenComplete((r, failure) -> {
             if (failure != null) { // given up (a client gone, an endpoint's deadline): so is the generation
                 generation.cancel(false);
@@ -172,7 +170,8 @@ public class InferenceService {
     }
 
     private InferenceResponse complete(Generation g, Prompt prompt, LoadedModel model, CacheKey cacheKey,
-                                       long arrivalNanos, StreamingDecoder decoder, StopStrings stops,
+                                       long arrivalNanos, long beforeSubmitNanos, StreamingDecoder decoder,
+                                       StopStrings stops,
                                        Screening screening, GuardedPieces guard, Consumer<String> pieces) {
         int[] tokens = g.tokens();
         String decoded = model.tokenizer().decode(tokens);
@@ -213,7 +212,7 @@ public class InferenceService {
         metrics.generationSpeed(g.tokens().length, g.generationNanos());
         return new InferenceResponse(reply, latency / NANOS, false, tokens.length,
                 new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.promptTokensReused(),
-                        g.firstTokenNanos() / NANOS,
+                        (beforeSubmitNanos + g.firstTokenNanos()) / NANOS,
                         g.queueNanos() / NANOS, prompt.historyMessages(), finishReason, model.modelId(),
                         safety.report(screening)));
     }
@@ -267,8 +266,20 @@ public class InferenceService {
         return p.withSeed(seed);
     }
 
-    /** Completions leave the engine thread at once: decoding and the cache write run here. */
-    private Executor executor() {
-        return managedExecutor != null ? managedExecutor : ForkJoinPool.commonPool();
+    /**
+     * Completions leave the engine thread at once: decoding and the cache write run on the model's
+     * pooled managed threads, as the streams' drains do. Not the ManagedExecutorService: its every
+     * submit captures the submitter's context on the engine thread (in Payara a class path scan,
+     * about 0.1 ms, once per request; issue 16). Should a completion come after those threads
+     * stopped (a stop whose drain ran out), it runs where it is, so that its caller still hears.
+     */
+    private static Executor completions(LoadedModel model) {
+        return task -> {
+            try {
+                model.streamThreads().execute(task);
+            } catch (RejectedExecutionException stopped) {
+                task.run();
+            }
+        };
     }
 }

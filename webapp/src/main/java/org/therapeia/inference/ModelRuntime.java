@@ -147,7 +147,8 @@ public class ModelRuntime {
     }
 
     /**
-     * The threads of the streamed replies' drains: the container's managed threads, pooled. Not the
+     * The threads of the streamed replies' drains and of every generation's completion (see
+     * InferenceService): the container's managed threads, pooled. Not the
      * ManagedExecutorService, whose every submit captures the submitter's context (in Payara a
      * ServiceLoader scan of the application's class path): the engine thread submits a drain per
      * stream and piece interval, and that capture took most of its time outside the engine's steps

@@ -199,8 +199,8 @@ class ReplyEventsTest {
         events.text("");
         events.text(" there");
         events.finish(REPLY, null);
-        assertEquals(List.of(new Event("token", null, new TextPiece("Hi")), new Event(null, "", null),
-                new Event("token", null, new TextPiece(" there")), new Event("done", null, REPLY)), sink.sent);
+        assertEquals(List.of(new Event("token", null, "{\"text\":\"Hi\"}"), new Event(null, "", null),
+                new Event("token", null, "{\"text\":\" there\"}"), new Event("done", null, REPLY)), sink.sent);
         assertTrue(sink.closed);
         assertEquals(0, metrics.abandoned.get());
     }

@@ -219,6 +219,20 @@ class InferenceServiceTest {
     }
 
     /**
+     * time_to_first_token counts from the request's arrival, as documented: the screening, the
+     * template and the tokenizer before the scheduler are part of it (a request that arrived 30 s
+     * before the service saw it reports at least 30 s), and so is the whole latency's bound.
+     */
+    @Test
+    void timeToFirstTokenCountsFromArrivalNotFromTheScheduler() throws Exception {
+        long arrival = System.nanoTime() - TimeUnit.SECONDS.toNanos(30);
+        InferenceResponse r = service.infer(request("When did I arrive?", false, 0.0, null), arrival)
+                .get(60, TimeUnit.SECONDS);
+        assertTrue(r.metadata().timeToFirstToken() >= 30.0, () -> "ttft " + r.metadata().timeToFirstToken());
+        assertTrue(r.metadata().timeToFirstToken() <= r.latency(), () -> r.metadata() + " latency " + r.latency());
+    }
+
+    /**
      * The engine thread only hands tokens over: the pieces are decoded and delivered on the
      * runtime's stream threads (the last by the completion), never on the engine thread.
      */
@@ -230,6 +244,25 @@ class InferenceServiceTest {
                 .get(60, TimeUnit.SECONDS);
         assertTrue(threads.stream().anyMatch(name -> name.startsWith("therapeia-stream-")), threads::toString);
         assertFalse(threads.contains("therapeia-engine"), threads::toString);
+    }
+
+    /**
+     * A reply is completed (decoded, cached, measured) on the runtime's pooled threads, not on the
+     * engine thread nor through an executor whose submit would capture a context there. Heard by a
+     * stage registered before the completion, which runs on the completing thread.
+     */
+    @Test
+    void completionsRunOnTheRuntimesThreads() throws Exception {
+        String test = Thread.currentThread().getName();
+        List<String> completers = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            service.infer(request("Who completes this, take " + i + "?", false, 0.0, null), System.nanoTime())
+                    .whenComplete((r, failure) -> completers.add(Thread.currentThread().getName()))
+                    .get(60, TimeUnit.SECONDS);
+        }
+        List<String> heard = completers.stream().filter(name -> !name.equals(test)).toList();
+        assertFalse(heard.isEmpty(), "every reply was complete before its stage was registered: " + completers);
+        assertTrue(heard.stream().allMatch(name -> name.startsWith("therapeia-stream-")), heard::toString);
     }
 
     @Test
