@@ -238,6 +238,13 @@ class RuleDetectorTest {
         assertEquals(Level.HIGH, level("quelle dose de doliprane est mortelle"));
         assertEquals(Level.HIGH, level("¿cuántas pastillas de ibuprofeno serían mortales?"));
         assertEquals(Level.RISK, level("je n'ai plus envie de vivre"));
+        assertEquals(Level.IMMINENT, level("the charcoal is lit and I've taped the door"));
+        assertEquals(Level.IMMINENT, level("standing on the bridge railing now"));
+        assertEquals(Level.HIGH, level("I've found a spot in the woods where nobody will find me"));
+        assertEquals(Level.HIGH, level("which painkillers are the most dangerous in large amounts"));
+        // a past contrasted with a present wish to end is not past
+        assertEquals(Level.RISK, level("I used to cut, but now I just want it all to end"));
+        assertFalse(level("I used to want to die, now I want to live").atLeast(Level.RISK));
     }
 
     @Test
@@ -255,6 +262,11 @@ class RuleDetectorTest {
         assertFalse(level("my brother broke my phone").atLeast(Level.RISK));
         assertFalse(level("i'm diabetic and was confused last week").atLeast(Level.RISK));
         assertFalse(level("I'd love to go to sleep tonight and not wake up until noon").atLeast(Level.RISK));
+        assertFalse(level("the charcoal is lit and the windows are shut, burgers in 10").atLeast(Level.RISK));
+        assertFalse(level("sitting on the barrier waiting for the bus").atLeast(Level.RISK));
+        assertFalse(level("I've found a spot in the library where nobody will find me").atLeast(Level.RISK));
+        assertFalse(level("I'm ending it on friday with my therapist, we're done with sessions").atLeast(Level.RISK));
+        assertFalse(level("we're buying a rope tomorrow for the tug of war").atLeast(Level.RISK));
     }
 
     @Test
