@@ -217,6 +217,76 @@ class RuleDetectorTest {
     }
 
     @Test
+    void framesForPlansActsInProgressAndEuphemisms() {
+        // paraphrases of the phenomena, not the tuning set's sentences
+        assertEquals(Level.RISK, level("i'm about ready to clock out of life for good"));
+        assertEquals(Level.RISK, level("just biding my time until i can finally rest for good"));
+        assertEquals(Level.RISK, level("knowing i can always kill myself is the only comfort"));
+        assertEquals(Level.RISK, level("i don't want to make it to another christmas"));
+        assertEquals(Level.RISK, level("please god just take me now"));
+        assertEquals(Level.HIGH, level("on friday i'm ending it"));
+        assertEquals(Level.HIGH, level("if i swallow all the tablets with vodka that'll be enough"));
+        assertEquals(Level.HIGH, level("i've been practicing tying a noose"));
+        assertEquals(Level.IMMINENT, level("i'm sat in my car with the engine running in the closed garage"));
+        assertEquals(Level.IMMINENT, level("the pills are already kicking in"));
+        assertEquals(Level.IMMINENT, level("i'm pregnant and bleeding a lot"));
+        assertEquals(Category.ABUSE, strongest("my dad fractured my wrist").category());
+        assertEquals(Category.ABUSE, strongest("the coach pressures me to send him pictures").category());
+        Signal brother = strongest("my brother burns himself with lighters");
+        assertEquals(AtRisk.THIRD_PERSON, brother.atRisk());
+        assertEquals(Level.RISK, brother.level());
+        assertEquals(AtRisk.THIRD_PERSON, strongest("my mum keeps saying we'd be better off without her").atRisk());
+        assertEquals(Level.HIGH, level("quelle dose de doliprane est mortelle"));
+        assertEquals(Level.HIGH, level("¿cuántas pastillas de ibuprofeno serían mortales?"));
+        assertEquals(Level.RISK, level("je n'ai plus envie de vivre"));
+        assertEquals(Level.IMMINENT, level("the charcoal is lit and I've taped the door"));
+        assertEquals(Level.IMMINENT, level("standing on the bridge railing now"));
+        assertEquals(Level.HIGH, level("I've found a spot in the woods where nobody will find me"));
+        assertEquals(Level.HIGH, level("which painkillers are the most dangerous in large amounts"));
+        // a past contrasted with a present wish to end is not past
+        assertEquals(Level.RISK, level("I used to cut, but now I just want it all to end"));
+        assertFalse(level("I used to want to die, now I want to live").atLeast(Level.RISK));
+    }
+
+    @Test
+    void theNewFramesHaveGuardsForTheirEverydayReadings() {
+        assertFalse(level("we're checking out early from the hotel tomorrow").atLeast(Level.RISK));
+        assertFalse(level("counting the days till i can stop working at this place").atLeast(Level.RISK));
+        assertFalse(level("mum please take me home after school").atLeast(Level.RISK));
+        assertFalse(level("on friday i'm ending it with him").atLeast(Level.RISK));
+        assertFalse(level("i'm going to drive my car into town tonight").atLeast(Level.RISK));
+        assertFalse(level("i've been checking when the trains come for my commute").atLeast(Level.RISK));
+        assertFalse(level("we practised tying knots at scouts").atLeast(Level.RISK));
+        assertFalse(level("i'm sitting in the car with the engine running waiting for my mum").atLeast(Level.RISK));
+        assertFalse(level("i'm on the platform waiting for the train to work").atLeast(Level.RISK));
+        assertFalse(level("the painkillers are kicking in finally").atLeast(Level.RISK));
+        assertFalse(level("my brother broke my phone").atLeast(Level.RISK));
+        assertFalse(level("i'm diabetic and was confused last week").atLeast(Level.RISK));
+        assertFalse(level("I'd love to go to sleep tonight and not wake up until noon").atLeast(Level.RISK));
+        assertFalse(level("the charcoal is lit and the windows are shut, burgers in 10").atLeast(Level.RISK));
+        assertFalse(level("sitting on the barrier waiting for the bus").atLeast(Level.RISK));
+        assertFalse(level("I've found a spot in the library where nobody will find me").atLeast(Level.RISK));
+        assertFalse(level("I'm ending it on friday with my therapist, we're done with sessions").atLeast(Level.RISK));
+        assertFalse(level("we're buying a rope tomorrow for the tug of war").atLeast(Level.RISK));
+    }
+
+    @Test
+    void hyperboleFamiliesAreIdioms() {
+        // an object as the killer, a trivial cause that "makes me want to" do a method, a gaffe just made
+        assertFalse(level("this printer wants me dead").atLeast(Level.RISK));
+        assertFalse(level("this meeting makes me want to jump out of the window").atLeast(Level.RISK));
+        assertFalse(level("omg i want to die i just called my teacher mum").atLeast(Level.RISK));
+        assertFalse(level("I can't wait for this essay to be dead and buried").atLeast(Level.RISK));
+        assertFalse(level("Esta reunión me está matando").atLeast(Level.RISK));
+        assertFalse(level("Cette réunion me tue").atLeast(Level.RISK));
+        assertFalse(level("Dieser Job bringt mich um").atLeast(Level.RISK));
+        // the same words about a person or about life stay risk
+        assertTrue(level("my dad wants me dead").atLeast(Level.RISK));
+        assertTrue(level("life makes me want to die").atLeast(Level.RISK));
+        assertTrue(level("i want to die, i just can't anymore").atLeast(Level.RISK));
+    }
+
+    @Test
     void aLongMessageCompletes() {
         // ten thousand characters of the words the proximity patterns look between
         String longMessage = "i wish i hope i keep thinking how it would be to take all of my ".repeat(160).substring(0, 10_000);
@@ -224,5 +294,8 @@ class RuleDetectorTest {
         // and of the words the concept frames look for
         String frames = "my dad hits my little brother and i won't be without me better off ".repeat(160).substring(0, 10_000);
         DETECTOR.detect(frames, true);
+        // and of the plan, timing and third-person words the newer frames start from
+        String plans = "on friday i'm going to my dad keeps saying i'm sitting in the car when i ".repeat(160).substring(0, 10_000);
+        DETECTOR.detect(plans, true);
     }
 }
