@@ -41,10 +41,11 @@ MIN_COUNT = 2  # a feature seen once says more about its sentence than about the
 L2 = 1e-3  # weight decay: spreads the weight over the many words that say the same
 STEPS = 3000
 LEARNING_RATE = 1.0
-# The probability above which a message counts as risk. Chosen where the held-out sets' benign
-# false positives stayed at the rules' own (set 5) while recall on indirect phrasings rose most;
-# see the README's safety section for the figures at 0.5-0.9.
-THRESHOLD = 0.75
+# The probability above which a message counts as risk. The labelled sets are half risk, real
+# conversations mostly not: at 0.75 the weights also flagged everyday openers of the default
+# model's corpus ("Tell me something calming", "My boyfriend broke up with me": 13 of ~270), at
+# 0.85 about 3. See the README's safety section for the held-out figures at 0.75-0.9.
+THRESHOLD = 0.85
 WORD = re.compile(r"[a-z']+")
 
 

@@ -89,10 +89,13 @@ public final class RuleDetector {
     public List<Signal> detect(String message, boolean riskContext, long deadlineNanos) {
         String normalised = normalise(message);
         List<Signal> signals = new ArrayList<>();
+        boolean ordinary = false;
         for (RuleSet set : sets) {
-            detect(set, prepare(set, normalised, deadlineNanos), riskContext, deadlineNanos, signals);
+            ordinary |= detect(set, prepare(set, normalised, deadlineNanos), riskContext, deadlineNanos, signals);
         }
-        addWordSignal(message, signals);
+        if (!ordinary) {
+            addWordSignal(message, signals);
+        }
         return signals;
     }
 
@@ -134,10 +137,18 @@ public final class RuleDetector {
     private record Hit(Rule rule, int start, int end, boolean negated, boolean past, AtRisk atRisk) {
     }
 
-    private static void detect(RuleSet set, String text, boolean riskContext, long deadlineNanos, List<Signal> out) {
+    /**
+     * Adds the signals of one language's rules to {@code out}.
+     *
+     * @return whether some match was read as ordinary (its rule's {@code unless} guard held, or a
+     *         topic or quotation frame): then the rules know the message's risky-sounding words
+     *         ("drive my car into town tonight") and the word weights are not asked
+     */
+    private static boolean detect(RuleSet set, String text, boolean riskContext, long deadlineNanos, List<Signal> out) {
         boolean laughing = set.laughter.matcher(text).find();
         DeadlineText guarded = new DeadlineText(text, deadlineNanos);
         List<Hit> hits = new ArrayList<>();
+        boolean ordinary = false;
         for (Rule rule : set.rules) {
             for (Pattern pattern : rule.patterns()) {
                 Matcher m = pattern.matcher(guarded);
@@ -145,6 +156,8 @@ public final class RuleDetector {
                     Hit hit = hit(set, rule, text, m.start(), m.end());
                     if (hit != null) {
                         hits.add(hit);
+                    } else {
+                        ordinary = true;
                     }
                 }
             }
@@ -171,6 +184,7 @@ public final class RuleDetector {
             }
             out.add(new Signal(rule.category(), level, h.atRisk(), h.negated(), h.past(), rule.id()));
         }
+        return ordinary;
     }
 
     /**
