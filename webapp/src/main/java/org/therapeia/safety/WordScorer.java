@@ -97,13 +97,17 @@ final class WordScorer {
      * features' weights.
      */
     double probability(Level level, String message) {
+        return probability(level, features(message));
+    }
+
+    private double probability(Level level, Set<String> features) {
         int head = HEADS.indexOf(level);
         if (head < 0) {
             throw new IllegalArgumentException("no head for level " + level);
         }
         double z = bias[head];
-        for (String feature : features(message)) {
-            Weights w = features.get(feature);
+        for (String feature : features) {
+            Weights w = this.features.get(feature);
             if (w != null) {
                 z += w.levels()[head];
             }
@@ -117,12 +121,13 @@ final class WordScorer {
      * highest head above it that is more likely than not, with all below it.
      */
     Level level(String message) {
-        if (probability(Level.RISK, message) < threshold) {
+        Set<String> features = features(message);
+        if (probability(Level.RISK, features) < threshold) {
             return Level.NONE;
         }
         Level level = Level.RISK;
         for (Level head : HEADS.subList(1, HEADS.size())) {
-            if (probability(head, message) < 0.5) {
+            if (probability(head, features) < 0.5) {
                 break;
             }
             level = head;
