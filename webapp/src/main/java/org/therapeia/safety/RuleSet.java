@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -54,7 +55,7 @@ final class RuleSet {
     }
 
     private RuleSet(JsonObject json, String source) {
-        Map<String, String> macros = new java.util.HashMap<>();
+        Map<String, String> macros = new HashMap<>();
         JsonObject m = json.getJsonObject("macros");
         if (m != null) {
             // macros may use macros defined before them
@@ -83,7 +84,7 @@ final class RuleSet {
         topic = compile(json.getString("topic"), macros, source);
         laughter = compile(json.getString("laughter"), macros, source);
         JsonObject c = json.getJsonObject("concepts");
-        Map<String, String> concepts = new java.util.HashMap<>();
+        Map<String, String> concepts = new HashMap<>();
         if (c != null) {
             // a concept's lexicon may use the macros, and is one itself, for rules that need it inside a longer phrasing
             for (String name : c.keySet()) {
