@@ -210,6 +210,7 @@ public class InferenceService {
         tracker.record(latency);
         metrics.requestCompleted(latency, false);
         metrics.generationSpeed(g.tokens().length, g.generationNanos());
+        metrics.firstToken(beforeSubmitNanos + g.firstTokenNanos());
         return new InferenceResponse(reply, latency / NANOS, false, tokens.length,
                 new InferenceMetadata(g.generationNanos() / NANOS, prompt.ids().length, g.promptTokensReused(),
                         (beforeSubmitNanos + g.firstTokenNanos()) / NANOS,

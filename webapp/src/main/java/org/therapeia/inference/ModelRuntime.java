@@ -78,23 +78,69 @@ public class ModelRuntime {
         this.listener = listener;
     }
 
+    /**
+     * Reads the tokenizer and the chat template here, on the deploying thread, and hands the rest
+     * (the engine, the warm-up) to a managed thread. Why not all of it on that thread: the template
+     * library (Jinjava and its dependencies) comes from the WAR's own jars, and Payara closes those
+     * jars at the end of the web module's start (StandardContext.start: closeJARs) even while
+     * another thread is loading a class from them; the loader then failed, now and then, with
+     * "IllegalStateException: zip file closed" (payara/Payara#5001). Rendering the warm-up prompt
+     * once here loads those classes before the hand-off; the loader thread then needs only the
+     * application's own classes, the server's libraries and the native engine.
+     */
     void onStart(@Observes @Initialized(ApplicationScoped.class) Object event) {
         ThreadFactory factory = managedThreadFactory != null ? managedThreadFactory : Thread::new;
-        Thread loader = factory.newThread(() -> load(factory));
+        Prompting prompting = readPrompting();
+        if (prompting == null) {
+            return;
+        }
+        Thread loader = factory.newThread(() -> open(prompting, factory));
         loader.setName("therapeia-model-loader");
         loader.start();
     }
 
     /** Loads and warms up the model on the calling thread; the engine thread comes from {@code threads}. */
     public void load(ThreadFactory threads) {
-        long t0 = System.nanoTime();
+        Prompting prompting = readPrompting();
+        if (prompting != null) {
+            open(prompting, threads);
+        }
+    }
+
+    /** What turns a conversation into token ids: the tokenizer and the prompt builder over the chat template. */
+    private record Prompting(Tokenizer tokenizer, PromptBuilder promptBuilder) {
+    }
+
+    /**
+     * Reads the tokenizer and the chat template, and renders and encodes the warm-up prompt once;
+     * null (and FAILED) when they cannot be read.
+     */
+    private Prompting readPrompting() {
         Tokenizer tokenizer = null;
-        String fingerprint;
         try {
             TokenizerConfig tokenizerConfig = TokenizerConfig.load(config.modelPath());
             tokenizer = Tokenizer.load(config.modelPath().resolve(TokenizerConfig.TOKENIZER_JSON));
             ChatTemplate template = new ChatTemplate(tokenizerConfig.chatTemplate(), tokenizerConfig.bosToken(),
                     tokenizerConfig.eosToken());
+            PromptBuilder promptBuilder = new PromptBuilder(template, tokenizer,
+                    new HistoryWindow(config.contextWindow(), config.contextWindowStep()));
+            warmUpPrompt(promptBuilder, config.maxContextLength());
+            return new Prompting(tokenizer, promptBuilder);
+        } catch (RuntimeException | LinkageError e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            fail(e);
+            return null;
+        }
+    }
+
+    /** Opens the engine (after {@link #readPrompting()}), starts the scheduler and warms up. */
+    private void open(Prompting prompting, ThreadFactory threads) {
+        long t0 = System.nanoTime();
+        Tokenizer tokenizer = prompting.tokenizer();
+        String fingerprint;
+        try {
             synchronized (this) {
                 if (state != State.LOADING) { // stopped meanwhile
                     tokenizer.close();
@@ -110,9 +156,7 @@ public class ModelRuntime {
                 Scheduler scheduler = new Scheduler(engine, config.batchSize(), config.queueCapacity(), threads,
                         System::nanoTime, listener).start();
                 streamThreads = Executors.newCachedThreadPool(streamThreadFactory(threads));
-                loaded = new LoadedModel(config.modelId(),
-                        new PromptBuilder(template, tokenizer,
-                                new HistoryWindow(config.contextWindow(), config.contextWindowStep())), tokenizer, scheduler,
+                loaded = new LoadedModel(config.modelId(), prompting.promptBuilder(), tokenizer, scheduler,
                         maxContext, fingerprint, samplingDefaults, streamThreads);
                 state = State.WARMING_UP;
             }
@@ -129,21 +173,27 @@ public class ModelRuntime {
         } catch (RuntimeException | LinkageError e) {
             synchronized (this) {
                 if (loaded == null) { // nobody else will close what this load opened
-                    if (tokenizer != null) {
-                        tokenizer.close();
-                    }
+                    tokenizer.close();
                     if (engine != null) {
                         engine.close();
                     }
                 }
-                if (isStopping()) { // e.g. the warm-up's generations, ended by the drain
-                    return;
-                }
-                failure = e.getClass().getSimpleName() + ": " + e.getMessage();
-                state = State.FAILED;
             }
-            LOG.log(Level.SEVERE, "model " + config.modelPath() + " could not be loaded: " + failure);
+            fail(e);
         }
+    }
+
+    /** FAILED, with the reason, unless the service is stopping (e.g. the warm-up's generations, ended by the drain). */
+    private void fail(Throwable e) {
+        synchronized (this) {
+            if (isStopping()) {
+                return;
+            }
+            failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+            state = State.FAILED;
+        }
+        // the message names a file, tensor or setting, never what anyone wrote; the trace says where it happened
+        LOG.log(Level.SEVERE, "model " + config.modelPath() + " could not be loaded: " + failure, e);
     }
 
     /**
@@ -181,9 +231,8 @@ public class ModelRuntime {
     /** Runs warmup.requests generations (greedy, short), all queued at once so batches form too. */
     private void warmUp(LoadedModel model) {
         int n = config.warmupRequests();
-        int maxNew = Math.min(WARMUP_MAX_NEW_TOKENS, config.maxNewTokens());
-        Prompt prompt = model.promptBuilder().build(config.defaultSystemPrompt(), List.of(), WARMUP_INPUT, maxNew,
-                model.maxContext());
+        int maxNew = warmUpMaxNewTokens();
+        Prompt prompt = warmUpPrompt(model.promptBuilder(), model.maxContext());
         List<CompletableFuture<Generation>> running = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             if (running.size() >= model.scheduler().queueCapacity()) {
@@ -196,6 +245,15 @@ public class ModelRuntime {
         for (CompletableFuture<Generation> f : running) {
             f.join();
         }
+    }
+
+    private Prompt warmUpPrompt(PromptBuilder promptBuilder, int maxContext) {
+        return promptBuilder.build(config.defaultSystemPrompt(), List.of(), WARMUP_INPUT, warmUpMaxNewTokens(),
+                maxContext);
+    }
+
+    private int warmUpMaxNewTokens() {
+        return Math.min(WARMUP_MAX_NEW_TOKENS, config.maxNewTokens());
     }
 
     /**

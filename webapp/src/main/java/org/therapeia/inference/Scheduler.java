@@ -302,7 +302,6 @@ public final class Scheduler implements AutoCloseable {
                 job.firstTokenNanos = end;
                 job.promptTokensReused = event.promptTokensReused();
                 listener.onPromptTokens(job.promptTokensReused, job.promptIds.length - job.promptTokensReused);
-                listener.onFirstToken(end - job.submittedNanos);
             }
             job.tokens.add(event.token());
             job.hear(event.token());

@@ -6,9 +6,6 @@ public interface SchedulerListener {
     /** One engine step decoded {@code batchSize} sequences and produced {@code tokens} tokens in {@code nanos}. */
     void onStep(int batchSize, int tokens, long nanos);
 
-    /** A sequence's first token came {@code nanos} after it was submitted. */
-    void onFirstToken(long nanos);
-
     /** A sequence's first token came: of its prompt, {@code reused} tokens came from a warm slot, {@code computed} were prefilled. */
     default void onPromptTokens(int reused, int computed) {
     }
@@ -28,10 +25,6 @@ public interface SchedulerListener {
     SchedulerListener NONE = new SchedulerListener() {
         @Override
         public void onStep(int batchSize, int tokens, long nanos) {
-        }
-
-        @Override
-        public void onFirstToken(long nanos) {
         }
     };
 }

@@ -179,8 +179,8 @@ public class ServiceMetrics implements SchedulerListener {
         (reason == DropReason.DEADLINE ? droppedPastDeadline : droppedCancelled).inc();
     }
 
-    @Override
-    public void onFirstToken(long nanos) {
+    /** A generated reply's first token came {@code nanos} after its request arrived. */
+    public void firstToken(long nanos) {
         timeToFirstToken.update(TimeUnit.NANOSECONDS.toMillis(nanos));
     }
 }

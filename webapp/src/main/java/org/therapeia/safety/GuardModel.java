@@ -1,5 +1,6 @@
 package org.therapeia.safety;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -44,15 +45,44 @@ public final class GuardModel implements AutoCloseable {
     }
 
     /**
+     * The guard's prompt side, read apart from its engine (see {@link SafetyGuard#start} for why):
+     * the chat template, whose rendering of a one-turn conversation has been tried once, and the
+     * tokenizer.
+     */
+    record Prompting(GuardPrompt prompt, Tokenizer tokenizer) {
+
+        private static final List<ChatMessage> PROBE = List.of(new ChatMessage(ChatMessage.USER, "Hello."));
+
+        /** @throws RuntimeException naming the file when the folder's tokenizer or template is not usable */
+        static Prompting read(Path modelDir) {
+            TokenizerConfig tokenizerConfig = TokenizerConfig.load(modelDir);
+            GuardPrompt prompt = new GuardPrompt(new ChatTemplate(tokenizerConfig.chatTemplate(),
+                    tokenizerConfig.bosToken(), tokenizerConfig.eosToken()));
+            Tokenizer tokenizer = Tokenizer.load(modelDir.resolve(TokenizerConfig.TOKENIZER_JSON));
+            try {
+                prompt.encode(tokenizer, PROBE, Integer.MAX_VALUE);
+            } catch (RuntimeException | LinkageError e) {
+                tokenizer.close();
+                throw e;
+            }
+            return new Prompting(prompt, tokenizer);
+        }
+    }
+
+    /**
      * Loads the guard in {@code options.modelDir()}; its engine thread comes from {@code threads}.
      *
      * @throws RuntimeException naming the file or setting when the folder is not a usable guard model
      */
     public static GuardModel open(EngineOptions options, int queueCapacity, ThreadFactory threads) {
-        TokenizerConfig tokenizerConfig = TokenizerConfig.load(options.modelDir());
-        GuardPrompt prompt = new GuardPrompt(new ChatTemplate(tokenizerConfig.chatTemplate(),
-                tokenizerConfig.bosToken(), tokenizerConfig.eosToken()));
-        Tokenizer tokenizer = Tokenizer.load(options.modelDir().resolve(TokenizerConfig.TOKENIZER_JSON));
+        return open(Prompting.read(options.modelDir()), options, queueCapacity, threads);
+    }
+
+    /**
+     * Opens the guard's engine for {@code prompting} (read from {@code options.modelDir()}); closes
+     * its tokenizer when that fails.
+     */
+    static GuardModel open(Prompting prompting, EngineOptions options, int queueCapacity, ThreadFactory threads) {
         Engine engine = null;
         try {
             engine = Engine.open(options);
@@ -63,9 +93,9 @@ public final class GuardModel implements AutoCloseable {
             }
             Scheduler scheduler = new Scheduler(engine, options.maxSlots(), queueCapacity, threads, System::nanoTime,
                     SchedulerListener.NONE);
-            return new GuardModel(format, prompt, tokenizer, engine, scheduler.start());
+            return new GuardModel(format, prompting.prompt(), prompting.tokenizer(), engine, scheduler.start());
         } catch (RuntimeException | LinkageError e) {
-            tokenizer.close();
+            prompting.tokenizer().close();
             if (engine != null) {
                 engine.close();
             }

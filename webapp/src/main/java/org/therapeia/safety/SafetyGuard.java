@@ -40,12 +40,21 @@ final class SafetyGuard implements AutoCloseable {
         return Optional.ofNullable(model);
     }
 
-    /** Starts loading the configured guard on a thread from {@code threads} (its engine thread too); once. */
+    /**
+     * Starts loading the configured guard (once): its tokenizer and chat template on the calling
+     * thread, its engine on a thread from {@code threads} (its engine thread too). Why the template
+     * here: its library comes from the WAR's jars, which Payara closes at the end of the web
+     * module's start even while another thread loads a class from them (see ModelRuntime#onStart).
+     */
     void start(ThreadFactory threads) {
         if (!claimStart()) {
             return;
         }
-        Thread loader = threads.newThread(() -> loadNow(threads));
+        GuardModel.Prompting prompting = readPrompting();
+        if (prompting == null) {
+            return;
+        }
+        Thread loader = threads.newThread(() -> open(prompting, threads));
         loader.setName("therapeia-guard-loader");
         loader.start();
     }
@@ -53,7 +62,10 @@ final class SafetyGuard implements AutoCloseable {
     /** Loads the configured guard on the calling thread (its engine thread from {@code threads}); once. */
     void load(ThreadFactory threads) {
         if (claimStart()) {
-            loadNow(threads);
+            GuardModel.Prompting prompting = readPrompting();
+            if (prompting != null) {
+                open(prompting, threads);
+            }
         }
     }
 
@@ -65,20 +77,28 @@ final class SafetyGuard implements AutoCloseable {
         return true;
     }
 
-    private void loadNow(ThreadFactory threads) {
+    /** The guard's tokenizer and template, or null (logged) when they cannot be read. */
+    private GuardModel.Prompting readPrompting() {
+        try {
+            return GuardModel.Prompting.read(config.guardModelPath().orElseThrow());
+        } catch (RuntimeException | LinkageError e) {
+            logFailure(e);
+            return null;
+        }
+    }
+
+    private void open(GuardModel.Prompting prompting, ThreadFactory threads) {
         Path dir = config.guardModelPath().orElseThrow();
         long t0 = System.nanoTime();
         GuardModel loaded;
         try {
             // no prefix cache for the guard: its reuse would need the request's prefix_cache.scope
             // passed along, or it would be a timing side channel whatever the setting
-            loaded = GuardModel.open(new EngineOptions(dir, config.guardDtype(), config.guardDevice(),
+            loaded = GuardModel.open(prompting, new EngineOptions(dir, config.guardDtype(), config.guardDevice(),
                     config.guardBatchSize(), config.guardMaxContextLength(), config.guardThreads(), false),
                     config.guardBatchSize() * QUEUE_PER_SLOT, threads);
         } catch (RuntimeException | LinkageError e) {
-            // the message names a file, tensor or setting: it never holds what anyone wrote
-            LOG.log(Level.SEVERE, "the guard model " + dir + " could not be loaded (" + e.getClass().getSimpleName()
-                    + ": " + e.getMessage() + "); crisis signals are graded by the rules alone");
+            logFailure(e);
             return;
         }
         synchronized (this) {
@@ -91,6 +111,13 @@ final class SafetyGuard implements AutoCloseable {
         LOG.info(() -> "guard model " + loaded.format().id() + " (" + config.guardDtype() + " on "
                 + config.guardDevice() + ") loaded from " + dir + " in "
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+    }
+
+    private void logFailure(Throwable e) {
+        // the message names a file, tensor or setting: it never holds what anyone wrote
+        LOG.log(Level.SEVERE, "the guard model " + config.guardModelPath().orElseThrow() + " could not be loaded ("
+                + e.getClass().getSimpleName() + ": " + e.getMessage() + "); crisis signals are graded by the rules alone",
+                e);
     }
 
     /** Closes the guard, if loaded; a load still in progress closes what it opens. Idempotent. */

@@ -107,7 +107,7 @@ class InferenceServiceTest {
         }
 
         @Override
-        public void onFirstToken(long nanos) {
+        public void firstToken(long nanos) {
         }
 
         @Override

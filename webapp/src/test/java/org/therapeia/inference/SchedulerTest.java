@@ -113,10 +113,6 @@ class SchedulerTest {
             public void onStep(int batchSize, int tokens, long nanos) {
                 maxBatch.accumulateAndGet(batchSize, Math::max);
             }
-
-            @Override
-            public void onFirstToken(long nanos) {
-            }
         });
         List<CompletableFuture<Generation>> futures = new ArrayList<>();
         for (int[] p : prompts) { // queued before the thread starts: they share batches
@@ -170,7 +166,7 @@ class SchedulerTest {
             }
 
             @Override
-            public void onFirstToken(long nanos) {
+            public void onPromptTokens(int reused, int computed) { // at the first token
                 clock.addAndGet(Duration.ofHours(1).toNanos()); // time flies once it has started
             }
         });
@@ -282,10 +278,6 @@ class SchedulerTest {
 
         @Override
         public void onStep(int batchSize, int tokens, long nanos) {
-        }
-
-        @Override
-        public void onFirstToken(long nanos) {
         }
 
         @Override
