@@ -18,7 +18,11 @@ start together on an idle engine (their prefills share one step and nothing deco
 the later ones start as another ends, beside running conversations, like every later turn (the
 steady state). By default conversation i opens like conversation i mod 3, so a later conversation's
 first turn reuses an earlier one's whole prompt and computes one token; --distinct-openers gives
-each conversation its own first message (a new user's first turn in the steady state).
+each conversation its own first message (a new user's first turn in the steady state): the message
+of conversation i opened by a greeting naming i, since the plain messages come back as later turns
+of other conversations, and once a history window has moved, an earlier conversation's prompt may
+start with the very message that opens a later one (the system prompt, that message and the model's
+greedy reply to it: the later one's whole first prompt, found warm).
 Stdlib only.
 
   conversation_benchmark.py --url http://127.0.0.1:18191 --label on --json on.json
@@ -74,7 +78,8 @@ def post(url, body, timeout):
 def conversation(args, index, results, lock):
     history = []
     for turn in range(args.turns):
-        opener = USER_MESSAGES[index % (len(USER_MESSAGES) if args.distinct_openers else 3)]
+        opener = (f"Hello, I'm user {index + 1}. " + USER_MESSAGES[index % len(USER_MESSAGES)]
+                  if args.distinct_openers else USER_MESSAGES[index % 3])
         user = USER_MESSAGES[(index + turn) % len(USER_MESSAGES)] if turn else opener
         body = {"user_input": user, "conversation_history": history, "system_prompt": SYSTEM_PROMPT,
                 "use_cache": False, "temperature": 0.0, "max_new_tokens": args.max_new_tokens}
