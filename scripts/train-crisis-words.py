@@ -72,24 +72,60 @@ def labelled_rows(language):
     return files, rows
 
 
+class SparseRows:
+    """The rows' features as (row, feature) index pairs: [rows, features] with a 1 at each pair.
+
+    A message has a few dozen of the thousands of features, so products through the pairs take a
+    few hundred thousand additions where a dense matrix took hundreds of millions (minutes per
+    training); np.bincount adds in a fixed order, so the result is the same on every run.
+    """
+
+    def __init__(self, row_features, index):
+        pairs = [(r, index[f]) for r, fs in enumerate(row_features) for f in sorted(fs) if f in index]
+        self.rows = np.array([r for r, _ in pairs], dtype=np.int64)
+        self.cols = np.array([c for _, c in pairs], dtype=np.int64)
+        self.shape = (len(row_features), len(index))
+
+    def subset(self, kept):
+        """The rows listed in kept, renumbered from 0."""
+        position = np.full(self.shape[0], -1, dtype=np.int64)
+        position[np.asarray(kept, dtype=np.int64)] = np.arange(len(kept))
+        chosen = position[self.rows] >= 0
+        out = SparseRows.__new__(SparseRows)
+        out.rows, out.cols, out.shape = position[self.rows[chosen]], self.cols[chosen], (len(kept), self.shape[1])
+        return out
+
+    def times(self, w):
+        """x @ w for w of [features] or [features, classes]."""
+        if w.ndim == 1:
+            return np.bincount(self.rows, weights=w[self.cols], minlength=self.shape[0])
+        return np.stack([self.times(w[:, k]) for k in range(w.shape[1])], axis=1)
+
+    def transposed_times(self, v):
+        """x.T @ v for v of [rows] or [rows, classes]."""
+        if v.ndim == 1:
+            return np.bincount(self.cols, weights=v[self.rows], minlength=self.shape[1])
+        return np.stack([self.transposed_times(v[:, k]) for k in range(v.shape[1])], axis=1)
+
+
 def fit_logistic(x, y, l2):
-    weights, bias = np.zeros(x.shape[1], dtype=np.float32), 0.0
+    weights, bias = np.zeros(x.shape[1]), 0.0
     for _ in range(STEPS):
-        p = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
-        weights -= LEARNING_RATE * (x.T @ (p - y) / len(y) + l2 * weights)
+        p = 1.0 / (1.0 + np.exp(-(x.times(weights) + bias)))
+        weights -= LEARNING_RATE * (x.transposed_times(p - y) / len(y) + l2 * weights)
         bias -= LEARNING_RATE * float((p - y).mean())
     return weights, bias
 
 
 def fit_softmax(x, labels, classes, l2):
-    weights, bias = np.zeros((x.shape[1], classes), dtype=np.float32), np.zeros(classes, dtype=np.float32)
-    target = np.eye(classes, dtype=np.float32)[labels]
+    weights, bias = np.zeros((x.shape[1], classes)), np.zeros(classes)
+    target = np.eye(classes)[labels]
     for _ in range(STEPS):
-        z = x @ weights + bias
+        z = x.times(weights) + bias
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
-        weights -= LEARNING_RATE * (x.T @ (p - target) / len(labels) + l2 * weights)
+        weights -= LEARNING_RATE * (x.transposed_times(p - target) / len(labels) + l2 * weights)
         bias -= LEARNING_RATE * (p - target).mean(axis=0)
     return weights, bias
 
@@ -101,22 +137,18 @@ def main():
     counts = Counter(f for fs in row_features for f in fs)
     vocabulary = sorted(f for f, c in counts.items() if c >= MIN_COUNT)
     index = {f: i for i, f in enumerate(vocabulary)}
-    x = np.zeros((len(rows), len(vocabulary)), dtype=np.float32)  # [rows, features], 1 where the row has the feature
-    for r, fs in enumerate(row_features):
-        for f in fs:
-            if f in index:
-                x[r, index[f]] = 1.0
+    x = SparseRows(row_features, index)  # [rows, features], 1 where the row has the feature
     risky = np.array([level >= 2 and group in RISK_GROUPS for group, level, _, _ in rows])
     # One head per level: "risk" (>= 2), "high" (>= 3), "imminent" (>= 4); the detector asks the
     # next one only when the one below says yes, so a higher head never adds a false positive.
     heads = {}
     for name, least in (("risk", 2), ("high", 3), ("imminent", 4)):
-        y = np.array([level >= least and group in RISK_GROUPS for group, level, _, _ in rows], dtype=np.float32)
+        y = np.array([level >= least and group in RISK_GROUPS for group, level, _, _ in rows], dtype=np.float64)
         heads[name] = fit_logistic(x, y, L2)
 
     categorised = [r for r, (_, _, category, _) in enumerate(rows) if risky[r] and category in CATEGORIES]
     labels = np.array([CATEGORIES.index(rows[r][2]) for r in categorised])
-    category_weights, category_bias = fit_softmax(x[categorised], labels, len(CATEGORIES), L2)
+    category_weights, category_bias = fit_softmax(x.subset(categorised), labels, len(CATEGORIES), L2)
 
     digest = hashlib.sha256()
     for path in files:

@@ -140,20 +140,21 @@ public final class RuleDetector {
     /**
      * Adds the signals of one language's rules to {@code out}.
      *
-     * @return whether some match was read as ordinary (its rule's {@code unless} guard held, or a
-     *         topic or quotation frame): then the rules know the message's risky-sounding words
-     *         ("drive my car into town tonight") and the word weights are not asked
+     * @return whether some match was read as ordinary (its rule's {@code unless} guard held, a
+     *         topic or quotation frame, or a recovery story): then the rules know the message's
+     *         risky-sounding words ("drive my car into town tonight") and the word weights are not asked
      */
     private static boolean detect(RuleSet set, String text, boolean riskContext, long deadlineNanos, List<Signal> out) {
         boolean laughing = set.laughter.matcher(text).find();
         DeadlineText guarded = new DeadlineText(text, deadlineNanos);
         List<Hit> hits = new ArrayList<>();
         boolean ordinary = false;
+        boolean recovered = set.tellsOfRecovery(guarded);
         for (Rule rule : set.rules) {
             for (Pattern pattern : rule.patterns()) {
                 Matcher m = pattern.matcher(guarded);
                 while (m.find()) {
-                    Hit hit = hit(set, rule, text, m.start(), m.end());
+                    Hit hit = hit(set, rule, text, m.start(), m.end(), recovered);
                     if (hit != null) {
                         hits.add(hit);
                     } else {
@@ -161,6 +162,9 @@ public final class RuleDetector {
                     }
                 }
             }
+        }
+        if (recovered && !hits.isEmpty()) {
+            ordinary = true; // the rules read the risk talk as a recovery story: the words do not know stories
         }
         boolean context = riskContext || hits.stream().anyMatch(h -> !h.negated() && !h.past()
                 && h.rule().contextLevel() == h.rule().level()
@@ -210,9 +214,11 @@ public final class RuleDetector {
 
     /**
      * What one match means in its sentence; null when its rule's {@code unless} guard holds there,
-     * or when it is framed as a topic or quotation.
+     * or when it is framed as a topic or quotation. {@code recovered}: the message tells its risk
+     * talk as a recovery story ({@link RuleSet#tellsOfRecovery}), so the match is past unless its
+     * own sentence says it came back.
      */
-    private static Hit hit(RuleSet set, Rule rule, String text, int start, int end) {
+    private static Hit hit(RuleSet set, Rule rule, String text, int start, int end, boolean recovered) {
         int sentenceStart = lastEnd(SENTENCE_END, text, Math.max(0, start - SENTENCE_REACH), start);
         int sentenceEnd = nextStart(SENTENCE_END, text, end, Math.min(text.length(), end + SENTENCE_REACH));
         int clauseStart = lastEnd(set.clauseBreak, text, sentenceStart, start);
@@ -231,7 +237,7 @@ public final class RuleDetector {
             return null;
         }
         boolean negated = negated(set, beforeInClause);
-        boolean past = set.past.matcher(sentence).find() && !set.recurrence.matcher(sentence).find();
+        boolean past = (recovered || set.past.matcher(sentence).find()) && !set.recurrence.matcher(sentence).find();
         AtRisk atRisk = rule.atRisk() != null ? rule.atRisk() : subject(set, text, sentenceStart, start, matched);
         return new Hit(rule, start, end, negated, past, atRisk);
     }

@@ -44,6 +44,10 @@ final class RuleSet {
     final int negationWindowWords;
     final Pattern past;
     final Pattern recurrence;
+    /** Optional: phrasings that tell of the risk as recovered from ("therapy got me through"); null without. */
+    private final Pattern recoveryCues;
+    /** Optional: phrasings that tell of recovery only beside a remote-past cue ("I'm doing well now"); null without. */
+    private final Pattern recoveryWithPast;
     final Pattern firstPerson;
     final Pattern thirdPerson;
     final Pattern topic;
@@ -79,6 +83,9 @@ final class RuleSet {
         negationWindowWords = negationJson.getInt("window_words");
         past = compile(json.getString("past"), macros, source);
         recurrence = compile(json.getString("recurrence"), macros, source);
+        JsonObject recovery = json.getJsonObject("recovery");
+        recoveryCues = recovery == null ? null : compile(recovery.getString("cues"), macros, source);
+        recoveryWithPast = recovery == null ? null : compile(recovery.getString("with_past"), macros, source);
         firstPerson = compile(json.getString("first_person"), macros, source);
         thirdPerson = compile(json.getString("third_person"), macros, source);
         topic = compile(json.getString("topic"), macros, source);
@@ -150,6 +157,20 @@ final class RuleSet {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + resource, e);
         }
+    }
+
+    /**
+     * Whether the message tells its risk talk as a recovery story ("Therapy got me through it",
+     * "It reminds me how far I've come"; "I'm doing well now" only beside a remote-past cue), with
+     * no cue of it coming back anywhere in it: then a sentence about the attempt or the letters
+     * reads as the past even where that sentence alone has no past cue.
+     */
+    boolean tellsOfRecovery(CharSequence text) {
+        if (recoveryCues == null || recurrence.matcher(text).find()) {
+            return false;
+        }
+        return recoveryCues.matcher(text).find()
+                || recoveryWithPast.matcher(text).find() && past.matcher(text).find();
     }
 
     /** The optional {@code fuzzy} section: {@code {"min_length": n, "lemmas": [...], "keep": [...]}}. */

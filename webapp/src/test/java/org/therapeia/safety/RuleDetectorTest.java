@@ -53,6 +53,20 @@ class RuleDetectorTest {
     }
 
     @Test
+    void aRecoveryStoryIsThePastInEverySentenceUnlessItCameBack() {
+        // the letters' sentence has no past cue of its own; the message's recovery story gives it one
+        assertEquals(Level.DISTRESS, level("After my divorce I hit rock bottom, to the point of writing goodbye "
+                + "letters. Therapy got me through it. Now I want to keep that progress going."));
+        assertEquals(Level.DISTRESS, level("I still keep the hospital bracelet from my suicide attempt in a drawer. "
+                + "It reminds me how far I've come."));
+        // "doing well now" is a recovery only beside a remote-past cue: here the attempt is today's
+        assertTrue(level("I took the whole bottle an hour ago but I'm doing well now.").atLeast(Level.RISK));
+        // a cue of it coming back, anywhere in the message, ends the story
+        assertTrue(level("Therapy got me through it back then, but lately I've been writing goodbye letters "
+                + "again.").atLeast(Level.HIGH));
+    }
+
+    @Test
     void topicsAndIdiomsAreNotRisk() {
         assertFalse(level("I'm writing an essay on suicide prevention.").atLeast(Level.RISK));
         assertFalse(level("This homework is killing me.").atLeast(Level.RISK));
