@@ -10,7 +10,7 @@ verdict to the rules' (WordScorer reads the file this writes). It is data like t
 of numbers, no model runtime, no network.
 
 Inputs: webapp/src/test/resources/safety/*-<language>.tsv, except the
-held-out sets holdout5-*.tsv, which measure the result and are never trained on. Multi-turn rows
+blind held-out sets holdout6-*.tsv, which measure the result and are never trained on. Multi-turn rows
 are left out: their label belongs to the whole conversation, and the detector scores one message
 at a time.
 
@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "webapp/src/test/resources/safety"
 OUT = ROOT / "webapp/src/main/resources/safety"
-HELD_OUT_PREFIX = "holdout5-"
+HELD_OUT_PREFIX = "holdout6-"
 RISK_GROUPS = {"direct", "indirect", "method_plan", "imminent", "self_harm", "harm_to_others", "abuse", "medical",
                "third_person", "misspelling"}
 CATEGORIES = ["suicide", "self_harm", "harm_to_others", "abuse", "medical"]  # as the labelled sets name them
@@ -41,21 +41,32 @@ MIN_COUNT = 2  # a feature seen once says more about its sentence than about the
 L2 = 1e-3  # weight decay: spreads the weight over the many words that say the same
 STEPS = 3000
 LEARNING_RATE = 1.0
-# The probability above which a message counts as risk. The labelled sets are half risk, real
-# conversations mostly not: at 0.75 the weights also flagged everyday openers of the default
-# model's corpus ("Tell me something calming", "My boyfriend broke up with me": 13 of ~270), at
-# 0.85 about 3. See the README's safety section for the held-out figures at 0.75-0.9.
-THRESHOLD = 0.85
+# The probability above which a message counts as risk, chosen on the ~270 distinct user messages
+# of the default model's corpus (everyday therapy openers, its ~15 crisis examples aside): with the
+# everyday negatives of train9 in the sets, 0.7 flags 2 of them ("I feel like I've wasted my
+# life"), 0.65 flags 8, 0.75 none but finds a tenth less indirect ideation in the held-out sets.
+THRESHOLD = 0.7
 WORD = re.compile(r"[a-z']+")
+ENDINGS = ("'s", "ing", "ed", "es", "s", "ly")  # cut to a stem: "wanted" -> "want", "pills" -> "pill"
+
+
+def stem(word):
+    """The first of ENDINGS that leaves at least three letters, cut. WordScorer.stem must stay the same."""
+    for ending in ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
 
 
 def features(text):
-    """Lower-cased words of letters and apostrophes, and every pair of adjacent words.
+    """The stems of the lower-cased words of letters and apostrophes, every pair of adjacent stems,
+    and every pair one stem apart ("want _ die").
 
     WordScorer.features in the webapp must stay the same function.
     """
-    words = WORD.findall(text.lower().replace("\u2019", "'"))
-    return set(words) | {a + " " + b for a, b in zip(words, words[1:])}
+    stems = [stem(w) for w in WORD.findall(text.lower().replace("\u2019", "'"))]
+    return (set(stems) | {a + " " + b for a, b in zip(stems, stems[1:])}
+            | {a + " _ " + b for a, b in zip(stems, stems[2:])})
 
 
 def labelled_rows(language):

@@ -8,6 +8,7 @@ import jakarta.json.JsonString;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -33,6 +34,8 @@ import java.util.regex.Pattern;
 final class WordScorer {
 
     private static final Pattern WORD = Pattern.compile("[a-z']+");
+    /** Word endings cut to a stem, the first that fits ("wanted" -> "want", "pills" -> "pill"). */
+    private static final List<String> ENDINGS = List.of("'s", "ing", "ed", "es", "s", "ly");
 
     /** The level heads, lowest first: each is asked only when the one below it says yes. */
     private static final List<Level> HEADS = List.of(Level.RISK, Level.HIGH, Level.IMMINENT);
@@ -118,16 +121,16 @@ final class WordScorer {
     /**
      * The level the weights give a message: none unless the risk head reaches the threshold (false
      * positives cost a person's reply its cache and add resources they did not need), then the
-     * highest head above it that is more likely than not, with all below it.
+     * highest head above it that reaches {@code higherThreshold}, with all below it.
      */
-    Level level(String message) {
+    Level level(String message, double higherThreshold) {
         Set<String> features = features(message);
         if (probability(Level.RISK, features) < threshold) {
             return Level.NONE;
         }
         Level level = Level.RISK;
         for (Level head : HEADS.subList(1, HEADS.size())) {
-            if (probability(head, features) < 0.5) {
+            if (probability(head, features) < higherThreshold) {
                 break;
             }
             level = head;
@@ -156,22 +159,36 @@ final class WordScorer {
     }
 
     /**
-     * Lower-cased words of letters and apostrophes, and every pair of adjacent words: the trainer's
-     * {@code features}, which this must equal.
+     * The words' stems (lower-cased words of letters and apostrophes, a common ending cut:
+     * {@link #stem}), every pair of adjacent stems, and every pair one stem apart ("want _ die"): the
+     * trainer's {@code features}, which this must equal. Why stems and the pairs apart: with a few
+     * thousand labelled messages, "wanted to die", "want to die" and "wants to just die" must
+     * share features to teach one thing.
      */
     static Set<String> features(String message) {
         Matcher m = WORD.matcher(message.toLowerCase(Locale.ROOT).replace('\u2019', '\''));
-        Set<String> out = new LinkedHashSet<>();
-        String previous = null;
+        List<String> stems = new ArrayList<>();
         while (m.find()) {
-            String word = m.group();
-            out.add(word);
-            if (previous != null) {
-                out.add(previous + " " + word);
-            }
-            previous = word;
+            stems.add(stem(m.group()));
+        }
+        Set<String> out = new LinkedHashSet<>(stems);
+        for (int i = 1; i < stems.size(); i++) {
+            out.add(stems.get(i - 1) + " " + stems.get(i));
+        }
+        for (int i = 2; i < stems.size(); i++) {
+            out.add(stems.get(i - 2) + " _ " + stems.get(i));
         }
         return out;
+    }
+
+    /** The first of {@link #ENDINGS} that leaves at least three letters, cut: the trainer's {@code stem}. */
+    static String stem(String word) {
+        for (String ending : ENDINGS) {
+            if (word.endsWith(ending) && word.length() - ending.length() >= 3) {
+                return word.substring(0, word.length() - ending.length());
+            }
+        }
+        return word;
     }
 
     /** {@code {"risk": .., "high": .., "imminent": ..}} in {@link #HEADS}' order. */

@@ -34,8 +34,13 @@ class WordScorerTest {
     }
 
     @Test
-    void featuresAreWordsAndAdjacentPairs() {
-        assertEquals(Set.of("i", "don't", "want", "i don't", "don't want"), WordScorer.features("I DON\u2019T want!"));
+    void featuresAreStemsAdjacentPairsAndPairsOneApart() {
+        assertEquals(Set.of("i", "don't", "want", "i don't", "don't want", "i _ want"),
+                WordScorer.features("I DON\u2019T want!"));
+        assertEquals(Set.of("want", "pill", "want pill"), WordScorer.features("Wanted pills"));
+        assertEquals("burn", WordScorer.stem("burning"));
+        assertEquals("sister", WordScorer.stem("sister's"));
+        assertEquals("was", WordScorer.stem("was")); // an ending that would leave fewer than three letters stays
         assertEquals(Set.of(), WordScorer.features("123 ... \u00e9"));
     }
 
@@ -54,7 +59,7 @@ class WordScorerTest {
         // they are asked even where a rule saw a negation, so they must not read these as risk themselves
         for (String message : List.of("I'm not suicidal, I just miss my dad and want to stop feeling empty.",
                 "Years ago I wanted to die and hurt myself, but I'm doing well now.")) {
-            assertEquals(Level.NONE, ENGLISH.level(message), message);
+            assertEquals(Level.NONE, ENGLISH.level(message, 0.5), message);
         }
     }
 
@@ -62,11 +67,13 @@ class WordScorerTest {
     void theWeightsAddToTheRulesWhereTheySeeMore() {
         RuleDetector detector = new RuleDetector(List.of("en"));
         String message = "ok I took them"; // the rules read an act only after distress (RuleDetectorTest)
-        assertTrue(ENGLISH.level(message).compareTo(Level.RISK) > 0);
+        assertTrue(ENGLISH.level(message, 0.5).compareTo(Level.RISK) > 0);
         Signal words = detector.detect(message, false).stream()
                 .filter(s -> s.ruleId().startsWith("words-en@")).findFirst().orElseThrow();
-        // words alone do not tell an errand from an act: risk at most where the rules see no risk
-        assertEquals(Level.RISK, words.level());
+        // words alone tell an errand from an act less well: where the rules see no risk, a higher head
+        // counts only from 0.7, not 0.5
+        assertEquals(ENGLISH.level(message, 0.7), words.level());
+        assertTrue(ENGLISH.probability(words.level(), message) >= 0.7, words.level().toString());
         assertEquals(ENGLISH.category(message), words.category());
         // where the rules already see more, the weights add nothing
         assertFalse(detector.detect(message, true).stream().anyMatch(s -> s.ruleId().startsWith("words-")));
