@@ -43,8 +43,8 @@ STEPS = 3000
 LEARNING_RATE = 1.0
 # The probability above which a message counts as risk, chosen on the ~270 distinct user messages
 # of the default model's corpus (everyday therapy openers, its ~15 crisis examples aside): with the
-# everyday negatives of train9 in the sets, 0.7 flags 2 of them ("I feel like I've wasted my
-# life"), 0.65 flags 8, 0.75 none but finds a tenth less indirect ideation in the held-out sets.
+# everyday negatives of train9 in the sets, 0.7 flags 3 of them ("I feel like I've wasted my
+# life"), 0.65 about 8, 0.75 none but finds a tenth less indirect ideation in the held-out sets.
 THRESHOLD = 0.7
 WORD = re.compile(r"[a-z']+")
 ENDINGS = ("'s", "ing", "ed", "es", "s", "ly")  # cut to a stem: "wanted" -> "want", "pills" -> "pill"
