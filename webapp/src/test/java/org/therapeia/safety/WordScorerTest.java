@@ -45,6 +45,18 @@ class WordScorerTest {
     }
 
     @Test
+    void anEmergencyTheWeightsCallMedicalIsImminent() {
+        RuleDetector detector = new RuleDetector(List.of("en"));
+        String message = "My husband's face has dropped on one side and he can't lift his right arm";
+        assertFalse(detector.detect(message, false).stream().anyMatch(s -> !s.ruleId().startsWith("words-")),
+                "the rules know these symptoms now: pick another message");
+        Signal words = detector.detect(message, false).stream()
+                .filter(s -> s.ruleId().startsWith("words-en@")).findFirst().orElseThrow();
+        assertEquals(Category.MEDICAL_EMERGENCY, words.category());
+        assertEquals(Level.IMMINENT, words.level());
+    }
+
+    @Test
     void languagesWithoutWeightsHaveNone() {
         assertTrue(WordScorer.load("xx").isEmpty());
     }
