@@ -162,7 +162,7 @@ final class WordScorer {
      * The words' stems (lower-cased words of letters and apostrophes, a common ending cut:
      * {@link #stem}), every pair of adjacent stems, and every pair one stem apart ("want _ die"): the
      * trainer's {@code features}, which this must equal. Why stems and the pairs apart: with a few
-     * thousand labelled messages, "wanted to die", "wants to die" and "want so much to die" must
+     * thousand labelled messages, "wanted to die", "wants to die" and "i want to die" must
      * share features ("want", "want _ die", "die") to teach one thing.
      */
     static Set<String> features(String message) {
