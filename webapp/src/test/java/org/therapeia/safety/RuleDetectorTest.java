@@ -139,6 +139,15 @@ class RuleDetectorTest {
         assertTrue(level("mi amiga dice que se quiere morir").atLeast(Level.RISK));
         assertTrue(level("ich will mich umbringen").atLeast(Level.RISK));
         assertEquals(Level.IMMINENT, level("j'ai le couteau dans la main"));
+        // rules 2026-12-07.4: no reason left to stay, sleep and not wake, no longer a burden, a
+        // stepparent who hits, the method question, chest pain that spreads
+        assertTrue(level("Ich sehe keinen Sinn mehr, hier noch länger zu bleiben").atLeast(Level.RISK));
+        assertTrue(level("Quisiera dormirme un día y no despertar").atLeast(Level.RISK));
+        assertTrue(level("Pronto dejaré de ser una carga para mi familia").atLeast(Level.RISK));
+        assertTrue(level("Bientôt je ne pèserai plus sur personne").atLeast(Level.RISK));
+        assertTrue(level("Ma belle-mère me bat quand papa travaille").atLeast(Level.RISK));
+        assertEquals(Level.HIGH, level("Wie viele Schlaftabletten braucht man, um nicht mehr aufzuwachen?"));
+        assertEquals(Level.IMMINENT, level("Meine Mutter hat Schmerzen in der Brust bis in den Kiefer"));
     }
 
     @Test
