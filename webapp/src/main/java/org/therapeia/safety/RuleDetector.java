@@ -118,17 +118,10 @@ public final class RuleDetector {
     private void addWordSignal(String message, List<Signal> signals) {
         Level rules = signals.stream().map(Signal::level).reduce(Level.NONE, Level::max);
         for (WordScorer scorer : scorers) {
-            Level level = rules.atLeast(Level.RISK) ? scorer.level(message, HIGHER_HEAD_BESIDE_RULES)
-                    : scorer.level(message, HIGHER_HEAD_ALONE);
-            Category category = scorer.category(message);
-            if (category == Category.MEDICAL_EMERGENCY && level.atLeast(Level.RISK)) {
-                // a medical emergency is imminent by the screener's levels: the heads, trained on
-                // suicide plans and acts, rank symptoms low (on a set of emergencies told by their
-                // symptoms, not trained on: 34 -> 47 of 110 at level 4)
-                level = Level.IMMINENT;
-            }
-            if (level.compareTo(rules) > 0) {
-                signals.add(new Signal(category, level, AtRisk.SELF, false, false, scorer.version()));
+            WordScorer.Reading words = scorer.read(message,
+                    rules.atLeast(Level.RISK) ? HIGHER_HEAD_BESIDE_RULES : HIGHER_HEAD_ALONE);
+            if (words.level().compareTo(rules) > 0) {
+                signals.add(new Signal(words.category(), words.level(), AtRisk.SELF, false, false, scorer.version()));
                 return;
             }
         }

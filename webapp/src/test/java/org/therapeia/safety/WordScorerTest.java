@@ -71,7 +71,7 @@ class WordScorerTest {
         // they are asked even where a rule saw a negation, so they must not read these as risk themselves
         for (String message : List.of("I'm not suicidal, I just miss my dad and want to stop feeling empty.",
                 "Years ago I wanted to die and hurt myself, but I'm doing well now.")) {
-            assertEquals(Level.NONE, ENGLISH.level(message, 0.5), message);
+            assertEquals(Level.NONE, ENGLISH.read(message, 0.5).level(), message);
         }
     }
 
@@ -79,14 +79,14 @@ class WordScorerTest {
     void theWeightsAddToTheRulesWhereTheySeeMore() {
         RuleDetector detector = new RuleDetector(List.of("en"));
         String message = "ok I took them"; // the rules read an act only after distress (RuleDetectorTest)
-        assertTrue(ENGLISH.level(message, 0.5).compareTo(Level.RISK) > 0);
+        assertTrue(ENGLISH.read(message, 0.5).level().compareTo(Level.RISK) > 0);
         Signal words = detector.detect(message, false).stream()
                 .filter(s -> s.ruleId().startsWith("words-en@")).findFirst().orElseThrow();
         // words alone tell an errand from an act less well: where the rules see no risk, a higher head
         // counts only from 0.7, not 0.5
-        assertEquals(ENGLISH.level(message, 0.7), words.level());
+        assertEquals(ENGLISH.read(message, 0.7).level(), words.level());
         assertTrue(ENGLISH.probability(words.level(), message) >= 0.7, words.level().toString());
-        assertEquals(ENGLISH.category(message), words.category());
+        assertEquals(ENGLISH.read(message, 0.7).category(), words.category());
         // where the rules already see more, the weights add nothing
         assertFalse(detector.detect(message, true).stream().anyMatch(s -> s.ruleId().startsWith("words-")));
     }
@@ -97,6 +97,6 @@ class WordScorerTest {
         // a set of features, not a count: saying it 400 times (13,200 characters) scores as saying it twice
         assertEquals(ENGLISH.probability(Level.RISK, message.repeat(2)),
                 ENGLISH.probability(Level.RISK, message.repeat(400)), 1e-12);
-        assertEquals(ENGLISH.category(message.repeat(2)), ENGLISH.category(message.repeat(400)));
+        assertEquals(ENGLISH.read(message.repeat(2), 0.5), ENGLISH.read(message.repeat(400), 0.5));
     }
 }
