@@ -3,14 +3,14 @@
 
 The rules (webapp/src/main/resources/safety/rules-<language>.json) catch what somebody wrote down;
 fresh phrasings of indirect ideation ("my parents would be less stressed with me gone") mostly
-escape them. This script learns, from every labelled English message we have, how much each word
+escape them. This script learns, from every labelled message we have in a language, how much each word
 and each pair of adjacent words says "risk (level >= 2)", by logistic regression, and which
 category a risky message belongs to, by a softmax over the categories. RuleDetector adds their
 verdict to the rules' (WordScorer reads the file this writes). It is data like the rules: a table
 of numbers, no model runtime, no network.
 
 Inputs: webapp/src/test/resources/safety/*-<language>.tsv, except the
-blind held-out sets holdout6-*.tsv, which measure the result and are never trained on. Multi-turn rows
+blind held-out sets holdout7-*.tsv, which measure the result and are never trained on. Multi-turn rows
 are left out: their label belongs to the whole conversation, and the detector scores one message
 at a time.
 
@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 import sys
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -32,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "webapp/src/test/resources/safety"
 OUT = ROOT / "webapp/src/main/resources/safety"
-HELD_OUT_PREFIX = "holdout6-"
+HELD_OUT_PREFIX = "holdout7-"
 RISK_GROUPS = {"direct", "indirect", "method_plan", "imminent", "self_harm", "harm_to_others", "abuse", "medical",
                "third_person", "misspelling"}
 CATEGORIES = ["suicide", "self_harm", "harm_to_others", "abuse", "medical"]  # as the labelled sets name them
@@ -42,29 +43,56 @@ L2 = 1e-3  # weight decay: spreads the weight over the many words that say the s
 STEPS = 3000
 LEARNING_RATE = 1.0
 # The probability above which a message counts as risk, chosen on the ~270 distinct user messages
-# of the default model's corpus (everyday therapy openers, its ~15 crisis examples aside): with the
-# everyday negatives of train9 in the sets, 0.7 flags 3 of them ("I feel like I've wasted my
-# life"), 0.65 about 8, 0.75 none but finds a tenth less indirect ideation in the held-out sets.
+# of the default model's corpus (everyday therapy openers, its ~15 crisis examples aside) as the
+# lowest that flags no more of them than before (2-3): with the sets of the night of 2026-12-07,
+# 0.72 flags 2 ("I feel like I've wasted my life", "My parents are divorcing and both of them want
+# me to take their side"), 0.7 six ("I'm having a bad day"), 0.75 one. The other languages have no
+# such corpus and take the same value (their blind everyday sets measure what it costs them).
 THRESHOLD = 0.7
-WORD = re.compile(r"[a-z']+")
-ENDINGS = ("'s", "ing", "ed", "es", "s", "ly")  # cut to a stem: "wanted" -> "want", "pills" -> "pill"
+# How each language's text is cut into stems, written into the weights file for WordScorer to read
+# the same way: the endings cut to a stem (the first that leaves at least three letters), and whether
+# an apostrophe belongs to a word ("don't", "sister's") or separates two ("j'ai", "l'ecole": elision).
+# Light stemming on purpose: with a few thousand labelled messages, "morir", "muero", "muerte"
+# must share features to teach one thing, and a wrong cut only merges two rare words.
+TOKENS = {
+    "en": {"apostrophes_inside_words": True, "endings": ["'s", "ing", "ed", "es", "s", "ly"]},
+    "es": {"apostrophes_inside_words": False,
+           "endings": ["amente", "mente", "aciones", "acion", "iendo", "ando", "arme", "erme", "irme", "arte", "erte",
+                       "irte", "arse", "erse", "irse", "adas", "idas", "ados", "idos", "ada", "ida", "ado", "ido",
+                       "aban", "aba", "ias", "ia", "ar", "er", "ir", "as", "es", "os", "a", "o", "e", "s"]},
+    "fr": {"apostrophes_inside_words": False,
+           "endings": ["issements", "issement", "ements", "ement", "ations", "ation", "euses", "euse", "aient", "ables",
+                       "able", "ais", "ait", "ant", "ions", "iez", "ons", "eux", "ez", "er", "ir", "re", "es", "ee", "e",
+                       "s", "x"]},
+    "de": {"apostrophes_inside_words": False,
+           "endings": ["ungen", "ung", "heit", "keit", "lich", "isch", "ern", "em", "en", "er", "es", "st", "et", "e",
+                       "n", "s", "t"]},
+}
 
 
-def stem(word):
-    """The first of ENDINGS that leaves at least three letters, cut. WordScorer.stem must stay the same."""
-    for ending in ENDINGS:
+def normalised(text):
+    """Lower case, accents dropped (people type "esta" for "está", "tote" for "töte"), sharp s as
+    "ss". WordScorer.normalised must stay the same."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("\u2019", "'"))
+    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).replace("\u00df", "ss")
+
+
+def stem(word, endings):
+    """The first of endings that leaves at least three letters, cut. WordScorer.stem must stay the same."""
+    for ending in endings:
         if word.endswith(ending) and len(word) - len(ending) >= 3:
             return word[: -len(ending)]
     return word
 
 
-def features(text):
-    """The stems of the lower-cased words of letters and apostrophes, every pair of adjacent stems,
-    and every pair one stem apart ("want _ die").
+def features(text, tokens):
+    """The stems of the normalised words (letters, and apostrophes where the language keeps them in
+    words), every pair of adjacent stems, and every pair one stem apart ("want _ die").
 
     WordScorer.features in the webapp must stay the same function.
     """
-    stems = [stem(w) for w in WORD.findall(text.lower().replace("\u2019", "'"))]
+    word = re.compile(r"[a-z']+" if tokens["apostrophes_inside_words"] else r"[a-z]+")
+    stems = [stem(w, tokens["endings"]) for w in word.findall(normalised(text))]
     return (set(stems) | {a + " " + b for a, b in zip(stems, stems[1:])}
             | {a + " _ " + b for a, b in zip(stems, stems[2:])})
 
@@ -143,8 +171,9 @@ def fit_softmax(x, labels, classes, l2):
 
 def main():
     language = sys.argv[1] if len(sys.argv) > 1 else "en"
+    tokens = TOKENS[language]
     files, rows = labelled_rows(language)
-    row_features = [features(text) for _, _, _, text in rows]
+    row_features = [features(text, tokens) for _, _, _, text in rows]
     counts = Counter(f for fs in row_features for f in fs)
     vocabulary = sorted(f for f, c in counts.items() if c >= MIN_COUNT)
     index = {f: i for i, f in enumerate(vocabulary)}
@@ -174,6 +203,7 @@ def main():
         "trained_on": [p.name for p in files],
         "rows": len(rows),
         "threshold": THRESHOLD,
+        "tokens": tokens,
         "levels": {"risk": 2, "high": 3, "imminent": 4},
         "bias": {name: round(float(b), 6) for name, (_, b) in heads.items()},
         "categories": CATEGORY_IDS,
@@ -184,7 +214,7 @@ def main():
     }
 
     def probability(head, text):  # with the rounded weights, as WordScorer reads them
-        z = model["bias"][head] + sum(model["features"][f][head] for f in features(text) if f in model["features"])
+        z = model["bias"][head] + sum(model["features"][f][head] for f in features(text, tokens) if f in model["features"])
         return 1.0 / (1.0 + np.exp(-z))
 
     examples = [rows[r][3] for r in range(0, len(rows), max(1, len(rows) // 12))][:12]

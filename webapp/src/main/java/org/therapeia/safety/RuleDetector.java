@@ -116,15 +116,35 @@ public final class RuleDetector {
      * negation.
      */
     private void addWordSignal(String message, List<Signal> signals) {
+        if (scorers.isEmpty()) {
+            return;
+        }
         Level rules = signals.stream().map(Signal::level).reduce(Level.NONE, Level::max);
-        for (WordScorer scorer : scorers) {
-            WordScorer.Reading words = scorer.read(message,
-                    rules.atLeast(Level.RISK) ? HIGHER_HEAD_BESIDE_RULES : HIGHER_HEAD_ALONE);
-            if (words.level().compareTo(rules) > 0) {
-                signals.add(new Signal(words.category(), words.level(), AtRisk.SELF, false, false, scorer.version()));
-                return;
+        WordScorer scorer = languageOf(message);
+        WordScorer.Reading words = scorer.read(message,
+                rules.atLeast(Level.RISK) ? HIGHER_HEAD_BESIDE_RULES : HIGHER_HEAD_ALONE);
+        if (words.level().compareTo(rules) > 0) {
+            signals.add(new Signal(words.category(), words.level(), AtRisk.SELF, false, false, scorer.version()));
+        }
+    }
+
+    /**
+     * The weights of the language the message is written in: those that know most of its words
+     * (the first configured on a tie). Only they read it: weights learned from Spanish messages
+     * have seen no English ones, so what they would make of an English message is noise, and
+     * every language asked adds its false positives.
+     */
+    private WordScorer languageOf(String message) {
+        WordScorer best = scorers.get(0);
+        int bestKnown = best.knownWords(message);
+        for (WordScorer scorer : scorers.subList(1, scorers.size())) {
+            int known = scorer.knownWords(message);
+            if (known > bestKnown) {
+                best = scorer;
+                bestKnown = known;
             }
         }
+        return best;
     }
 
     /** Whether a model's reply gives method, dose or lethality details (the output check). */

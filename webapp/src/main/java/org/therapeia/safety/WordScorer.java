@@ -8,8 +8,10 @@ import jakarta.json.JsonString;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -33,15 +35,19 @@ import java.util.regex.Pattern;
  */
 final class WordScorer {
 
-    private static final Pattern WORD = Pattern.compile("[a-z']+");
-    /** Word endings cut to a stem, the first that fits ("wanted" -> "want", "pills" -> "pill"). */
-    private static final List<String> ENDINGS = List.of("'s", "ing", "ed", "es", "s", "ly");
+    private static final Pattern WORD_WITH_APOSTROPHES = Pattern.compile("[a-z']+");
+    private static final Pattern WORD = Pattern.compile("[a-z]+");
+    private static final Pattern MARKS = Pattern.compile("\\p{M}+");
 
     /** The level heads, lowest first: each is asked only when the one below it says yes. */
     private static final List<Level> HEADS = List.of(Level.RISK, Level.HIGH, Level.IMMINENT);
 
     private final String language;
     private final String version;
+    /** The language's words: letters, with apostrophes inside where it keeps them ("don't"; not "j'ai"). */
+    private final Pattern word;
+    /** The language's word endings cut to a stem, the first that fits ("wanted" -> "want", "muerte" -> "muert"). */
+    private final List<String> endings;
     private final double threshold;
     private final double[] bias;
     private final List<Category> categories;
@@ -58,6 +64,9 @@ final class WordScorer {
     private WordScorer(JsonObject json, String source) {
         language = json.getString("language");
         version = json.getString("version");
+        JsonObject tokens = json.getJsonObject("tokens");
+        word = tokens.getBoolean("apostrophes_inside_words") ? WORD_WITH_APOSTROPHES : WORD;
+        endings = tokens.getJsonArray("endings").getValuesAs(JsonString.class).stream().map(JsonString::getString).toList();
         threshold = json.getJsonNumber("threshold").doubleValue();
         if (!(threshold > 0 && threshold < 1)) {
             throw new IllegalArgumentException(source + ": threshold must be between 0 and 1");
@@ -93,6 +102,13 @@ final class WordScorer {
     /** For the audit's detector version: {@code words-en@<digest of the sets it learned from>}. */
     String version() {
         return "words-" + language + "@" + version;
+    }
+
+    /** How many of the message's distinct words these weights know (the language they were learned in). */
+    int knownWords(String message) {
+        Set<String> known = new HashSet<>(stems(message));
+        known.retainAll(features.keySet());
+        return known.size();
     }
 
     /**
@@ -168,18 +184,14 @@ final class WordScorer {
     }
 
     /**
-     * The words' stems (lower-cased words of letters and apostrophes, a common ending cut:
-     * {@link #stem}), every pair of adjacent stems, and every pair one stem apart ("want _ die"): the
-     * trainer's {@code features}, which this must equal. Why stems and the pairs apart: with a few
+     * The words' stems (the {@link #normalised} message's words, a common ending cut: {@link #stem}),
+     * every pair of adjacent stems, and every pair one stem apart ("want _ die"): the trainer's
+     * {@code features}, which this must equal. Why stems and the pairs apart: with a few
      * thousand labelled messages, "wanted to die", "wants to die" and "i want to die" must
      * share features ("want", "want _ die", "die") to teach one thing.
      */
-    static Set<String> features(String message) {
-        Matcher m = WORD.matcher(message.toLowerCase(Locale.ROOT).replace('\u2019', '\''));
-        List<String> stems = new ArrayList<>();
-        while (m.find()) {
-            stems.add(stem(m.group()));
-        }
+    Set<String> features(String message) {
+        List<String> stems = stems(message);
         Set<String> out = new LinkedHashSet<>(stems);
         for (int i = 1; i < stems.size(); i++) {
             out.add(stems.get(i - 1) + " " + stems.get(i));
@@ -190,9 +202,29 @@ final class WordScorer {
         return out;
     }
 
-    /** The first of {@link #ENDINGS} that leaves at least three letters, cut: the trainer's {@code stem}. */
-    static String stem(String word) {
-        for (String ending : ENDINGS) {
+    /** The stems of the {@link #normalised} message's words, in order. */
+    private List<String> stems(String message) {
+        Matcher m = word.matcher(normalised(message));
+        List<String> stems = new ArrayList<>();
+        while (m.find()) {
+            stems.add(stem(m.group()));
+        }
+        return stems;
+    }
+
+    /**
+     * Lower case, accents dropped (people type "esta" for "est\u00e1", "tote" for "t\u00f6te"), sharp s as
+     * "ss": the trainer's {@code normalised}.
+     */
+    static String normalised(String message) {
+        String decomposed = Normalizer.normalize(message.toLowerCase(Locale.ROOT).replace('\u2019', '\''),
+                Normalizer.Form.NFD);
+        return MARKS.matcher(decomposed).replaceAll("").replace("\u00df", "ss");
+    }
+
+    /** The first of {@link #endings} that leaves at least three letters, cut: the trainer's {@code stem}. */
+    String stem(String word) {
+        for (String ending : endings) {
             if (word.endsWith(ending) && word.length() - ending.length() >= 3) {
                 return word.substring(0, word.length() - ending.length());
             }

@@ -9,24 +9,29 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The learned word weights: read as the trainer wrote them, and where the detector listens to them. */
 class WordScorerTest {
 
     private static final WordScorer ENGLISH = WordScorer.load("en").orElseThrow();
 
-    @Test
-    void scoresAsTheTrainerDid() throws Exception {
-        try (InputStream in = getClass().getClassLoader().getResourceAsStream("safety/words-en.json");
+    @ParameterizedTest
+    @ValueSource(strings = {"en", "es", "fr", "de"})
+    void scoresAsTheTrainerDid(String language) throws Exception {
+        WordScorer scorer = WordScorer.load(language).orElseThrow();
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("safety/words-" + language + ".json");
              JsonReader reader = Json.createReader(in)) {
             var checks = reader.readObject().getJsonArray("checks");
             assertTrue(checks.size() >= 5, "the trainer writes its own scores of some messages");
             for (JsonObject check : checks.getValuesAs(JsonObject.class)) {
                 String text = check.getString("text");
                 for (Level head : List.of(Level.RISK, Level.HIGH, Level.IMMINENT)) {
-                    assertEquals(check.getJsonNumber(head.label()).doubleValue(), ENGLISH.probability(head, text), 1e-6,
+                    assertEquals(check.getJsonNumber(head.label()).doubleValue(), scorer.probability(head, text), 1e-6,
                             head + ": " + text);
                 }
             }
@@ -36,12 +41,25 @@ class WordScorerTest {
     @Test
     void featuresAreStemsAdjacentPairsAndPairsOneApart() {
         assertEquals(Set.of("i", "don't", "want", "i don't", "don't want", "i _ want"),
-                WordScorer.features("I DON\u2019T want!"));
-        assertEquals(Set.of("want", "pill", "want pill"), WordScorer.features("Wanted pills"));
-        assertEquals("burn", WordScorer.stem("burning"));
-        assertEquals("sister", WordScorer.stem("sister's"));
-        assertEquals("was", WordScorer.stem("was")); // an ending that would leave fewer than three letters stays
-        assertEquals(Set.of(), WordScorer.features("123 ... \u00e9"));
+                ENGLISH.features("I DON\u2019T want!"));
+        assertEquals(Set.of("want", "pill", "want pill"), ENGLISH.features("Wanted pills"));
+        assertEquals("burn", ENGLISH.stem("burning"));
+        assertEquals("sister", ENGLISH.stem("sister's"));
+        assertEquals("was", ENGLISH.stem("was")); // an ending that would leave fewer than three letters stays
+        assertEquals(Set.of(), ENGLISH.features("123 ... \u2764"));
+        assertEquals(Set.of("cafe"), ENGLISH.features("Caf\u00e9"));
+        assertEquals("strasse", WordScorer.normalised("Stra\u00dfe"));
+    }
+
+    @Test
+    void otherLanguagesCutTheirOwnEndingsAndSplitElisions() {
+        WordScorer french = WordScorer.load("fr").orElseThrow();
+        // "j'ai" is two words in French; the accent goes, so "arrete" and "arr\u00eat\u00e9" are one word
+        assertEquals(Set.of("j", "ai", "j ai"), french.features("J\u2019ai"));
+        assertEquals(french.features("arrete"), french.features("arr\u00eat\u00e9"));
+        WordScorer spanish = WordScorer.load("es").orElseThrow();
+        assertEquals(spanish.stem("morir"), spanish.stem("morirme"));
+        assertEquals(WordScorer.load("de").orElseThrow().stem("sterben"), WordScorer.load("de").orElseThrow().stem("sterbe"));
     }
 
     @Test
@@ -54,6 +72,29 @@ class WordScorerTest {
                 .filter(s -> s.ruleId().startsWith("words-en@")).findFirst().orElseThrow();
         assertEquals(Category.MEDICAL_EMERGENCY, words.category());
         assertEquals(Level.IMMINENT, words.level());
+    }
+
+    @Test
+    void eachMessageIsReadByTheWeightsOfItsLanguage() {
+        List<String> languages = List.of("en", "es", "fr", "de");
+        RuleDetector detector = new RuleDetector(languages);
+        Map<String, String> messages = Map.of(
+                "en", "honestly I just want to sleep and never wake up, everyone would be better off",
+                "es", "ya no aguanto mas, quisiera dormirme y no despertar nunca, todos estarian mejor sin mi",
+                "fr", "je voudrais juste m'endormir et ne plus jamais me reveiller, tout le monde serait mieux sans moi",
+                "de", "ich will einfach nur einschlafen und nie wieder aufwachen, alle waeren ohne mich besser dran");
+        messages.forEach((language, message) -> {
+            int own = WordScorer.load(language).orElseThrow().knownWords(message);
+            for (String other : languages) {
+                if (!other.equals(language)) {
+                    assertTrue(WordScorer.load(other).orElseThrow().knownWords(message) < own, other + " reads " + language);
+                }
+            }
+            List<Signal> signals = detector.detect(message, false);
+            assertTrue(signals.stream().map(Signal::level).anyMatch(l -> l.atLeast(Level.RISK)), language);
+            assertFalse(signals.stream().anyMatch(s -> s.ruleId().startsWith("words-")
+                    && !s.ruleId().startsWith("words-" + language + "@")), language + ": " + signals);
+        });
     }
 
     @Test
@@ -78,7 +119,7 @@ class WordScorerTest {
     @Test
     void theWeightsAddToTheRulesWhereTheySeeMore() {
         RuleDetector detector = new RuleDetector(List.of("en"));
-        String message = "ok I took them"; // the rules read an act only after distress (RuleDetectorTest)
+        String message = "ok it's done, I took them"; // the rules read an act only after distress (RuleDetectorTest)
         assertTrue(ENGLISH.read(message, 0.5).level().compareTo(Level.RISK) > 0);
         Signal words = detector.detect(message, false).stream()
                 .filter(s -> s.ruleId().startsWith("words-en@")).findFirst().orElseThrow();
