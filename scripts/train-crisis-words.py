@@ -44,27 +44,29 @@ STEPS = 3000
 LEARNING_RATE = 1.0
 # The probability above which a message counts as risk, chosen on the ~270 distinct user messages
 # of the default model's corpus (everyday therapy openers, its ~15 crisis examples aside) as the
-# lowest that flags no more of them than before (2-3): with the sets of the night of 2026-12-07,
-# 0.72 flags 2 ("I feel like I've wasted my life", "My parents are divorcing and both of them want
-# me to take their side"), 0.7 six ("I'm having a bad day"), 0.75 one. The other languages have no
-# such corpus and take the same value (their blind everyday sets measure what it costs them).
-THRESHOLD = 0.7
+# lowest that flags no more of them than before (2-3): 0.72 flags 2 ("I feel like I've wasted my
+# life", "My parents are divorcing and both of them want me to take their side"), 0.7 four (with
+# "I'm having a bad day"), 0.75 none. The other languages have no such corpus and take the same
+# value (their blind everyday sets measure what it costs them).
+THRESHOLD = 0.72
 # How each language's text is cut into stems, written into the weights file for WordScorer to read
 # the same way: the endings cut to a stem (the first that leaves at least three letters), and whether
-# an apostrophe belongs to a word ("don't", "sister's") or separates two ("j'ai", "l'ecole": elision).
+# an apostrophe is dropped (English: "don't" and "dont", "I'm" and "im" are one word whichever way a
+# person types it; with the apostrophe kept, texting style itself became a risk signal: "im" weighed
+# +1.0) or separates two words (elision: "j'ai", "l'ecole").
 # Light stemming on purpose: with a few thousand labelled messages, "morir", "muero", "muerte"
 # must share features to teach one thing, and a wrong cut only merges two rare words.
 TOKENS = {
-    "en": {"apostrophes_inside_words": True, "endings": ["'s", "ing", "ed", "es", "s", "ly"]},
-    "es": {"apostrophes_inside_words": False,
+    "en": {"apostrophes": "drop", "endings": ["ing", "ed", "es", "s", "ly"]},
+    "es": {"apostrophes": "split",
            "endings": ["amente", "mente", "aciones", "acion", "iendo", "ando", "arme", "erme", "irme", "arte", "erte",
                        "irte", "arse", "erse", "irse", "adas", "idas", "ados", "idos", "ada", "ida", "ado", "ido",
                        "aban", "aba", "ias", "ia", "ar", "er", "ir", "as", "es", "os", "a", "o", "e", "s"]},
-    "fr": {"apostrophes_inside_words": False,
+    "fr": {"apostrophes": "split",
            "endings": ["issements", "issement", "ements", "ement", "ations", "ation", "euses", "euse", "aient", "ables",
                        "able", "ais", "ait", "ant", "ions", "iez", "ons", "eux", "ez", "er", "ir", "re", "es", "ee", "e",
                        "s", "x"]},
-    "de": {"apostrophes_inside_words": False,
+    "de": {"apostrophes": "split",
            "endings": ["ungen", "ung", "heit", "keit", "lich", "isch", "ern", "em", "en", "er", "es", "st", "et", "e",
                        "n", "s", "t"]},
 }
@@ -86,13 +88,15 @@ def stem(word, endings):
 
 
 def features(text, tokens):
-    """The stems of the normalised words (letters, and apostrophes where the language keeps them in
-    words), every pair of adjacent stems, and every pair one stem apart ("want _ die").
+    """The stems of the normalised words (runs of letters, apostrophes dropped or splitting words as the
+    language has it), every pair of adjacent stems, and every pair one stem apart ("want _ die").
 
     WordScorer.features in the webapp must stay the same function.
     """
-    word = re.compile(r"[a-z']+" if tokens["apostrophes_inside_words"] else r"[a-z]+")
-    stems = [stem(w, tokens["endings"]) for w in word.findall(normalised(text))]
+    text = normalised(text)
+    if tokens["apostrophes"] == "drop":
+        text = text.replace("'", "")
+    stems = [stem(w, tokens["endings"]) for w in re.findall(r"[a-z]+", text)]
     return (set(stems) | {a + " " + b for a, b in zip(stems, stems[1:])}
             | {a + " _ " + b for a, b in zip(stems, stems[2:])})
 

@@ -35,7 +35,6 @@ import java.util.regex.Pattern;
  */
 final class WordScorer {
 
-    private static final Pattern WORD_WITH_APOSTROPHES = Pattern.compile("[a-z']+");
     private static final Pattern WORD = Pattern.compile("[a-z]+");
     private static final Pattern MARKS = Pattern.compile("\\p{M}+");
 
@@ -44,8 +43,11 @@ final class WordScorer {
 
     private final String language;
     private final String version;
-    /** The language's words: letters, with apostrophes inside where it keeps them ("don't"; not "j'ai"). */
-    private final Pattern word;
+    /**
+     * Whether the language's apostrophes are dropped ("don't" is "dont", "I'm" is "im", however a
+     * person types them) or split words (elision: "j'ai" is "j ai").
+     */
+    private final boolean dropsApostrophes;
     /** The language's word endings cut to a stem, the first that fits ("wanted" -> "want", "muerte" -> "muert"). */
     private final List<String> endings;
     private final double threshold;
@@ -65,7 +67,11 @@ final class WordScorer {
         language = json.getString("language");
         version = json.getString("version");
         JsonObject tokens = json.getJsonObject("tokens");
-        word = tokens.getBoolean("apostrophes_inside_words") ? WORD_WITH_APOSTROPHES : WORD;
+        String apostrophes = tokens.getString("apostrophes");
+        if (!apostrophes.equals("drop") && !apostrophes.equals("split")) {
+            throw new IllegalArgumentException(source + ": apostrophes must be 'drop' or 'split'");
+        }
+        dropsApostrophes = apostrophes.equals("drop");
         endings = tokens.getJsonArray("endings").getValuesAs(JsonString.class).stream().map(JsonString::getString).toList();
         threshold = json.getJsonNumber("threshold").doubleValue();
         if (!(threshold > 0 && threshold < 1)) {
@@ -202,9 +208,10 @@ final class WordScorer {
         return out;
     }
 
-    /** The stems of the {@link #normalised} message's words, in order. */
+    /** The stems of the {@link #normalised} message's words (runs of letters), in order. */
     private List<String> stems(String message) {
-        Matcher m = word.matcher(normalised(message));
+        String text = normalised(message);
+        Matcher m = WORD.matcher(dropsApostrophes ? text.replace("'", "") : text);
         List<String> stems = new ArrayList<>();
         while (m.find()) {
             stems.add(stem(m.group()));
