@@ -127,7 +127,7 @@ public final class JsonBody {
         if (value.getValueType() != JsonValue.ValueType.STRING) {
             throw wrongType(field, "a string");
         }
-        return ((JsonString) value).getString();
+        return wellFormed(field, ((JsonString) value).getString());
     }
 
     public static String optionalText(JsonObject json, String name) {
@@ -138,7 +138,22 @@ public final class JsonBody {
         if (value.getValueType() != JsonValue.ValueType.STRING) {
             throw wrongType(name, "a string");
         }
-        return ((JsonString) value).getString();
+        return wellFormed(name, ((JsonString) value).getString());
+    }
+
+    /**
+     * {@code text}, refused when it holds an unpaired surrogate. The body's bytes are checked as
+     * UTF-8, but a JSON escape ({@code \\uD800} without its pair) still makes one, which is no
+     * character: the tokenizer, the safety rules and the response cache's key (UTF-8, where it
+     * becomes {@code ?}, so that two different prompts would share a cached reply) would each read
+     * it differently.
+     */
+    public static String wellFormed(String field, String text) {
+        if (text.codePoints().anyMatch(c -> c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE)) {
+            throw new InvalidRequestException(field, field + " must be Unicode text: it holds an unpaired "
+                    + "surrogate (a \\uD800-\\uDFFF escape without its pair)");
+        }
+        return text;
     }
 
     public static Boolean optionalBoolean(JsonObject json, String name) {
@@ -248,7 +263,7 @@ public final class JsonBody {
                     || !SamplingRanges.stopString(((JsonString) item).getString())) {
                 throw new InvalidRequestException(at, name + " must be " + SamplingRanges.STOP_RULE);
             }
-            stops.add(((JsonString) item).getString());
+            stops.add(wellFormed(at, ((JsonString) item).getString()));
         }
         return List.copyOf(stops);
     }

@@ -123,6 +123,26 @@ class InferenceRequestReaderTest {
         assertTrue(e.getMessage().contains("2000"), e.getMessage());
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"user_input\": \"hi \\ud800\"}|user_input",
+        "{\"user_input\": \"\\udc00\\ud83d\"}|user_input",
+        "{\"user_input\": \"hi\", \"system_prompt\": \"\\udfff\"}|system_prompt",
+        "{\"user_input\": \"hi\", \"conversation_history\": [{\"role\": \"user\", \"content\": \"a\\ud83d\"}]}"
+                + "|conversation_history[0].content",
+        "{\"user_input\": \"hi\", \"stop\": [\"a\", \"\\ud800\"]}|stop[1]",
+        "{\"user_input\": \"hi\", \"cache_salt\": \"\\ud800\"}|cache_salt",
+    })
+    void anUnpairedSurrogateEscapeIsRefusedNamingTheField(String json, String field) {
+        // the UTF-8 check of the body cannot see these: they are JSON escapes, not bytes
+        assertEquals(field, fieldOf(json));
+    }
+
+    @Test
+    void anEscapedSurrogatePairIsOneCharacter() {
+        assertEquals("hi \ud83d\ude00", read("{\"user_input\": \"hi \\ud83d\\ude00\"}").userInput());
+    }
+
     @Test
     void messagesNeverQuoteTheInput() {
         InvalidRequestException e = assertThrows(InvalidRequestException.class,
