@@ -12,7 +12,6 @@ import jakarta.json.JsonValue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -72,20 +71,27 @@ public final class JsonBody {
         return json;
     }
 
-    /** At most {@code limit} bytes of {@code body}; more is refused (field {@code body}). */
+    /**
+     * At most {@code limit} bytes of {@code body}; more is refused (field {@code body}), and so is a
+     * body that stops arriving: the client went away or stalled past the server's read timeout.
+     * That is the client's doing, not an internal error, so it is neither logged as one nor counted
+     * as one (anyone could fill the log by opening requests and never finishing them).
+     */
     public static byte[] readLimited(InputStream body, int limit) {
         if (body == null) {
             return new byte[0];
         }
+        byte[] bytes;
         try {
-            byte[] bytes = body.readNBytes(limit + 1);
-            if (bytes.length > limit) {
-                throw new InvalidRequestException("body", "the request body is larger than " + limit + " bytes");
-            }
-            return bytes;
+            bytes = body.readNBytes(limit + 1);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the request body", e);
+            throw new InvalidRequestException("body", "the request body could not be read to its end (the client "
+                    + "stopped sending it)");
         }
+        if (bytes.length > limit) {
+            throw new InvalidRequestException("body", "the request body is larger than " + limit + " bytes");
+        }
+        return bytes;
     }
 
     /**

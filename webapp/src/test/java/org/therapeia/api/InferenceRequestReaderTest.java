@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -141,6 +143,24 @@ class InferenceRequestReaderTest {
     @Test
     void anEscapedSurrogatePairIsOneCharacter() {
         assertEquals("hi \ud83d\ude00", read("{\"user_input\": \"hi \\ud83d\\ude00\"}").userInput());
+    }
+
+    @Test
+    void aBodyThatStopsArrivingIsTheClientsBadBody() {
+        // what Grizzly throws when the client goes away or stalls past the read timeout mid-body
+        InputStream stalled = new InputStream() {
+            private int sent;
+
+            @Override
+            public int read() throws IOException {
+                if (sent < 10) {
+                    return "{\"user_inp".charAt(sent++);
+                }
+                throw new IOException("read timed out");
+            }
+        };
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> reader.read(stalled));
+        assertEquals("body", e.field());
     }
 
     @Test
