@@ -135,8 +135,8 @@ public class ChatCompletionReader {
         if (isSet(json.get("function_call"))) {
             throw new UnsupportedParameterException("function_call", "function_call is not supported");
         }
-        JsonValue logprobs = json.get("logprobs");
-        if (logprobs != null && logprobs.getValueType() == JsonValue.ValueType.TRUE) {
+        // a boolean in OpenAI's reference: any other value is refused, not read as false
+        if (Boolean.TRUE.equals(optionalBoolean(json, "logprobs"))) {
             throw new UnsupportedParameterException("logprobs", "logprobs are not supported");
         }
         if (isSet(json.get("top_logprobs"))) {

@@ -170,6 +170,8 @@ class ChatCompletionReaderTest {
         "\"stream\": \"yes\"|stream",
         "\"stream_options\": {\"include_usage\": true}|stream_options",
         "\"stream\": true, \"stream_options\": 3|stream_options",
+        "\"logprobs\": \"yes\"|logprobs",
+        "\"logprobs\": 1|logprobs",
         "\"stream\": true, \"stream_options\": {\"include_usage\": 1}|stream_options.include_usage",
         "\"user\": 42|user",
     })
