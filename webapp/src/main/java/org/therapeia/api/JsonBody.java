@@ -2,10 +2,12 @@ package org.therapeia.api;
 
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
+import jakarta.json.JsonConfig;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
+import jakarta.json.JsonReaderFactory;
 import jakarta.json.JsonString;
 import jakarta.json.JsonStructure;
 import jakarta.json.JsonValue;
@@ -21,6 +23,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.DoublePredicate;
 import java.util.function.LongPredicate;
 import org.therapeia.config.SamplingRanges;
@@ -32,6 +35,15 @@ import org.therapeia.config.SamplingRanges;
  * field that both accept is validated the same way.
  */
 public final class JsonBody {
+
+    /**
+     * A key given twice is refused rather than read as its last value: a gateway or filter in
+     * front of the service that read the first (as some parsers do) would check one request while
+     * this service answered another, e.g. one {@code model} or {@code messages} for its policy and
+     * the other for the model. No client means to send one.
+     */
+    private static final JsonReaderFactory READERS = Json.createReaderFactory(
+            Map.of(JsonConfig.KEY_STRATEGY, JsonConfig.KeyStrategy.NONE));
 
     private JsonBody() {
     }
@@ -47,14 +59,18 @@ public final class JsonBody {
             throw new InvalidRequestException("body", "the request body is empty; send a JSON object");
         }
         JsonObject json;
-        try (JsonReader reader = Json.createReader(new StringReader(utf8(body)))) {
+        try (JsonReader reader = READERS.createReader(new StringReader(utf8(body)))) {
             JsonStructure structure = reader.read();
             if (!(structure instanceof JsonObject)) {
                 throw new InvalidRequestException("body", "the request body must be a JSON object");
             }
             json = (JsonObject) structure;
         } catch (JsonException e) {
-            // the parser's message gives the position only; it does not quote the input
+            // only the position is passed on: the parser's message may quote the input (a duplicate key's name)
+            if (e.getMessage() != null && e.getMessage().startsWith("Duplicate key")) {
+                throw new InvalidRequestException("body", "the request body gives a key twice in one object: "
+                        + position(e));
+            }
             throw new InvalidRequestException("body", "the request body is not valid JSON: " + position(e));
         } catch (InvalidRequestException e) {
             throw e;

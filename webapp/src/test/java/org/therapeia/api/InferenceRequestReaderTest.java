@@ -164,6 +164,18 @@ class InferenceRequestReaderTest {
     }
 
     @Test
+    void aKeyGivenTwiceIsABadBody() {
+        // read as the first value by some parsers and as the last by others: refused, not guessed
+        InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                () -> read("{\"user_input\": \"hi\", \"secret_key\": 1, \"secret_key\": 2}"));
+        assertEquals("body", e.field());
+        assertTrue(e.getMessage().contains("twice"), e.getMessage());
+        assertFalse(e.getMessage().contains("secret"), e.getMessage());
+        assertEquals("body", fieldOf("{\"user_input\": \"hi\", \"conversation_history\": [{\"role\": \"user\", "
+                + "\"role\": \"assistant\", \"content\": \"x\"}]}"));
+    }
+
+    @Test
     void messagesNeverQuoteTheInput() {
         InvalidRequestException e = assertThrows(InvalidRequestException.class,
                 () -> read("{\"user_input\": \"my secret is long enough\"}"));
