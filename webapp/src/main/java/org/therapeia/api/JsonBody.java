@@ -2,17 +2,18 @@ package org.therapeia.api;
 
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
+import jakarta.json.JsonConfig;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
+import jakarta.json.JsonReaderFactory;
 import jakarta.json.JsonString;
 import jakarta.json.JsonStructure;
 import jakarta.json.JsonValue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -22,6 +23,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.DoublePredicate;
 import java.util.function.LongPredicate;
 import org.therapeia.config.SamplingRanges;
@@ -33,6 +35,15 @@ import org.therapeia.config.SamplingRanges;
  * field that both accept is validated the same way.
  */
 public final class JsonBody {
+
+    /**
+     * A key given twice is refused rather than read as its last value: a gateway or filter in
+     * front of the service that read the first (as some parsers do) would check one request while
+     * this service answered another, e.g. one {@code model} or {@code messages} for its policy and
+     * the other for the model. No client means to send one.
+     */
+    private static final JsonReaderFactory READERS = Json.createReaderFactory(
+            Map.of(JsonConfig.KEY_STRATEGY, JsonConfig.KeyStrategy.NONE));
 
     private JsonBody() {
     }
@@ -48,14 +59,18 @@ public final class JsonBody {
             throw new InvalidRequestException("body", "the request body is empty; send a JSON object");
         }
         JsonObject json;
-        try (JsonReader reader = Json.createReader(new StringReader(utf8(body)))) {
+        try (JsonReader reader = READERS.createReader(new StringReader(utf8(body)))) {
             JsonStructure structure = reader.read();
             if (!(structure instanceof JsonObject)) {
                 throw new InvalidRequestException("body", "the request body must be a JSON object");
             }
             json = (JsonObject) structure;
         } catch (JsonException e) {
-            // the parser's message gives the position only; it does not quote the input
+            // only the position is passed on: the parser's message may quote the input (a duplicate key's name)
+            if (e.getMessage() != null && e.getMessage().startsWith("Duplicate key")) {
+                throw new InvalidRequestException("body", "the request body gives a key twice in one object: "
+                        + position(e));
+            }
             throw new InvalidRequestException("body", "the request body is not valid JSON: " + position(e));
         } catch (InvalidRequestException e) {
             throw e;
@@ -72,20 +87,27 @@ public final class JsonBody {
         return json;
     }
 
-    /** At most {@code limit} bytes of {@code body}; more is refused (field {@code body}). */
+    /**
+     * At most {@code limit} bytes of {@code body}; more is refused (field {@code body}), and so is a
+     * body that stops arriving: the client went away or stalled past the server's read timeout.
+     * That is the client's doing, not an internal error, so it is neither logged as one nor counted
+     * as one (anyone could fill the log by opening requests and never finishing them).
+     */
     public static byte[] readLimited(InputStream body, int limit) {
         if (body == null) {
             return new byte[0];
         }
+        byte[] bytes;
         try {
-            byte[] bytes = body.readNBytes(limit + 1);
-            if (bytes.length > limit) {
-                throw new InvalidRequestException("body", "the request body is larger than " + limit + " bytes");
-            }
-            return bytes;
+            bytes = body.readNBytes(limit + 1);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the request body", e);
+            throw new InvalidRequestException("body", "the request body could not be read to its end (the client "
+                    + "stopped sending it)");
         }
+        if (bytes.length > limit) {
+            throw new InvalidRequestException("body", "the request body is larger than " + limit + " bytes");
+        }
+        return bytes;
     }
 
     /**
@@ -127,7 +149,7 @@ public final class JsonBody {
         if (value.getValueType() != JsonValue.ValueType.STRING) {
             throw wrongType(field, "a string");
         }
-        return ((JsonString) value).getString();
+        return wellFormed(field, ((JsonString) value).getString());
     }
 
     public static String optionalText(JsonObject json, String name) {
@@ -138,7 +160,22 @@ public final class JsonBody {
         if (value.getValueType() != JsonValue.ValueType.STRING) {
             throw wrongType(name, "a string");
         }
-        return ((JsonString) value).getString();
+        return wellFormed(name, ((JsonString) value).getString());
+    }
+
+    /**
+     * {@code text}, refused when it holds an unpaired surrogate. The body's bytes are checked as
+     * UTF-8, but a JSON escape ({@code \\uD800} without its pair) still makes one, which is no
+     * character: the tokenizer, the safety rules and the response cache's key (UTF-8, where it
+     * becomes {@code ?}, so that two different prompts would share a cached reply) would each read
+     * it differently.
+     */
+    public static String wellFormed(String field, String text) {
+        if (text.codePoints().anyMatch(c -> c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE)) {
+            throw new InvalidRequestException(field, field + " must be Unicode text: it holds an unpaired "
+                    + "surrogate (a \\uD800-\\uDFFF escape without its pair)");
+        }
+        return text;
     }
 
     public static Boolean optionalBoolean(JsonObject json, String name) {
@@ -248,7 +285,7 @@ public final class JsonBody {
                     || !SamplingRanges.stopString(((JsonString) item).getString())) {
                 throw new InvalidRequestException(at, name + " must be " + SamplingRanges.STOP_RULE);
             }
-            stops.add(((JsonString) item).getString());
+            stops.add(wellFormed(at, ((JsonString) item).getString()));
         }
         return List.copyOf(stops);
     }

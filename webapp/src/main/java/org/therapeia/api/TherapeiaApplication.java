@@ -2,6 +2,7 @@ package org.therapeia.api;
 
 import jakarta.ws.rs.ApplicationPath;
 import jakarta.ws.rs.core.Application;
+import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Components;
 import org.eclipse.microprofile.openapi.annotations.OpenAPIDefinition;
 import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeIn;
@@ -27,4 +28,16 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
 public class TherapeiaApplication extends Application {
 
     public static final String API_KEY_SCHEME = "apiKey";
+
+    /**
+     * Jersey's WADL off: it describes every endpoint at /application.wadl and as the answer to any
+     * OPTIONS request, which no request filter sees, so it bypassed the API key. /openapi is the
+     * document meant for clients; OPTIONS still answers with {@code Allow}.
+     */
+    private static final Map<String, Object> PROPERTIES = Map.of("jersey.config.server.wadl.disableWadl", true);
+
+    @Override
+    public Map<String, Object> getProperties() {
+        return PROPERTIES;
+    }
 }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -121,6 +123,56 @@ class InferenceRequestReaderTest {
         InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> read(big));
         assertEquals("body", e.field());
         assertTrue(e.getMessage().contains("2000"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"user_input\": \"hi \\ud800\"}|user_input",
+        "{\"user_input\": \"\\udc00\\ud83d\"}|user_input",
+        "{\"user_input\": \"hi\", \"system_prompt\": \"\\udfff\"}|system_prompt",
+        "{\"user_input\": \"hi\", \"conversation_history\": [{\"role\": \"user\", \"content\": \"a\\ud83d\"}]}"
+                + "|conversation_history[0].content",
+        "{\"user_input\": \"hi\", \"stop\": [\"a\", \"\\ud800\"]}|stop[1]",
+        "{\"user_input\": \"hi\", \"cache_salt\": \"\\ud800\"}|cache_salt",
+    })
+    void anUnpairedSurrogateEscapeIsRefusedNamingTheField(String json, String field) {
+        // the UTF-8 check of the body cannot see these: they are JSON escapes, not bytes
+        assertEquals(field, fieldOf(json));
+    }
+
+    @Test
+    void anEscapedSurrogatePairIsOneCharacter() {
+        assertEquals("hi \ud83d\ude00", read("{\"user_input\": \"hi \\ud83d\\ude00\"}").userInput());
+    }
+
+    @Test
+    void aBodyThatStopsArrivingIsTheClientsBadBody() {
+        // what Grizzly throws when the client goes away or stalls past the read timeout mid-body
+        InputStream stalled = new InputStream() {
+            private int sent;
+
+            @Override
+            public int read() throws IOException {
+                if (sent < 10) {
+                    return "{\"user_inp".charAt(sent++);
+                }
+                throw new IOException("read timed out");
+            }
+        };
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> reader.read(stalled));
+        assertEquals("body", e.field());
+    }
+
+    @Test
+    void aKeyGivenTwiceIsABadBody() {
+        // read as the first value by some parsers and as the last by others: refused, not guessed
+        InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                () -> read("{\"user_input\": \"hi\", \"secret_key\": 1, \"secret_key\": 2}"));
+        assertEquals("body", e.field());
+        assertTrue(e.getMessage().contains("twice"), e.getMessage());
+        assertFalse(e.getMessage().contains("secret"), e.getMessage());
+        assertEquals("body", fieldOf("{\"user_input\": \"hi\", \"conversation_history\": [{\"role\": \"user\", "
+                + "\"role\": \"assistant\", \"content\": \"x\"}]}"));
     }
 
     @Test

@@ -135,8 +135,8 @@ public class ChatCompletionReader {
         if (isSet(json.get("function_call"))) {
             throw new UnsupportedParameterException("function_call", "function_call is not supported");
         }
-        JsonValue logprobs = json.get("logprobs");
-        if (logprobs != null && logprobs.getValueType() == JsonValue.ValueType.TRUE) {
+        // a boolean in OpenAI's reference: any other value is refused, not read as false
+        if (Boolean.TRUE.equals(optionalBoolean(json, "logprobs"))) {
             throw new UnsupportedParameterException("logprobs", "logprobs are not supported");
         }
         if (isSet(json.get("top_logprobs"))) {
@@ -249,7 +249,7 @@ public class ChatCompletionReader {
             throw new InvalidRequestException(field, field + " is required");
         }
         if (content instanceof JsonString s) {
-            return s.getString();
+            return JsonBody.wellFormed(field, s.getString());
         }
         if (content.getValueType() != JsonValue.ValueType.ARRAY) {
             throw wrongType(field, "a string or an array of {\"type\": \"text\", \"text\"} parts");
@@ -272,7 +272,8 @@ public class ChatCompletionReader {
             }
             text.append(partText.getString());
         }
-        return text.toString();
+        // the joined text: a surrogate pair split between two parts is whole again
+        return JsonBody.wellFormed(field, text.toString());
     }
 
     private record Conversation(String systemPrompt, List<ChatMessage> history, String userInput) {

@@ -170,6 +170,8 @@ class ChatCompletionReaderTest {
         "\"stream\": \"yes\"|stream",
         "\"stream_options\": {\"include_usage\": true}|stream_options",
         "\"stream\": true, \"stream_options\": 3|stream_options",
+        "\"logprobs\": \"yes\"|logprobs",
+        "\"logprobs\": 1|logprobs",
         "\"stream\": true, \"stream_options\": {\"include_usage\": 1}|stream_options.include_usage",
         "\"user\": 42|user",
     })
@@ -248,6 +250,26 @@ class ChatCompletionReaderTest {
         String big = "{\"model\": \"tiny\", " + USER + ", \"pad\": \"" + "x".repeat(2100) + "\"}";
         assertEquals("body", assertThrows(InvalidRequestException.class, () -> reader.read(
                 new java.io.ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8)))).field());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "[{\"role\": \"user\", \"content\": \"hi \\ud800\"}]|messages[0].content",
+        "[{\"role\": \"system\", \"content\": \"\\udc00\"}, {\"role\": \"user\", \"content\": \"hi\"}]"
+                + "|messages[0].content",
+        "[{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"\\ud83d\"}]}]|messages[0].content",
+    })
+    void anUnpairedSurrogateEscapeIsRefusedNamingTheMessage(String messages, String field) {
+        InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                () -> read("{\"model\": \"tiny\", \"messages\": " + messages + "}"));
+        assertEquals(field, e.field());
+    }
+
+    @Test
+    void aSurrogatePairSplitBetweenTwoPartsIsWholeAgain() {
+        ChatCompletionRequest r = read("{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": "
+                + "[{\"type\": \"text\", \"text\": \"a\\ud83d\"}, {\"type\": \"text\", \"text\": \"\\ude00\"}]}]}");
+        assertEquals("a\ud83d\ude00", r.inference().userInput());
     }
 
     @Test
