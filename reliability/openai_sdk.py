@@ -194,14 +194,16 @@ def main():
                 "text_parts": greedy_reply(messages=[system] + rest[:-1] + [last], max_completion_tokens=16),
                 "max_tokens": greedy_reply(messages=CONVERSATION, max_tokens=16),
             }
-            # an unseeded sampled reply is cached for every unseeded request; seed -1 must not read it
-            sampled_params = dict(model=model, messages=CONVERSATION, temperature=1.0, max_completion_tokens=24)
-            client.chat.completions.create(**sampled_params)
+            # an unseeded sampled reply is cached for every unseeded request; seed -1 must not read it (an
+            # everyday message: one with a risk signal, such as feeling low, is never cached)
+            everyday = "My week was busy and I slept badly."
+            sampled_params = dict(model=model, messages=[{"role": "user", "content": everyday}], temperature=1.3,
+                                  max_completion_tokens=12)
+            for _ in range(2):  # the second a cache hit: the entry is written by then
+                client.chat.completions.create(**sampled_params)
             minus_one = client.chat.completions.create(seed=-1, **sampled_params).choices[0].message.content
-            seed_status, _, seed_body = svc.infer({
-                "user_input": CONVERSATION[3]["content"], "system_prompt": CONVERSATION[0]["content"],
-                "conversation_history": CONVERSATION[1:3], "temperature": 1.0, "seed": -1, "max_new_tokens": 24,
-                "use_cache": False})
+            seed_status, _, seed_body = svc.infer({"user_input": everyday, "temperature": 1.3, "seed": -1,
+                                                   "max_new_tokens": 12, "use_cache": False})
             own = seed_status == 200 and json.loads(seed_body)["response"] == minus_one
             ok = all(reply == content for reply in forms.values()) and own
             return ok, {"same_greedy_reply": {k: v == content for k, v in forms.items()},
