@@ -18,10 +18,15 @@ re-runs itself with that environment's Python. Checks, each through the SDK's ow
 4. include_usage: exactly one usage chunk, the last, with no choices and the non-streamed usage.
 5. stop: that reply cut at a stop string taken from its own middle ends before it
    (`finish_reason: stop`), streamed (live) or not; the stream never shows a piece of the stop string.
-6. errors, as the SDK's exception types with OpenAI's fields: a bad parameter (400
-   `BadRequestError`, `param: temperature`), an unsupported one (`tools`), `n: 2`, a model that is
-   not served (404 `NotFoundError`, `code: model_not_found`, `param: model`), a wrong key and no
-   key (401 `AuthenticationError`, on chat and on models); then a normal request is still served.
+6. request forms: a developer message reads as a system message, an array of text parts as the
+   string, `max_tokens` as `max_completion_tokens` (the same greedy reply each time); `seed: -1`
+   after an unseeded request with the same temperature gets its own reply (the seed API's
+   uncached one), not the unseeded reply the cache holds.
+7. errors, as the SDK's exception types with OpenAI's fields: a bad parameter (400
+   `BadRequestError`, `param: temperature`), an unsupported one (`tools`, audio output), `n: 2`, a
+   model that is not served (404 `NotFoundError`, `code: model_not_found`, `param: model`), a wrong
+   key and no key (401 `AuthenticationError`, on chat and on models); then a normal request is
+   still served.
 
     /usr/bin/python3 reliability/openai_sdk.py [--port 18299]
 """
@@ -178,6 +183,33 @@ def main():
                         "streamed_pieces": len(pieces), "streamed_equals": "".join(pieces) == expected}
         check("stop", stop)
 
+        def request_forms():
+            def greedy_reply(**kw):
+                return client.chat.completions.create(model=model, temperature=0, **kw).choices[0].message.content or ""
+
+            system, rest = CONVERSATION[0], CONVERSATION[1:]
+            last = dict(rest[-1], content=[{"type": "text", "text": rest[-1]["content"]}])
+            forms = {
+                "developer": greedy_reply(messages=[dict(system, role="developer")] + rest, max_completion_tokens=16),
+                "text_parts": greedy_reply(messages=[system] + rest[:-1] + [last], max_completion_tokens=16),
+                "max_tokens": greedy_reply(messages=CONVERSATION, max_tokens=16),
+            }
+            # an unseeded sampled reply is cached for every unseeded request; seed -1 must not read it (an
+            # everyday message: one with a risk signal, such as feeling low, is never cached)
+            everyday = "My week was busy and I slept badly."
+            sampled_params = dict(model=model, messages=[{"role": "user", "content": everyday}], temperature=1.3,
+                                  max_completion_tokens=12)
+            for _ in range(2):  # the second a cache hit: the entry is written by then
+                client.chat.completions.create(**sampled_params)
+            minus_one = client.chat.completions.create(seed=-1, **sampled_params).choices[0].message.content
+            seed_status, _, seed_body = svc.infer({"user_input": everyday, "temperature": 1.3, "seed": -1,
+                                                   "max_new_tokens": 12, "use_cache": False})
+            own = seed_status == 200 and json.loads(seed_body)["response"] == minus_one
+            ok = all(reply == content for reply in forms.values()) and own
+            return ok, {"same_greedy_reply": {k: v == content for k, v in forms.items()},
+                        "seed_minus_one_own_reply": own}
+        check("request_forms", request_forms)
+
         def error(call, kind):
             try:
                 call()
@@ -196,6 +228,9 @@ def main():
                     openai.BadRequestError),
                 "n": error(lambda: client.chat.completions.create(model=model, messages=CONVERSATION, n=2),
                            openai.BadRequestError),
+                "audio": error(lambda: client.chat.completions.create(
+                    model=model, messages=CONVERSATION, modalities=["text", "audio"],
+                    audio={"voice": "alloy", "format": "wav"}), openai.BadRequestError),
                 "wrong_model": error(lambda: client.chat.completions.create(model="gpt-4o", messages=CONVERSATION),
                                      openai.NotFoundError),
                 "wrong_model_streamed": error(lambda: list(client.chat.completions.create(
@@ -210,6 +245,7 @@ def main():
             ok = (found["bad_param"]["status"] == 400 and found["bad_param"]["param"] == "temperature"
                   and found["bad_param"]["type"] == "invalid_request_error"
                   and found["tools"]["param"] == "tools" and found["n"]["param"] == "n"
+                  and found["audio"]["param"] == "modalities" and found["audio"]["code"] == "unsupported_parameter"
                   and found["wrong_model"]["status"] == 404 and found["wrong_model"]["code"] == "model_not_found"
                   and found["wrong_model"]["param"] == "model" and found["wrong_model_streamed"]["status"] == 404
                   and found["wrong_key"]["status"] == 401 and found["wrong_key_models"]["status"] == 401

@@ -46,12 +46,16 @@ public final class CacheKey {
      */
     public static CacheKey of(String modelFingerprint, String systemPrompt, List<ChatMessage> history,
                               String userInput, SamplingParams params) {
-        return of(modelFingerprint, systemPrompt, history, userInput, params, List.of());
+        return of(modelFingerprint, systemPrompt, history, userInput, params, List.of(), true);
     }
 
-    /** @param stop the request's stop strings (exact: a stop string is matched as it is written) */
+    /**
+     * @param stop   the request's stop strings (exact: a stop string is matched as it is written)
+     * @param seeded whether the request chose {@code params.seed()}: sampled replies without a chosen
+     *               seed are as good as any other and share one entry, apart from every chosen seed's
+     */
     public static CacheKey of(String modelFingerprint, String systemPrompt, List<ChatMessage> history,
-                              String userInput, SamplingParams params, List<String> stop) {
+                              String userInput, SamplingParams params, List<String> stop, boolean seeded) {
         MessageDigest sha = sha256();
         field(sha, "v2");
         field(sha, modelFingerprint);
@@ -73,8 +77,8 @@ public final class CacheKey {
         for (String s : stop) {
             field(sha, s);
         }
-        // greedy decoding ignores the seed; sampling depends on it
-        field(sha, params.temperature() == 0 ? "-" : Long.toString(params.seed()));
+        // greedy decoding ignores the seed; sampling depends on it ("any": no number, so no chosen seed meets it)
+        field(sha, params.temperature() == 0 ? "-" : seeded ? Long.toString(params.seed()) : "any");
         return new CacheKey(sha.digest());
     }
 

@@ -111,8 +111,8 @@ public class InferenceService {
         CacheKey key = null;
         if (useCache) {
             // without a seed a sampled reply is as good as any other: one entry for all of them
-            SamplingParams keyParams = request.seed() == null ? withSeed(params, -1) : params;
-            key = CacheKey.of(model.fingerprint(), systemPrompt, window, request.userInput(), keyParams, request.stop());
+            key = CacheKey.of(model.fingerprint(), systemPrompt, window, request.userInput(), params, request.stop(),
+                    request.seed() != null);
             Optional<CachedReply> hit = cache.get(key);
             tracker.cacheLookup(hit.isPresent());
             metrics.cacheLookup(hit.isPresent());
@@ -261,10 +261,6 @@ public class InferenceService {
                 r.frequencyPenalty() != null ? r.frequencyPenalty() : 0.0,
                 r.presencePenalty() != null ? r.presencePenalty() : 0.0,
                 seed);
-    }
-
-    private static SamplingParams withSeed(SamplingParams p, long seed) {
-        return p.withSeed(seed);
     }
 
     /**

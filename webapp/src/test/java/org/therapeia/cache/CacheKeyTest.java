@@ -57,6 +57,20 @@ class CacheKeyTest {
     }
 
     @Test
+    void anUnseededSampledKeyIsNoChosenSeedsKey() {
+        CacheKey unseeded = CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), false);
+        assertEquals(unseeded, CacheKey.of(MODEL, "s", List.of(), "x", P.withSeed(-1), List.of(), false),
+                "unseeded sampled replies share one entry whatever their random seed");
+        for (long seed : new long[] {-1L, 0L, 7L, Long.MIN_VALUE, Long.MAX_VALUE}) {
+            assertNotEquals(unseeded, CacheKey.of(MODEL, "s", List.of(), "x", P.withSeed(seed), List.of(), true),
+                    "seed " + seed);
+        }
+        SamplingParams greedy = SamplingParams.greedy(16);
+        assertEquals(CacheKey.of(MODEL, "s", List.of(), "x", greedy, List.of(), false),
+                CacheKey.of(MODEL, "s", List.of(), "x", greedy, List.of(), true), "greedy decoding has no seed");
+    }
+
+    @Test
     void neverShowsItsDigest() {
         CacheKey k = key("s", List.of(), "x", P);
         assertFalse(k.toString().matches(".*[0-9a-f]{16}.*"), k::toString);

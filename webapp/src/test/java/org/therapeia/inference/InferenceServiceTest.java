@@ -208,6 +208,18 @@ class InferenceServiceTest {
         assertEquals(a.tokensGenerated(), b.tokensGenerated());
     }
 
+    /** Unseeded sampled replies share one entry, which no chosen seed reads, -1 included. */
+    @Test
+    void anUnseededReplyIsNeverServedForAChosenSeed() throws Exception {
+        String input = "What helps when the evenings feel long?";
+        assertFalse(infer(request(input, true, 0.9, null)).cacheHit());
+        assertTrue(infer(request(input, true, 0.9, null)).cacheHit(), "unseeded replies share an entry");
+        for (long seed : new long[] {-1L, 0L, Long.MAX_VALUE}) {
+            assertFalse(infer(request(input, true, 0.9, seed)).cacheHit(), "seed " + seed);
+            assertTrue(infer(request(input, true, 0.9, seed)).cacheHit(), "seed " + seed + " again");
+        }
+    }
+
     @Test
     void historyIsUsedWithinTheWindow() throws Exception {
         List<ChatMessage> history = List.of(new ChatMessage("user", "Hello"),

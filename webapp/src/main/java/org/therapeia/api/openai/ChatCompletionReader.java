@@ -31,7 +31,7 @@ import org.therapeia.config.SamplingRanges;
  * model the seed's API uses too, with the same field readers and ranges ({@link JsonBody},
  * {@link SamplingRanges}). Unknown fields are ignored; well-known ones whose feature is not
  * offered ({@code tools}, {@code logprobs}, {@code logit_bias}, a {@code response_format} other
- * than text, {@code n} other than 1) are refused by name. {@code user} is accepted and never
+ * than text, {@code audio} output, {@code n} other than 1) are refused by name. {@code user} is accepted and never
  * used or logged.
  *
  * <p>The messages map onto the seed's conversation: leading {@code system} and {@code developer}
@@ -146,6 +146,17 @@ public class ChatCompletionReader {
         if (isSet(logitBias) && !(logitBias.getValueType() == JsonValue.ValueType.OBJECT
                 && logitBias.asJsonObject().isEmpty())) {
             throw new UnsupportedParameterException("logit_bias", "logit_bias is not supported");
+        }
+        // audio output: a client that asked for it would read a reply without the audio it expects
+        JsonValue modalities = json.get("modalities");
+        if (isSet(modalities) && !(modalities.getValueType() == JsonValue.ValueType.ARRAY
+                && modalities.asJsonArray().stream().allMatch(m -> m instanceof JsonString t
+                        && t.getString().equals("text")))) {
+            throw new UnsupportedParameterException("modalities", "only text output is supported (modalities: "
+                    + "[\"text\"])");
+        }
+        if (isSet(json.get("audio"))) {
+            throw new UnsupportedParameterException("audio", "audio output is not supported");
         }
         JsonValue format = json.get("response_format");
         if (isSet(format)) {

@@ -137,11 +137,20 @@ class ChatCompletionReaderTest {
         "\"logit_bias\": {\"50256\": -100}|logit_bias",
         "\"response_format\": {\"type\": \"json_object\"}|response_format",
         "\"response_format\": \"text\"|response_format",
+        "\"modalities\": [\"text\", \"audio\"]|modalities",
+        "\"modalities\": \"text\"|modalities",
+        "\"audio\": {\"voice\": \"alloy\", \"format\": \"wav\"}|audio",
     })
     void wellKnownUnsupportedFieldsAreRefusedByName(String extra, String field) {
         InvalidRequestException e = refused(extra);
         assertInstanceOf(UnsupportedParameterException.class, e);
         assertEquals(field, e.field());
+    }
+
+    @Test
+    void textOutputIsAskedForAsOpenAiAllows() {
+        assertEquals("hi", with("\"modalities\": [\"text\"], \"audio\": null").inference().userInput());
+        assertEquals("hi", with("\"modalities\": []").inference().userInput());
     }
 
     @ParameterizedTest
