@@ -145,8 +145,10 @@ public final class ChatTemplate {
         }
         for (TemplateError error : result.getErrors()) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+                // the line and the kind of failure only: the renderer's own message may quote the
+                // value it failed on, i.e. part of a person's message, and this one is logged
                 throw new ChatTemplateException("the chat template could not be rendered (line " + error.getLineno()
-                        + "): " + error.getReason() + ": " + error.getMessage(), false);
+                        + "): " + error.getReason(), false);
             }
         }
         return result.getOutput();

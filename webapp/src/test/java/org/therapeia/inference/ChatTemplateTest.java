@@ -110,6 +110,15 @@ class ChatTemplateTest {
         assertTrue(!e.raisedByTemplate());
     }
 
+    @Test
+    void aRenderingFailureSaysItsLineAndKindOnly() {
+        // the renderer's own message may quote what it failed on, and the failure is logged
+        ChatTemplate chat = new ChatTemplate("{% include messages[0]['content'] %}", "", "");
+        ChatTemplateException e = assertThrows(ChatTemplateException.class,
+                () -> chat.render(List.of(new ChatMessage("user", "my secret")), true));
+        assertEquals("the chat template could not be rendered (line 1): SYNTAX_ERROR", e.getMessage());
+    }
+
     /** jinja2 prints a value as it is; Jinjava's nested interpretation would run "{{ ... }}" in a message. */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"{{ 7*7 }}", "{{ bos_token }}", "{{ messages }}",
