@@ -31,8 +31,12 @@ import org.therapeia.config.SamplingRanges;
 public class InferenceRequestReader {
 
     private static final Set<String> HISTORY_ROLES = Set.of(ChatMessage.USER, ChatMessage.ASSISTANT);
-    /** A BCP 47 language tag, short enough to log-proof: {@code en}, {@code en-GB}, {@code fr-CA}. */
-    static final Pattern LOCALE = Pattern.compile("[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}");
+    /**
+     * A BCP 47 language tag, of bounded length: {@code en}, {@code en-GB}, {@code fr-CA}, and with
+     * extension or private-use subtags ({@code fr-CA-u-nu-latn}, {@code en-US-x-clinic}), which a
+     * browser or an OS may send; only the country picks the crisis resources.
+     */
+    static final Pattern LOCALE = Pattern.compile("[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,7}");
 
     private InferenceConfig config;
 

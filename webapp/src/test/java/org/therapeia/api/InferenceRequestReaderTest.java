@@ -35,6 +35,20 @@ class InferenceRequestReaderTest {
         return assertThrows(InvalidRequestException.class, () -> read(json)).field();
     }
 
+    @ParameterizedTest
+    @CsvSource({"en", "en-GB", "fr-CA", "zh-Hant-TW", "fr-CA-u-nu-latn", "en-US-x-clinic", "es_MX"})
+    void localeIsALanguageTag(String tag) {
+        assertEquals(tag, read("{\"user_input\": \"hi\", \"locale\": \"" + tag + "\"}").locale());
+        assertEquals(tag, InferenceRequestReader.preferredLocale(tag + ",en;q=0.5"));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"e", "english-GB", "en--GB", "en-GB-", "en-a-b-c-d-e-f-g-h", "'en GB'", "12-GB"})
+    void localeThatIsNoLanguageTagIsRefused(String tag) {
+        assertEquals("locale", fieldOf("{\"user_input\": \"hi\", \"locale\": \"" + tag + "\"}"));
+        assertNull(InferenceRequestReader.preferredLocale(tag));
+    }
+
     @Test
     void seedExample() {
         InferenceRequest r = read("{\"user_input\": \"I've been anxious.\", \"use_cache\": true}");
