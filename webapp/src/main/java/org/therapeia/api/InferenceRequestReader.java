@@ -60,6 +60,18 @@ public class InferenceRequestReader {
         return LOCALE.matcher(first).matches() ? first : null;
     }
 
+    /**
+     * The body's {@code locale} (a BCP 47 tag that picks the crisis resources), or null; read by
+     * both inference APIs, so that a person's country is honoured whichever one the app uses.
+     */
+    public static String optionalLocale(JsonObject json) {
+        String locale = optionalText(json, "locale");
+        if (locale != null && !LOCALE.matcher(locale).matches()) {
+            throw new InvalidRequestException("locale", "locale must be a language tag such as en-US");
+        }
+        return locale;
+    }
+
     /** Reads at most {@code limits.body-bytes} from {@code body} and validates what it finds. */
     public InferenceRequest read(InputStream body) {
         return parse(JsonBody.readLimited(body, config.maxBodyBytes()));
@@ -85,10 +97,7 @@ public class InferenceRequestReader {
         Long maxNewTokens = optionalIntegral(json, "max_new_tokens", SamplingRanges.maxNewTokensRule(tokenLimit),
                 v -> SamplingRanges.maxNewTokens(v, tokenLimit));
         SamplingFields sampling = SamplingFields.read(json);
-        String locale = optionalText(json, "locale");
-        if (locale != null && !LOCALE.matcher(locale).matches()) {
-            throw new InvalidRequestException("locale", "locale must be a language tag such as en-US");
-        }
+        String locale = optionalLocale(json);
 
         return new InferenceRequest(userInput, history, systemPrompt, useCache == null || useCache,
                 maxNewTokens == null ? null : maxNewTokens.intValue(), sampling.temperature(), sampling.topP(),

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.therapeia.api.ChatMessage;
@@ -98,6 +99,22 @@ public class InferenceService {
         List<ChatMessage> history = request.conversationHistory();
         // safety first: graded before the cache and the model (level >= 2: no cache, resources, addendum)
         Screening screening = safety.screen(request.userInput(), history, request.locale(), history.isEmpty());
+        // the signal is recorded once, replied to or not (a refusal, a failure, a client that left)
+        AtomicBoolean recorded = new AtomicBoolean();
+        try {
+            return answer(request, defaults, arrivalNanos, pieces, model, basePrompt, history, screening, recorded);
+        } catch (RuntimeException e) {
+            if (recorded.compareAndSet(false, true)) {
+                safety.unanswered(screening, model.modelId());
+            }
+            throw e;
+        }
+    }
+
+    private CompletableFuture<InferenceResponse> answer(InferenceRequest request, SamplingDefaults defaults,
+                                                        long arrivalNanos, Consumer<String> pieces, LoadedModel model,
+                                                        String basePrompt, List<ChatMessage> history,
+                                                        Screening screening, AtomicBoolean recorded) {
         String systemPrompt = safety.systemPrompt(screening, basePrompt);
         String prefix = safety.prefix(screening);
         // resources (level 3 and 4) and the disclosure arrive before the first token, in the same stream
@@ -120,8 +137,11 @@ public class InferenceService {
                 if (out != null && !(prefix.isEmpty() && hit.get().response().isEmpty())) {
                     out.accept(hit.get().response());
                 }
-                safety.replied(screening, false, true, model.modelId());
-                return CompletableFuture.completedFuture(fromCache(hit.get(), model, arrivalNanos, screening, prefix));
+                InferenceResponse cached = fromCache(hit.get(), model, arrivalNanos, screening, prefix);
+                if (recorded.compareAndSet(false, true)) {
+                    safety.replied(screening, false, true, model.modelId());
+                }
+                return CompletableFuture.completedFuture(cached);
             }
         }
 
@@ -150,11 +170,14 @@ public class InferenceService {
                 throw failure instanceof CompletionException c ? c : new CompletionException(failure);
             }
             return complete(g, prompt, model, cacheKey, arrivalNanos, beforeSubmitNanos, decoder, stops, screening,
-                    guard, out);
+                    guard, out, recorded);
         }, completions(model));
         reply.whenComplete((r, failure) -> {
             if (failure != null) { // given up (a client gone, an endpoint's deadline): so is the generation
                 generation.cancel(false);
+                if (recorded.compareAndSet(false, true)) {
+                    safety.unanswered(screening, model.modelId());
+                }
             }
         });
         return reply;
@@ -172,7 +195,8 @@ public class InferenceService {
     private InferenceResponse complete(Generation g, Prompt prompt, LoadedModel model, CacheKey cacheKey,
                                        long arrivalNanos, long beforeSubmitNanos, StreamingDecoder decoder,
                                        StopStrings stops,
-                                       Screening screening, GuardedPieces guard, Consumer<String> pieces) {
+                                       Screening screening, GuardedPieces guard, Consumer<String> pieces,
+                                       AtomicBoolean recorded) {
         int[] tokens = g.tokens();
         String decoded = model.tokenizer().decode(tokens);
         String finishReason = g.stoppedByEos() ? "stop" : "length";
@@ -200,7 +224,9 @@ public class InferenceService {
                 pieces.accept(suffix);
             }
         }
-        safety.replied(screening, replaced, false, model.modelId());
+        if (recorded.compareAndSet(false, true)) {
+            safety.replied(screening, replaced, false, model.modelId());
+        }
         String reply = safety.prefix(screening) + (replaced ? safety.fallback() : text) + suffix;
         if (cacheKey != null) {
             cache.put(cacheKey, new CachedReply(text, tokens.length, prompt.ids().length, prompt.historyMessages(),

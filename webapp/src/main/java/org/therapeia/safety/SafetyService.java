@@ -243,6 +243,21 @@ public class SafetyService {
 
     /** Records a reply: metrics, an audit record for any signal, the webhook at level 3 or more. */
     public void replied(Screening s, boolean replaced, boolean cacheHit, String modelId) {
+        record(s, true, replaced, cacheHit, modelId);
+    }
+
+    /**
+     * Records a graded request that got no reply: refused after grading (a prompt too long, a full
+     * queue), a failed or timed-out generation, or a client that left. The signal still counts and
+     * is audited ({@code no_reply}), and at level 3 or more the operator still hears of it: a
+     * person who closed the app mid-reply may need help most. No referral is counted: the
+     * resources may never have reached the person.
+     */
+    public void unanswered(Screening s, String modelId) {
+        record(s, false, false, false, modelId);
+    }
+
+    private void record(Screening s, boolean answered, boolean replaced, boolean cacheHit, String modelId) {
         Assessment a = s.assessment();
         if (a.level() == org.therapeia.safety.Level.NONE) {
             return;
@@ -253,15 +268,23 @@ public class SafetyService {
         }
         List<String> actions = new ArrayList<>();
         if (a.isRisk()) {
-            metrics.referral();
             actions.add("cache_bypass");
-            actions.add(a.level().atLeast(org.therapeia.safety.Level.HIGH) ? "resources_first" : "resources_appended");
+            if (answered) {
+                metrics.referral();
+                actions.add(a.level().atLeast(org.therapeia.safety.Level.HIGH) ? "resources_first"
+                        : "resources_appended");
+            }
             if (!config.addendum().isEmpty()) {
                 actions.add("prompt_addendum");
             }
-            actions.add("output_checked");
+            if (answered) {
+                actions.add("output_checked");
+            }
         } else if (cacheHit) {
             actions.add("cache_hit");
+        }
+        if (!answered) {
+            actions.add("no_reply");
         }
         if (replaced) {
             metrics.replaced();

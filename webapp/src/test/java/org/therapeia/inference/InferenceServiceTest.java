@@ -21,6 +21,9 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,6 +59,7 @@ class InferenceServiceTest {
     private static InferenceService service;
     private static LatencyTracker tracker;
     private static InferenceConfig config;
+    private static NoSafetyMetrics safetyMetrics;
 
     /** A JCache stand-in with the same contract. */
     static final class MapCache extends ResponseCache {
@@ -128,7 +132,8 @@ class InferenceServiceTest {
         runtime.load(Executors.defaultThreadFactory());
         assertEquals(ModelRuntime.State.READY, runtime.state(), String.valueOf(runtime.failure()));
         tracker = new LatencyTracker(Duration.ofMinutes(5), System::nanoTime);
-        SafetyService safety = new SafetyService(new SafetyConfig(TestConfig.config(Map.of())), new NoSafetyMetrics());
+        safetyMetrics = new NoSafetyMetrics();
+        SafetyService safety = new SafetyService(new SafetyConfig(TestConfig.config(Map.of())), safetyMetrics);
         safety.start();
         service = new InferenceService(config, runtime, new MapCache(), tracker, metrics, safety);
     }
@@ -351,6 +356,42 @@ class InferenceServiceTest {
         String huge = "anxious ".repeat(600);
         assertThrows(PromptTooLongException.class,
                 () -> service.infer(request(huge, false, 0.0, null), System.nanoTime()));
+    }
+
+    @Test
+    void aCrisisMessageThatGetsNoReplyIsStillAuditedAndCounted() {
+        List<String> audit = new CopyOnWriteArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                audit.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger auditLog = Logger.getLogger("org.therapeia.safety.audit");
+        auditLog.addHandler(handler);
+        try {
+            int signals = safetyMetrics.signals.get();
+            int referrals = safetyMetrics.referrals.get();
+            // graded level 4, then refused: too long for the context
+            String tooLong = "I took the whole bottle of pills just now. " + "anxious ".repeat(600);
+            assertThrows(PromptTooLongException.class,
+                    () -> service.infer(request(tooLong, false, 0.0, null), System.nanoTime()));
+            assertEquals(signals + 1, safetyMetrics.signals.get(), "the signal counts though no reply went out");
+            assertEquals(referrals, safetyMetrics.referrals.get(), "no resources reached the person");
+            assertEquals(1, audit.size(), audit::toString);
+            assertTrue(audit.get(0).contains("\"level\":4") && audit.get(0).contains("\"no_reply\""), audit.get(0));
+            assertFalse(audit.get(0).contains("resources_first"), audit.get(0));
+        } finally {
+            auditLog.removeHandler(handler);
+        }
     }
 
     /** Sampled with a seed: as repeatable as greedy decoding. */

@@ -71,6 +71,14 @@ class SafetyPolicyTest {
     }
 
     @Test
+    void aTableWithoutAnEmergencyNumberOrAnAlwaysOpenLineIsAProblem() {
+        // test table ZZ: one daytime helpline, nothing else
+        ResourceDirectory d = new ResourceDirectory(List.of("US", "ZZ"), "US", "US");
+        assertEquals(List.of("ZZ: no emergency number", "ZZ: no 24/7 crisis line"),
+                d.problems(LocalDate.of(2026, 12, 4), 90));
+    }
+
+    @Test
     void theDisclosureGoesOnlyWithAFirstReply() {
         SafetyService s = service(Map.of("SAFETY_DISCLOSURE_TEXT", "I am an AI, not a human."), new NoSafetyMetrics());
         assertEquals("I am an AI, not a human.\n\n", s.prefix(s.screen("Hello", List.of(), null, true)));

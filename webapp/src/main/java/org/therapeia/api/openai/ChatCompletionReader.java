@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.therapeia.api.ChatMessage;
 import org.therapeia.api.InferenceRequest;
+import org.therapeia.api.InferenceRequestReader;
 import org.therapeia.api.InvalidRequestException;
 import org.therapeia.api.JsonBody;
 import org.therapeia.api.ModelNotFoundException;
@@ -94,7 +95,8 @@ public class ChatCompletionReader {
                 conversation.systemPrompt, true, maxNewTokens == null ? null : maxNewTokens.intValue(),
                 sampling.temperature(), sampling.topP(), sampling.topK(), sampling.repetitionPenalty(), sampling.seed(),
                 sampling.frequencyPenalty(), sampling.presencePenalty(), sampling.stop())
-                .withCacheSalt(cacheSalt != null ? cacheSalt : user);
+                .withCacheSalt(cacheSalt != null ? cacheSalt : user)
+                .withDefaultLocale(InferenceRequestReader.optionalLocale(json)); // an extension, as cache_salt
         return new ChatCompletionRequest(inference, streamed, includeUsage);
     }
 

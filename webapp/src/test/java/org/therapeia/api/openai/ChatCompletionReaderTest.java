@@ -76,7 +76,7 @@ class ChatCompletionReaderTest {
                 + "\"presence_penalty\": 1.5, \"stop\": [\"a\", \"\\n\\n\"], \"n\": 1, \"stream\": true, "
                 + "\"stream_options\": {\"include_usage\": true}, \"user\": \"someone\", \"logprobs\": false, "
                 + "\"response_format\": {\"type\": \"text\"}, \"tool_choice\": \"none\", \"tools\": [], "
-                + "\"logit_bias\": {}, \"something_new\": {\"x\": 1}}");
+                + "\"logit_bias\": {}, \"locale\": \"en-GB\", \"something_new\": {\"x\": 1}}");
         InferenceRequest i = r.inference();
         assertEquals("Be kind.\n\nBe brief.", i.systemPrompt());
         assertEquals(List.of(new ChatMessage("user", "Hello"), new ChatMessage("assistant", "Hi")),
@@ -92,6 +92,7 @@ class ChatCompletionReaderTest {
         assertEquals(1.5, i.presencePenalty());
         assertEquals(List.of("a", "\n\n"), i.stop());
         assertEquals("someone", i.cacheSalt(), "without cache_salt, user names who may share the prompt prefix");
+        assertEquals("en-GB", i.locale(), "the crisis resources of the person's country, as on the seed API");
         assertTrue(r.stream());
         assertTrue(r.includeUsage());
     }
@@ -183,6 +184,8 @@ class ChatCompletionReaderTest {
         "\"logprobs\": 1|logprobs",
         "\"stream\": true, \"stream_options\": {\"include_usage\": 1}|stream_options.include_usage",
         "\"user\": 42|user",
+        "\"locale\": \"not a locale\"|locale",
+        "\"locale\": 44|locale",
     })
     void badValuesNameTheirField(String extra, String field) {
         assertEquals(field, refused(extra).field());
