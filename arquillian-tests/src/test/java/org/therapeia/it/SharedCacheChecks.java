@@ -14,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -45,8 +45,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 abstract class SharedCacheChecks {
 
-    /** Unique per run: in the cluster name and in every input, so no earlier entry can answer. */
-    protected static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+    /**
+     * Unique per run: in the cluster name and in every input, so no earlier entry can answer.
+     * Digits only: hex letters made words now and then ("be": "My sister does not call me anymore,
+     * run 60be8cf2." read as risk by the crisis words, in 1 run of 90), and a risky input is never cached.
+     */
+    protected static final String RUN = String.valueOf(ThreadLocalRandom.current().nextLong(10_000_000L, 100_000_000L));
     /** The nodes' cache.size: small, so that property 5 fills the cache. */
     protected static final int CACHE_SIZE = 24;
     private static final String CACHE_NAME = "therapeia-responses";

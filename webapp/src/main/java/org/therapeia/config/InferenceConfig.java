@@ -36,6 +36,7 @@ public class InferenceConfig {
     private int batchSize;
     private int engineThreads;
     private boolean prefixCacheEnabled;
+    private boolean prefixCachePrefillAhead;
     private PrefixCacheScope prefixCacheScope;
     private boolean useCache;
     private boolean useFlashAttention;
@@ -98,6 +99,7 @@ public class InferenceConfig {
         batchSize = integer(config, "batch_size", v -> v >= 1, "at least 1");
         engineThreads = integer(config, "engine.threads", v -> v >= 0, "0 (the CPUs the process may use) or more");
         prefixCacheEnabled = config.getValue("prefix_cache.enabled", Boolean.class);
+        prefixCachePrefillAhead = config.getValue("prefix_cache.prefill_ahead", Boolean.class);
         prefixCacheScope = PrefixCacheScope.parse(string(config, "prefix_cache.scope"));
         useCache = config.getValue("use_cache", Boolean.class);
         useFlashAttention = config.getValue("use_flash_attention", Boolean.class);
@@ -217,6 +219,14 @@ public class InferenceConfig {
     /** Whether the engine keeps finished sequences' KV for later prompts with the same prefix. */
     public boolean prefixCacheEnabled() {
         return prefixCacheEnabled;
+    }
+
+    /**
+     * Whether, where the history window will move at a conversation's next turn, the engine prefills
+     * that turn's new beginning while it has nothing else to do (with the prefix cache on).
+     */
+    public boolean prefixCachePrefillAhead() {
+        return prefixCacheEnabled && prefixCachePrefillAhead;
     }
 
     /** Whose warm prefixes a request may reuse. */

@@ -14,6 +14,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.therapeia.api.ChatMessage;
 import org.therapeia.api.InferenceMetadata;
 import org.therapeia.api.InferenceRequest;
@@ -36,6 +38,8 @@ import org.therapeia.safety.Screening;
  */
 @ApplicationScoped
 public class InferenceService {
+
+    private static final Logger LOG = Logger.getLogger(InferenceService.class.getName());
 
     private static final double NANOS = 1e9;
     /** Beyond request.timeout (enforced by the engine thread) for the work after the last token. */
@@ -157,9 +161,9 @@ public class InferenceService {
                         model.streamThreads(), stops, System::nanoTime, config.streamPieceInterval().toNanos());
         // the screening, the template and the tokenizer took this long: part of the time to the first token
         long beforeSubmitNanos = System.nanoTime() - arrivalNanos;
+        long reuseScope = reuseScopes.of(config.prefixCacheScope(), request.cacheSalt());
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
-                config.requestTimeout(), reuseScopes.of(config.prefixCacheScope(), request.cacheSalt()),
-                decoder == null ? TokenListener.NONE : decoder);
+                config.requestTimeout(), reuseScope, decoder == null ? TokenListener.NONE : decoder);
         // handleAsync, not thenApplyAsync: a failed generation must also leave the engine thread
         // before anyone hears of it (a failure skips thenApplyAsync's executor)
         CompletableFuture<InferenceResponse> reply = generation.handleAsync((g, failure) -> {
@@ -169,8 +173,13 @@ public class InferenceService {
                 }
                 throw failure instanceof CompletionException c ? c : new CompletionException(failure);
             }
-            return complete(g, prompt, model, cacheKey, arrivalNanos, beforeSubmitNanos, decoder, stops, screening,
-                    guard, out, recorded);
+            InferenceResponse response = complete(g, prompt, model, cacheKey, arrivalNanos, beforeSubmitNanos,
+                    decoder, stops, screening, guard, out, recorded);
+            if (config.prefixCachePrefillAhead()) {
+                prefillNextWindow(model, systemPrompt, history, request.userInput(), response.response(),
+                        prompt.historyMessages(), reuseScope);
+            }
+            return response;
         }, completions(model));
         reply.whenComplete((r, failure) -> {
             if (failure != null) { // given up (a client gone, an endpoint's deadline): so is the generation
@@ -181,6 +190,23 @@ public class InferenceService {
             }
         });
         return reply;
+    }
+
+    /**
+     * Where the history window will move at this conversation's next turn, has the engine prefill
+     * that turn's new beginning when it is idle ({@link PromptBuilder#nextWindowStart},
+     * {@link Scheduler#prefillAhead}): the history as the client will resend it, this turn's
+     * message and reply included. Best effort: a template that will not render a conversation
+     * ending with the reply gets none, and the reply is never held up.
+     */
+    private static void prefillNextWindow(LoadedModel model, String systemPrompt, List<ChatMessage> history,
+                                          String userInput, String reply, int keptNow, long reuseScope) {
+        try {
+            model.promptBuilder().nextWindowStart(systemPrompt, history, userInput, reply, keptNow)
+                    .ifPresent(ids -> model.scheduler().prefillAhead(ids, reuseScope));
+        } catch (ChatTemplateException | TokenizerException e) {
+            LOG.log(Level.FINE, "no prefill ahead: " + e.getClass().getSimpleName());
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package org.therapeia.inference;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.therapeia.api.ChatMessage;
 
 /**
@@ -66,6 +67,30 @@ public final class PromptBuilder {
         }
     }
 
+    /**
+     * How the next turn's prompt will begin when the history window moves there: the system prompt
+     * and the history the window will keep once this turn's {@code userInput} and {@code reply}
+     * are part of it, without the next message (not yet written). Empty when the window keeps its
+     * start: the next prompt then begins with this one, which its slot holds already. Why: where the
+     * start moves, no warm slot holds the next prompt's beginning, and the whole window would be
+     * computed while the person waits; ahead of the turn it is computed while they read and type.
+     *
+     * @param keptNow the history messages this turn's prompt kept ({@link Prompt#historyMessages()})
+     */
+    public Optional<int[]> nextWindowStart(String systemPrompt, List<ChatMessage> history, String userInput,
+                                           String reply, int keptNow) {
+        List<ChatMessage> next = new ArrayList<>(history.size() + 2);
+        next.addAll(history);
+        next.add(new ChatMessage(ChatMessage.USER, userInput));
+        next.add(new ChatMessage(ChatMessage.ASSISTANT, reply));
+        List<ChatMessage> kept = window.kept(next);
+        if (kept.size() == keptNow + 2) {
+            return Optional.empty();
+        }
+        return Optional.of(encode(systemPrompt, kept, null));
+    }
+
+    /** The prompt's ids; without {@code userInput} (null), the conversation so far with no generation prompt. */
     private int[] encode(String systemPrompt, List<ChatMessage> history, String userInput) {
         boolean hasSystem = systemPrompt != null && !systemPrompt.isBlank();
         List<ChatMessage> messages = new ArrayList<>(history.size() + 2);
@@ -73,19 +98,22 @@ public final class PromptBuilder {
             messages.add(new ChatMessage(ChatMessage.SYSTEM, systemPrompt));
         }
         messages.addAll(history);
-        messages.add(new ChatMessage(ChatMessage.USER, userInput));
+        boolean asking = userInput != null;
+        if (asking) {
+            messages.add(new ChatMessage(ChatMessage.USER, userInput));
+        }
         // the template sees no control token's text in a message: only its own text makes them
         ContentEscapes escapes = tokenizer.escape(messages);
         List<ChatMessage> escaped = escapes.messages();
         String text;
         try {
-            text = template.render(escaped, true);
+            text = template.render(escaped, asking);
         } catch (ChatTemplateException e) {
             if (!hasSystem || !e.raisedByTemplate()) {
                 throw e;
             }
             text = template.render(
-                    withSystemInFirstUserTurn(escaped.get(0).content(), escaped.subList(1, escaped.size())), true);
+                    withSystemInFirstUserTurn(escaped.get(0).content(), escaped.subList(1, escaped.size())), asking);
         }
         return tokenizer.encode(text, escapes);
     }

@@ -11,6 +11,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -49,6 +50,9 @@ public final class Scheduler implements AutoCloseable {
     private static final long WAITING_NOTICE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How long a shutdown waits for the engine thread beyond the drain time: the step it is in must end first. */
     private static final long STEP_GRACE_MILLIS = TimeUnit.SECONDS.toMillis(10);
+    /** A prefill ahead generates one greedy token: the engine computes a prompt's KV only to sample after it. */
+    private static final SamplingParams AHEAD = new SamplingParams(1, 0.0, 0, 1.0, 1.0, 0);
+    private static final Duration AHEAD_TIMEOUT = Duration.ofMinutes(1);
 
     private final Engine engine;
     private final int maxRunning;
@@ -57,6 +61,9 @@ public final class Scheduler implements AutoCloseable {
     private final SchedulerListener listener;
     private final BlockingQueue<Job> queue;
     private final Map<Long, Job> running = new HashMap<>(); // engine thread only
+    /** The prefill ahead that waits for an idle engine ({@link #prefillAhead}); a newer one replaces it. */
+    private final AtomicReference<Job> aheadWaiting = new AtomicReference<>();
+    private Job aheadRunning; // engine thread only; also in running
     private final int[] eosTokenIds;
     private final Thread thread;
 
@@ -66,6 +73,7 @@ public final class Scheduler implements AutoCloseable {
     private volatile long heartbeatNanos;
     private volatile EngineStats stats;
     private volatile int runningCount;
+    private volatile boolean aheadInEngine;
     private volatile Throwable died;
 
     /**
@@ -144,6 +152,22 @@ public final class Scheduler implements AutoCloseable {
         return job.future;
     }
 
+    /**
+     * Prefills {@code promptIds} into a slot while the engine has nothing else to do, so that a later
+     * request whose prompt starts with them (of the same {@code reuseScope}) finds them warm. Requests
+     * come first: it starts only when none waits and a slot is free, and a request that arrives while
+     * it runs has it cancelled (what it computed by then stays warm). At most one waits; a newer one
+     * replaces it. Nobody hears of it: no future, no listener.
+     */
+    public void prefillAhead(int[] promptIds, long reuseScope) {
+        if (!accepting || promptIds.length == 0) {
+            return;
+        }
+        long now = clock.getAsLong();
+        aheadWaiting.set(new Job(promptIds.clone(), AHEAD, reuseScope, now, now + AHEAD_TIMEOUT.toNanos(),
+                AHEAD_TIMEOUT, TokenListener.NONE));
+    }
+
     /** Requests waiting for a slot. */
     public int queueDepth() {
         return queue.size();
@@ -168,9 +192,9 @@ public final class Scheduler implements AutoCloseable {
         return heartbeatNanos;
     }
 
-    /** Whether work is waiting or running. */
+    /** Whether work is waiting or running, a prefill ahead included. */
     public boolean hasWork() {
-        return !queue.isEmpty() || runningCount > 0;
+        return !queue.isEmpty() || runningCount > 0 || aheadInEngine || aheadWaiting.get() != null;
     }
 
     public boolean isThreadAlive() {
@@ -245,7 +269,8 @@ public final class Scheduler implements AutoCloseable {
                 job.future.completeExceptionally(unfinished);
             }
             running.clear();
-            runningCount = 0;
+            aheadRunning = null;
+            publishCounts();
             failQueued(unfinished);
         }
     }
@@ -257,7 +282,10 @@ public final class Scheduler implements AutoCloseable {
 
     private void turn() throws InterruptedException {
         reviewQueue();
-        if (running.isEmpty()) {
+        if (aheadRunning != null && (!queue.isEmpty() || draining)) {
+            stopAhead(); // requests first
+        }
+        if (running.isEmpty() && aheadWaiting.get() == null) {
             Job next = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
             if (next == null) {
                 return;
@@ -271,8 +299,9 @@ public final class Scheduler implements AutoCloseable {
             }
             admit(next);
         }
+        startAhead();
         expire();
-        runningCount = running.size();
+        publishCounts();
         if (running.isEmpty()) {
             return;
         }
@@ -290,6 +319,13 @@ public final class Scheduler implements AutoCloseable {
         for (StepEvent event : events) {
             Job job = running.get(event.sequenceId());
             if (job == null) {
+                continue;
+            }
+            if (job == aheadRunning) { // its KV is what it was for: the token goes nowhere
+                if (event.failed() || event.finished()) {
+                    running.remove(event.sequenceId());
+                    aheadRunning = null;
+                }
                 continue;
             }
             if (event.failed()) { // this sequence alone: the engine already freed its slot
@@ -310,7 +346,40 @@ public final class Scheduler implements AutoCloseable {
                 job.future.complete(job.result(end, isEos(event.token())));
             }
         }
-        runningCount = running.size();
+        publishCounts();
+    }
+
+    /** Starts the waiting prefill ahead, if any, when no request waits and a slot is free. */
+    private void startAhead() {
+        if (draining) {
+            aheadWaiting.set(null); // else an idle turn would not wait for a request (turn's poll)
+            return;
+        }
+        if (aheadRunning != null || !queue.isEmpty() || running.size() >= maxRunning) {
+            return;
+        }
+        Job job = aheadWaiting.getAndSet(null);
+        if (job == null) {
+            return;
+        }
+        admit(job);
+        if (running.get(job.sequenceId) == job) {
+            aheadRunning = job;
+        }
+    }
+
+    /** Cancels the running prefill ahead: its slot keeps the KV it computed, warm for whoever comes. */
+    private void stopAhead() {
+        cancelInEngine(aheadRunning);
+        running.remove(aheadRunning.sequenceId);
+        aheadRunning = null;
+        stats = engine.stats();
+    }
+
+    /** For other threads: the requests in the engine (a prefill ahead not counted), and whether one runs. */
+    private void publishCounts() {
+        runningCount = running.size() - (aheadRunning != null ? 1 : 0);
+        aheadInEngine = aheadRunning != null;
     }
 
     /**
@@ -370,6 +439,9 @@ public final class Scheduler implements AutoCloseable {
             if (late || job.future.isDone()) {
                 cancelInEngine(job);
                 it.remove();
+                if (job == aheadRunning) {
+                    aheadRunning = null;
+                }
                 cancelled = true;
                 if (late) {
                     job.future.completeExceptionally(new GenerationTimeoutException(job.timeout));
@@ -401,7 +473,8 @@ public final class Scheduler implements AutoCloseable {
             job.future.completeExceptionally(e);
         }
         running.clear();
-        runningCount = 0;
+        aheadRunning = null;
+        publishCounts();
     }
 
     private void failQueued(RuntimeException e) {

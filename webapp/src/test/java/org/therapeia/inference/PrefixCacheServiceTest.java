@@ -1,6 +1,7 @@
 package org.therapeia.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -37,14 +38,17 @@ class PrefixCacheServiceTest {
     private static InferenceService shared;
     private static InferenceService off;
     private static InferenceService isolated;
+    private static InferenceService ahead;
 
     @BeforeAll
     static void start() {
         NativePrerequisites.engineLibrary();
         NativePrerequisites.defaultModel();
-        shared = service(Map.of());
+        // without prefills ahead (see the last test): what a turn reuses is then exactly what earlier turns left
+        shared = service(Map.of("PREFIX_CACHE_PREFILL_AHEAD", "false"));
         off = service(Map.of("PREFIX_CACHE_ENABLED", "false"));
-        isolated = service(Map.of("PREFIX_CACHE_SCOPE", "isolated"));
+        isolated = service(Map.of("PREFIX_CACHE_SCOPE", "isolated", "PREFIX_CACHE_PREFILL_AHEAD", "false"));
+        ahead = service(Map.of());
     }
 
     private static InferenceService service(Map<String, String> prefixCache) {
@@ -129,14 +133,16 @@ class PrefixCacheServiceTest {
      * but the last sampled token), so the reply as the client resends it tokenises back to the ids
      * the engine generated; the turns where the start moved (7 and 10) reuse only the system prompt.
      */
-    @Test
-    void aLongConversationReusesAllTheSlotHeldExceptWhereTheWindowsStartMoves() throws Exception {
-        // none shared with the other tests' conversations, whose warm slots could hold more of the same prefix
-        List<String> inputs = List.of("I've been on edge for weeks.", "It's worse in the evenings.",
+    /** Twelve messages, none shared with the other tests' conversations. */
+    private static final List<String> LONG_CONVERSATION = List.of("I've been on edge for weeks.", "It's worse in the evenings.",
                 "Work has been a lot.", "I lie awake at night.", "My partner says I should relax.",
                 "I used to run in the mornings.", "I have been cooking more.",
                 "Writing things down helped once.", "I don't want to worry my friends.",
                 "Maybe I could run again this week.", "What would a small first step be?", "Thank you.");
+
+    @Test
+    void aLongConversationReusesAllTheSlotHeldExceptWhereTheWindowsStartMoves() throws Exception {
+        List<String> inputs = LONG_CONVERSATION;
         List<ChatMessage> history = new ArrayList<>();
         InferenceResponse previous = null;
         List<Integer> moved = new ArrayList<>();
@@ -160,5 +166,41 @@ class PrefixCacheServiceTest {
             history.add(new ChatMessage(ChatMessage.ASSISTANT, reply.response()));
         }
         assertEquals(List.of(7, 10), moved, "the window's start moved before these turns only");
+    }
+
+    /**
+     * The same twelve turns with prefills ahead (the default) and a pause after each reply (the
+     * person reads and types): the turns where the window's start moves (7 and 10) find their new
+     * beginning warm, all of the prompt but their own message's turn, and every reply is the one
+     * the engine gives without any reuse.
+     */
+    @Test
+    void aheadOfTheTurnsWhereTheWindowMovesItsNewBeginningIsPrefilledWhileThePersonTypes() throws Exception {
+        Scheduler scheduler = runtimes.get(3).ready().scheduler();
+        List<ChatMessage> history = new ArrayList<>();
+        List<ChatMessage> historyOff = new ArrayList<>();
+        for (int turn = 1; turn <= LONG_CONVERSATION.size(); turn++) {
+            String input = LONG_CONVERSATION.get(turn - 1);
+            InferenceResponse reply = ahead.infer(new InferenceRequest(input, List.copyOf(history), null, false,
+                    null, 0.0, null, null, null, null), System.nanoTime()).get(60, TimeUnit.SECONDS);
+            InferenceResponse cold = off.infer(new InferenceRequest(input, List.copyOf(historyOff), null, false,
+                    null, 0.0, null, null, null, null), System.nanoTime()).get(60, TimeUnit.SECONDS);
+            assertEquals(cold.response(), reply.response(), "turn " + turn);
+            assertEquals(cold.metadata().inputTokens(), reply.metadata().inputTokens(), "turn " + turn);
+            if (turn == 7 || turn == 10) {
+                int ownTurn = reply.metadata().inputTokens() - reply.metadata().inputTokensReused();
+                assertTrue(ownTurn > 0 && ownTurn <= 40, "turn " + turn + " computed " + ownTurn + " of "
+                        + reply.metadata().inputTokens() + " prompt tokens");
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (scheduler.hasWork() && System.nanoTime() < deadline) { // the person reads and types
+                Thread.sleep(5);
+            }
+            assertFalse(scheduler.hasWork(), "turn " + turn + ": the prefill ahead ended");
+            history.add(new ChatMessage(ChatMessage.USER, input));
+            history.add(new ChatMessage(ChatMessage.ASSISTANT, reply.response()));
+            historyOff.add(new ChatMessage(ChatMessage.USER, input));
+            historyOff.add(new ChatMessage(ChatMessage.ASSISTANT, cold.response()));
+        }
     }
 }

@@ -156,6 +156,37 @@ class PromptBuilderTest {
     }
 
     @Test
+    void theNextWindowsStartIsGivenExactlyWhereTheStartWillMove() {
+        // context_window 10, step 6: the start moves before turns 7 and 10; turn t's nextWindowStart is
+        // then, token for token, how turn t + 1's prompt begins (all of it but the new message)
+        PromptBuilder builder = new PromptBuilder(chatml, tokenizer, new HistoryWindow(10, 6));
+        List<ChatMessage> history = new ArrayList<>();
+        List<Integer> ahead = new ArrayList<>();
+        int[] expectedStart = null;
+        for (int turn = 1; turn <= 12; turn++) {
+            String input = "How do I sleep better? (" + turn + ")";
+            Prompt prompt = builder.build("Be kind.", history, input, 8, 4096);
+            if (expectedStart != null) {
+                assertTrue(startsWith(prompt.ids(), expectedStart), "turn " + turn + " begins as given ahead");
+                int left = prompt.ids().length - expectedStart.length;
+                int turnOfItsOwn = tokenizer.encode("<|im_start|>user\n" + input + "<|im_end|>\n<|im_start|>assistant\n")
+                        .length;
+                assertTrue(left <= turnOfItsOwn, "turn " + turn + ": " + left
+                        + " tokens left of " + prompt.ids().length + ": only its own message's turn");
+            }
+            String reply = "Keep a regular bedtime. (" + turn + ")";
+            expectedStart = builder.nextWindowStart("Be kind.", history, input, reply, prompt.historyMessages())
+                    .orElse(null);
+            if (expectedStart != null) {
+                ahead.add(turn + 1);
+            }
+            history.add(new ChatMessage("user", input));
+            history.add(new ChatMessage("assistant", reply));
+        }
+        assertEquals(List.of(7, 10, 13), ahead, "given ahead of the turns whose start moves, and only those");
+    }
+
+    @Test
     void aConversationHeldBackByTheContextMovesItsStartInWholeStepsToo() {
         List<ChatMessage> fourTurns = new ArrayList<>();
         for (int i = 0; i < 4; i++) {

@@ -130,6 +130,52 @@ class SchedulerTest {
         assertEquals(0, engine.stats().running());
     }
 
+    /** Waits (up to 30 s) until the engine runs nothing and holds {@code warm} warm slots. */
+    private void awaitWarmSlots(int warm) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while ((engine.stats().running() > 0 || engine.stats().warmSlots() < warm) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(warm, engine.stats().warmSlots());
+    }
+
+    @Test
+    void aPrefillAheadLeavesAPromptsBeginningWarmForTheRequestThatStartsWithIt() throws Exception {
+        int[] start = {3, 10, 17, 5, 6, 7, 8, 9, 11, 12, 13, 14};
+        int[] prompt = {3, 10, 17, 5, 6, 7, 8, 9, 11, 12, 13, 14, 20, 21};
+        int[] expected = greedyByLogits(prompt, 6);
+        scheduler(16, null, SchedulerListener.NONE).start();
+        scheduler.prefillAhead(start, Engine.SHARED_SCOPE);
+        awaitWarmSlots(1);
+        assertEquals(0, scheduler.running(), "a prefill ahead is no request");
+        Generation g = scheduler.submit(prompt, SamplingParams.greedy(6), LONG).get(60, TimeUnit.SECONDS);
+        assertEquals(start.length, g.promptTokensReused());
+        assertArrayEquals(expected, g.tokens());
+    }
+
+    @Test
+    void requestsGoBeforeAPrefillAheadAndReplyAsWithoutIt() throws Exception {
+        int[][] prompts = {{3, 10, 17}, {5, 6}, {7, 8, 9, 11, 12}, {20, 21, 22, 23}, {4}, {30, 29, 28}};
+        int[] start = {25, 26, 27, 24, 19, 18, 16, 15};
+        scheduler(16, null, SchedulerListener.NONE);
+        scheduler.prefillAhead(start, Engine.SHARED_SCOPE);
+        List<CompletableFuture<Generation>> futures = new ArrayList<>();
+        for (int[] p : prompts) { // six requests for four slots, waiting before the thread starts
+            futures.add(scheduler.submit(p, SamplingParams.greedy(8), LONG));
+        }
+        scheduler.start();
+        for (int i = 0; i < prompts.length; i++) {
+            assertArrayEquals(greedyByLogits(prompts[i], 8), futures.get(i).get(60, TimeUnit.SECONDS).tokens(),
+                    "prompt " + Arrays.toString(prompts[i]));
+            assertEquals(0, futures.get(i).get().promptTokensReused());
+        }
+        // the prefill ahead ran once the requests had their slots; it leaves its prompt warm
+        awaitWarmSlots(4);
+        Generation g = scheduler.submit(new int[] {25, 26, 27, 24, 19, 18, 16, 15, 14}, SamplingParams.greedy(4), LONG)
+                .get(60, TimeUnit.SECONDS);
+        assertEquals(start.length, g.promptTokensReused());
+    }
+
     @Test
     void sameSeedSameSample() throws Exception {
         scheduler(16, null, SchedulerListener.NONE).start();
