@@ -35,18 +35,23 @@ public final class CacheKey {
      */
     public static CacheKey of(String modelFingerprint, String systemPrompt, List<ChatMessage> history,
                               String userInput, SamplingParams params) {
-        return of(modelFingerprint, systemPrompt, history, userInput, params, List.of(), true);
+        return of(modelFingerprint, systemPrompt, history, userInput, params, List.of(), true, null);
     }
 
     /**
      * @param stop   the request's stop strings (exact: a stop string is matched as it is written)
      * @param seeded whether the request chose {@code params.seed()}: sampled replies without a chosen
      *               seed are as good as any other and share one entry, apart from every chosen seed's
+     * @param scope  who may share the entry: null for everyone, else only requests with this same
+     *               value (the request's cache_salt where {@code prefix_cache.scope} is isolated)
      */
     public static CacheKey of(String modelFingerprint, String systemPrompt, List<ChatMessage> history,
-                              String userInput, SamplingParams params, List<String> stop, boolean seeded) {
+                              String userInput, SamplingParams params, List<String> stop, boolean seeded,
+                              String scope) {
         MessageDigest sha = sha256();
         field(sha, "v3");
+        // "-" is no scope's value: a scoped field is "=" followed by the value
+        field(sha, scope == null ? "-" : "=" + scope);
         field(sha, modelFingerprint);
         field(sha, systemPrompt == null ? "" : systemPrompt);
         field(sha, Integer.toString(history.size()));

@@ -68,16 +68,28 @@ class CacheKeyTest {
 
     @Test
     void anUnseededSampledKeyIsNoChosenSeedsKey() {
-        CacheKey unseeded = CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), false);
-        assertEquals(unseeded, CacheKey.of(MODEL, "s", List.of(), "x", P.withSeed(-1), List.of(), false),
+        CacheKey unseeded = CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), false, null);
+        assertEquals(unseeded, CacheKey.of(MODEL, "s", List.of(), "x", P.withSeed(-1), List.of(), false, null),
                 "unseeded sampled replies share one entry whatever their random seed");
         for (long seed : new long[] {-1L, 0L, 7L, Long.MIN_VALUE, Long.MAX_VALUE}) {
-            assertNotEquals(unseeded, CacheKey.of(MODEL, "s", List.of(), "x", P.withSeed(seed), List.of(), true),
+            assertNotEquals(unseeded, CacheKey.of(MODEL, "s", List.of(), "x", P.withSeed(seed), List.of(), true, null),
                     "seed " + seed);
         }
         SamplingParams greedy = SamplingParams.greedy(16);
-        assertEquals(CacheKey.of(MODEL, "s", List.of(), "x", greedy, List.of(), false),
-                CacheKey.of(MODEL, "s", List.of(), "x", greedy, List.of(), true), "greedy decoding has no seed");
+        assertEquals(CacheKey.of(MODEL, "s", List.of(), "x", greedy, List.of(), false, null),
+                CacheKey.of(MODEL, "s", List.of(), "x", greedy, List.of(), true, null), "greedy decoding has no seed");
+    }
+
+    @Test
+    void aScopedEntryIsSharedUnderItsOwnScopeOnly() {
+        CacheKey everyone = CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, null);
+        CacheKey alice = CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, "alice");
+        assertEquals(alice, CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, "alice"));
+        assertNotEquals(alice, CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, "bob"));
+        assertNotEquals(everyone, alice);
+        assertNotEquals(everyone, CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, "-"),
+                "no salt's value is the unscoped field");
+        assertNotEquals(everyone, CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, ""));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.therapeia.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -121,6 +122,23 @@ class PrefixCacheServiceTest {
         assertEquals(again.metadata().inputTokens() - 1, again.metadata().inputTokensReused(),
                 "the same salt reuses all of its own prompt but the last token");
         assertEquals(a.response(), again.response());
+    }
+
+    @Test
+    void isolatedScopesShareResponseCacheEntriesOnlyUnderTheSameCacheSalt() throws Exception {
+        // a hit would tell bob, or anyone without a salt, that alice sent this conversation
+        InferenceRequest request = new InferenceRequest("A reply only carol's salt may read.", List.of(), null,
+                true, null, 0.0, null, null, null, null);
+        assertFalse(isolated.infer(request.withCacheSalt("carol"), System.nanoTime()).get(60, TimeUnit.SECONDS)
+                .cacheHit());
+        assertTrue(isolated.infer(request.withCacheSalt("carol"), System.nanoTime()).get(60, TimeUnit.SECONDS)
+                .cacheHit(), "the same salt shares its entries");
+        assertFalse(isolated.infer(request.withCacheSalt("dave"), System.nanoTime()).get(60, TimeUnit.SECONDS)
+                .cacheHit(), "another salt does not");
+        for (int i = 0; i < 2; i++) {
+            assertFalse(isolated.infer(request, System.nanoTime()).get(60, TimeUnit.SECONDS).cacheHit(),
+                    "a request without a salt neither reads nor writes the cache");
+        }
     }
 
     /**
