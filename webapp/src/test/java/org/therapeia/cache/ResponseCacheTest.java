@@ -15,6 +15,7 @@ import com.hazelcast.core.HazelcastInstance;
 import java.io.Serializable;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,7 +136,29 @@ class ResponseCacheTest {
         Cache.Entry<String, String> entry = raw("stored").iterator().next();
         assertEquals(CacheSecret.of(SECRET).storedKey(key("I feel anxious.")), entry.getKey());
         assertTrue(entry.getKey().matches("[0-9a-f]{64}"));
-        assertTrue(entry.getValue().startsWith("v1:"), "sealed");
+        assertTrue(entry.getValue().startsWith("v2:"), "sealed");
+        assertFalse(entry.getValue().contains("hear"), "the reply is not readable off the grid");
+    }
+
+    @Test
+    void anEntryPastItsSealedExpiryIsAMissNotAForgery() {
+        List<CacheEntryRejected> rejections = new ArrayList<>();
+        ResponseCache cache = cache(manager, "expired", 100, SECRET, rejections);
+        AtomicLong now = new AtomicLong(1_000_000);
+        cache.wallClock(now::get);
+        cache.put(key("k"), REPLY);
+        String stored = CacheSecret.of(SECRET).storedKey(key("k"));
+        String genuine = raw("expired").get(stored);
+        now.addAndGet(3_600_000 - 1); // cache.ttl is 3600 s
+        assertEquals(Optional.of(REPLY), cache.get(key("k")), "within cache.ttl");
+        now.incrementAndGet();
+        assertEquals(Optional.empty(), cache.get(key("k")), "past it, whatever the grid keeps");
+        assertNull(raw("expired").get(stored), "removed");
+        // a genuine copy put back later (a replay) is no better
+        raw("expired").put(stored, genuine);
+        assertEquals(Optional.empty(), cache.get(key("k")));
+        assertEquals(0, cache.rejected(), "an expired entry is not a forged one");
+        assertTrue(rejections.isEmpty());
     }
 
     @Test
@@ -228,13 +251,13 @@ class ResponseCacheTest {
         String k2 = secret.storedKey(key("q2"));
         String genuine = raw.get(k2);
         raw.put(k2, genuine.substring(0, genuine.lastIndexOf(':') + 1)
-                + new CachedReply(forged, 4, 20, 0, "stop").toJson());
+                + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[64]));
         assertEquals(Optional.empty(), cache.get(key("q2")));
 
         // 4. sealed with another secret
         CacheSecret guessed = CacheSecret.of("guessed".repeat(6));
         String k4 = secret.storedKey(key("q4"));
-        raw.put(k4, guessed.seal(k4, new CachedReply(forged, 4, 20, 0, "stop").toJson()));
+        raw.put(k4, guessed.seal(k4, new CachedReply(forged, 4, 20, 0, "stop").toJson(), Long.MAX_VALUE));
         assertEquals(Optional.empty(), cache.get(key("q4")));
 
         // 5. not even a string: the JCache API checks types, a member's own code need not
