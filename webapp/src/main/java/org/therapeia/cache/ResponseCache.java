@@ -5,6 +5,7 @@ import com.hazelcast.config.CacheConfig;
 import com.hazelcast.config.EvictionConfig;
 import com.hazelcast.config.EvictionPolicy;
 import com.hazelcast.config.MaxSizePolicy;
+import com.hazelcast.nio.serialization.HazelcastSerializationException;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
@@ -175,7 +176,13 @@ public class ResponseCache {
         String stored = secret.storedKey(key);
         try {
             Cache<String, ?> untyped = cache; // a forger may have stored anything, not only strings
-            Object value = untyped.get(stored);
+            Object value;
+            try {
+                value = untyped.get(stored);
+            } catch (HazelcastSerializationException unreadable) { // no genuine entry fails to deserialise
+                reject(stored, null);
+                return Optional.empty();
+            }
             if (value == null) {
                 return Optional.empty();
             }

@@ -12,6 +12,9 @@ import com.hazelcast.config.CacheConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import java.io.IOException;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
 import java.io.Serializable;
 import java.net.URI;
 import java.util.ArrayList;
@@ -266,12 +269,35 @@ class ResponseCacheTest {
         assertEquals(Optional.empty(), cache.get(key("q5")));
         assertFalse(raw.containsKey(k5), "removed");
 
-        assertEquals(5, cache.rejected());
-        assertEquals(5, rejections.size());
+        // 6. nothing this member can deserialise (a class it lacks, a stream that throws)
+        String k6 = secret.storedKey(key("q6"));
+        raw.invoke(k6, new PlantAnUnreadable());
+        assertEquals(Optional.empty(), cache.get(key("q6")));
+        assertFalse(raw.containsKey(k6), "removed");
+
+        assertEquals(6, cache.rejected());
+        assertEquals(6, rejections.size());
         // the service computes and caches a genuine reply again
         cache.put(key("q1"), REPLY);
         assertEquals(Optional.of(REPLY), cache.get(key("q1")));
-        assertEquals(5, cache.rejected());
+        assertEquals(6, cache.rejected());
+    }
+
+    /** A value whose deserialisation fails. */
+    static final class Unreadable implements Serializable {
+        private void readObject(ObjectInputStream in) throws IOException {
+            throw new InvalidObjectException("planted");
+        }
+    }
+
+    /** Like {@link PlantAnInteger}, a value that no member can read back. */
+    static final class PlantAnUnreadable implements EntryProcessor<String, String, Void>, Serializable {
+        @Override
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        public Void process(MutableEntry<String, String> entry, Object... arguments) {
+            ((MutableEntry) entry).setValue(new Unreadable());
+            return null;
+        }
     }
 
     /** Runs on the member that owns the key, where no type check applies. */
