@@ -24,7 +24,8 @@ import javax.cache.Cache;
  * Hazelcast port can do (Hazelcast open source asks only for the cluster name). It connects as a
  * Hazelcast client (Hazelcast 5.3.8, what Payara Micro 6.2025.10 bundles) and overwrites every
  * entry of the response cache with a forgery, in turn: the forged text as it is; a value shaped
- * like a sealed entry ("v1:" + MAC + ":" + reply JSON) with a made-up MAC and the forged text;
+ * like a sealed entry ("v2:" + expiry + ":" + base64url(nonce, ciphertext, tag)) whose "ciphertext"
+ * is the forged reply JSON with a made-up tag;
  * the genuine sealed value of another entry. Prints {"planted": N, "by_kind": {...}} as JSON.
  *
  * <p>Payara registers a serializer of its own (type id 1) for Java-serializable objects (the
@@ -54,15 +55,18 @@ public class ForgeCache {
                 keys.add(e.getKey());
                 genuine.put(e.getKey(), e.getValue());
             }
-            String fakeMac = Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[32]);
             String reply = "{\"response\":\"" + text.replace("\\", "\\\\").replace("\"", "\\\"")
                     + "\",\"tokens_generated\":8,\"input_tokens\":20,\"history_messages\":0,\"finish_reason\":\"stop\"}";
+            byte[] replyBytes = reply.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] body = new byte[12 + replyBytes.length + 16]; // a zero nonce, the reply, a zero tag
+            System.arraycopy(replyBytes, 0, body, 12, replyBytes.length);
+            String madeUp = "v2:" + Long.MAX_VALUE + ":" + Base64.getUrlEncoder().withoutPadding().encodeToString(body);
             int[] byKind = new int[3];
             for (int i = 0; i < keys.size(); i++) {
                 int kind = keys.size() > 1 ? i % 3 : i % 2;
                 String forged = switch (kind) {
                     case 0 -> text;
-                    case 1 -> "v1:" + fakeMac + ":" + reply;
+                    case 1 -> madeUp;
                     default -> genuine.get(keys.get((i + 1) % keys.size()));
                 };
                 cache.put(keys.get(i), forged);

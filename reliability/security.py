@@ -10,9 +10,10 @@
    to a file), nor in any log file the java process holds open (Payara's server.log if any), nor in
    either metrics endpoint. Read after the service stopped, so that everything was flushed.
 3. Cache keys: the response cache stores entries under keyed hashes, HMAC-SHA256 with the cache
-   secret over CacheKey's digest of the normalised fields (webapp/src/main/java/org/therapeia/cache/
-   CacheSecret.java), and seals each value with a MAC; this script checks the source says so. That
-   forged entries are never served is measured by reliability/forged_cache.py.
+   secret over CacheKey's digest of the exact fields (webapp/src/main/java/org/therapeia/cache/
+   CacheSecret.java), and seals each value (AES-256-GCM, key and expiry bound in); this script
+   checks the source says so. That forged entries are never served is measured by
+   reliability/forged_cache.py.
 
     /usr/bin/python3 reliability/security.py [--port 18293]
 """

@@ -19,8 +19,8 @@
 #   API_KEY           when set, required by the inference endpoints (X-API-Key or Bearer)
 #   CLUSTER_MEMBERS   host:port,host:port,... of Payara Micro members sharing the response cache
 #                     (Hazelcast TCP/IP discovery; without it: --nocluster, never multicast);
-#                     with CLUSTER_NAME (default therapeia) and CLUSTER_INTERFACES (the local
-#                     addresses Hazelcast may bind, e.g. 10.0.0.5) and CLUSTER_PORT (the member
+#                     with CLUSTER_NAME (default therapeia), CLUSTER_INTERFACES (required: the
+#                     local addresses Hazelcast may bind, e.g. 10.0.0.5) and CLUSTER_PORT (the member
 #                     port, default Payara's 6900, counting up when taken). Needs CACHE_SECRET: the
 #                     response cache's secret (cache.secret), the same on every member, at least
 #                     32 characters; passed to the WAR through the environment
@@ -108,10 +108,14 @@ if [[ -n "${CLUSTER_MEMBERS:-}" ]]; then
   if [[ -n "${CLUSTER_PORT:-}" ]]; then
     MICRO+=(--startport "$CLUSTER_PORT")
   fi
-  if [[ -n "${CLUSTER_INTERFACES:-}" ]]; then
-    MICRO+=(--interfaces "$CLUSTER_INTERFACES")
-    JVM+=(-Dhazelcast.socket.bind.any=false)
+  # without it Hazelcast listens on every interface, where anyone can delete entries or store
+  # objects for it to deserialise (start-micro-node.sh requires it too)
+  if [[ -z "${CLUSTER_INTERFACES:-}" ]]; then
+    log "CLUSTER_MEMBERS is set: CLUSTER_INTERFACES must be set too, this node's address on the cluster network (e.g. 10.0.0.5)"
+    exit 2
   fi
+  MICRO+=(--interfaces "$CLUSTER_INTERFACES")
+  JVM+=(-Dhazelcast.socket.bind.any=false)
 else
   MICRO+=(--nocluster)
 fi

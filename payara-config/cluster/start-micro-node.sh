@@ -57,7 +57,7 @@ require() { # name value
 }
 
 # Hazelcast open source lets anyone who reaches the member port read and write the cache: members
-# trust an entry only if it carries a MAC made with this secret. A clustered node without it
+# trust an entry only if it was sealed (AES-256-GCM) with this secret. A clustered node without it
 # would be refused the cache by the WAR; refusing here keeps it out of the cluster altogether.
 require_cache_secret() {
   require "CACHE_SECRET (the response cache's secret, the same on every member: openssl rand -base64 32)" \

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -109,21 +110,24 @@ abstract class SharedCacheChecks {
             JsonObject request = request("I cannot stop crying, run " + RUN + ".");
             String key = newKey(forger, () -> nodeA().api().inferOk(request));
             String genuine = forger.get(key);
-            assertTrue(genuine.startsWith("v1:"), "entries are sealed: " + Api.abbreviate(genuine));
+            assertTrue(genuine.startsWith("v2:"), "entries are sealed: " + Api.abbreviate(genuine));
+            assertFalse(genuine.contains("\"response\""), "no reply is readable off the grid");
             double rejectedA = rejected(nodeA());
             double rejectedB = rejected(nodeB());
 
-            // 1. the service's key, a value made to look sealed, with a MAC the forger made up
-            forger.put(key, "v1:" + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[32]) + ":"
-                    + Api.object("response", FORGED_TEXT, "tokens_generated", 4, "input_tokens", 20,
-                            "history_messages", 0, "finish_reason", "stop").build());
+            // 1. the service's key, a value made to look sealed: the forged reply as "ciphertext", a tag made up
+            byte[] reply = Api.object("response", FORGED_TEXT, "tokens_generated", 4, "input_tokens", 20,
+                    "history_messages", 0, "finish_reason", "stop").build().toString().getBytes(StandardCharsets.UTF_8);
+            byte[] body = new byte[12 + reply.length + 16]; // a zero nonce, the reply, a zero tag
+            System.arraycopy(reply, 0, body, 12, reply.length);
+            forger.put(key, "v2:" + Long.MAX_VALUE + ":" + Base64.getUrlEncoder().withoutPadding().encodeToString(body));
             JsonObject viaB = nodeB().api().inferOk(request);
             assertFalse(viaB.getBoolean("cache_hit"), "a forged entry is a miss: " + viaB);
             assertNotEquals(FORGED_TEXT, viaB.getString("response"));
             assertEquals(rejectedB + 1, rejected(nodeB()), "B counted the forged entry");
             String after = forger.get(key);
             assertNotEquals(FORGED_TEXT, after == null ? "" : after, "the forged entry was removed");
-            assertTrue(after == null || after.startsWith("v1:"), "what is there now is B's own, sealed");
+            assertTrue(after == null || after.startsWith("v2:"), "what is there now is B's own, sealed");
 
             // 2. the same key, plain text
             forger.put(key, FORGED_TEXT);

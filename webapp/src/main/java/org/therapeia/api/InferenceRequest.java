@@ -65,8 +65,9 @@ public record InferenceRequest(
                 + "default: Accept-Language, else safety.resources.default-locale.", nullable = true)
         @JsonbProperty("locale") String locale,
         @Schema(name = "cache_salt", description = "Who may reuse this request's prompt prefix (KV cache) "
-                + "when prefix_cache.scope is isolated: only requests with the same cache_salt (without one, "
-                + "none). Never stored or logged; only a keyed hash of it reaches the engine.", nullable = true)
+                + "and its response cache entry when prefix_cache.scope is isolated: only requests with the same "
+                + "cache_salt (without one, none). Never stored or logged; only keyed hashes of it reach the "
+                + "engine and the cache.", nullable = true)
         @JsonbProperty("cache_salt") String cacheSalt) {
 
     public InferenceRequest {

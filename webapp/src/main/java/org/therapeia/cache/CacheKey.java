@@ -3,18 +3,18 @@ package org.therapeia.cache;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.text.Normalizer;
 import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Pattern;
 import org.therapeia.api.ChatMessage;
 import org.therapeia.engine.SamplingParams;
 
 /**
  * What decides a reply, digested: the model's identity (its fingerprint, never its folder name),
  * the system prompt, the history window actually used, the user input and the generation
- * parameters. Text is normalised so that requests differing only in Unicode form or spacing
- * share an entry: NFKC, runs of whitespace collapsed to one space, trimmed.
+ * parameters. Text exactly as the model reads it: a normalised key (NFKC, whitespace collapsed)
+ * let one client's reply to "Ｉ ｆｅｅｌ ｓａｄ" or "I\n\nfeel sad", which the model reads as other tokens
+ * and answers differently, be served to everyone who wrote "I feel sad", so a client could pick,
+ * among such spellings, the reply others would get.
  *
  * <p>This digest is computable by anyone who knows the request, so it is never stored or shown:
  * the cache stores entries under a keyed hash of it ({@link CacheSecret#storedKey}), which
@@ -22,21 +22,10 @@ import org.therapeia.engine.SamplingParams;
  */
 public final class CacheKey {
 
-    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
-
     private final byte[] digest;
 
     private CacheKey(byte[] digest) {
         this.digest = digest;
-    }
-
-    /** NFKC, whitespace runs to one space, trimmed. */
-    public static String normalise(String text) {
-        if (text == null) {
-            return "";
-        }
-        String nfkc = Normalizer.normalize(text, Normalizer.Form.NFKC);
-        return WHITESPACE.matcher(nfkc).replaceAll(" ").strip();
     }
 
     /**
@@ -46,26 +35,31 @@ public final class CacheKey {
      */
     public static CacheKey of(String modelFingerprint, String systemPrompt, List<ChatMessage> history,
                               String userInput, SamplingParams params) {
-        return of(modelFingerprint, systemPrompt, history, userInput, params, List.of(), true);
+        return of(modelFingerprint, systemPrompt, history, userInput, params, List.of(), true, null);
     }
 
     /**
      * @param stop   the request's stop strings (exact: a stop string is matched as it is written)
      * @param seeded whether the request chose {@code params.seed()}: sampled replies without a chosen
      *               seed are as good as any other and share one entry, apart from every chosen seed's
+     * @param scope  who may share the entry: null for everyone, else only requests with this same
+     *               value (the request's cache_salt where {@code prefix_cache.scope} is isolated)
      */
     public static CacheKey of(String modelFingerprint, String systemPrompt, List<ChatMessage> history,
-                              String userInput, SamplingParams params, List<String> stop, boolean seeded) {
+                              String userInput, SamplingParams params, List<String> stop, boolean seeded,
+                              String scope) {
         MessageDigest sha = sha256();
-        field(sha, "v2");
+        field(sha, "v3");
+        // "-" is no scope's value: a scoped field is "=" followed by the value
+        field(sha, scope == null ? "-" : "=" + scope);
         field(sha, modelFingerprint);
-        field(sha, normalise(systemPrompt));
+        field(sha, systemPrompt == null ? "" : systemPrompt);
         field(sha, Integer.toString(history.size()));
         for (ChatMessage m : history) {
             field(sha, m.role());
-            field(sha, normalise(m.content()));
+            field(sha, m.content());
         }
-        field(sha, normalise(userInput));
+        field(sha, userInput);
         field(sha, Integer.toString(params.maxNewTokens()));
         field(sha, Double.toString(params.temperature()));
         field(sha, Integer.toString(params.topK()));

@@ -1,26 +1,35 @@
 package org.therapeia.cache;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
 import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The secret behind the response cache's keys and entry MACs. Hazelcast open source has no
- * member authentication: whoever reaches the cluster port can read and write the cache. With
- * this secret they can still do neither usefully:
+ * The secret behind the response cache's keys and entries. Hazelcast open source has no member
+ * authentication: whoever reaches the cluster port (a clustered node's, and also a standalone
+ * node's: Payara Micro's {@code --nocluster} still listens on all interfaces, cluster name
+ * {@code development}) can read and write the cache. With this secret they can still do
+ * neither usefully:
  * <ul>
  *   <li><b>Stored keys</b> are {@code hex(HMAC-SHA256(k1, CacheKey digest))}: nobody without
  *       the secret can compute the key of a request, so nobody can plant a reply for a request
  *       before it is asked, or tell which request an entry answers.</li>
- *   <li><b>Stored values</b> are sealed: {@code "v1:" + base64url(HMAC-SHA256(k2, stored key,
- *       value)) + ":" + value}. A value changed, made up, or copied from another key fails the
- *       check ({@link #unseal}, a constant-time comparison) and is never served.</li>
+ *   <li><b>Stored values</b> are encrypted and authenticated: {@code "v2:" + expiry + ":" +
+ *       base64url(nonce, AES-256-GCM(k2, nonce, value))}, the stored key, the version and the
+ *       expiry (epoch milliseconds) bound in as associated data. Nobody without the secret reads
+ *       a reply off the grid; a value changed, made up, copied from another key or given a later
+ *       expiry fails the check ({@link #unseal}) and is never served. The expiry bounds a replay
+ *       of a genuine value, copied off the grid, to the time it was meant to live.</li>
  * </ul>
  * k1 and k2 are derived from the secret (HMAC-SHA256 of the secret over a label each), so the
  * two uses never share a key. The secret is {@code cache.secret}, the same on every member of a
@@ -28,18 +37,27 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class CacheSecret {
 
-    private static final String ALGORITHM = "HmacSHA256";
-    private static final String VERSION = "v1";
+    /** What a sealed value holds: the value and when it stops being served (epoch milliseconds). */
+    public record Opened(String value, long expiresAtMillis) {
+    }
+
+    private static final String HMAC = "HmacSHA256";
+    private static final String CIPHER = "AES/GCM/NoPadding";
+    private static final String VERSION = "v2";
+    private static final int NONCE_BYTES = 12;
+    private static final int TAG_BITS = 128;
     private static final Base64.Encoder BASE64 = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder UNBASE64 = Base64.getUrlDecoder();
 
     private final SecretKeySpec keyKey;
-    private final SecretKeySpec macKey;
+    private final SecretKeySpec valueKey;
+    private final SecureRandom nonces = new SecureRandom();
 
     private CacheSecret(byte[] secret) {
-        SecretKeySpec master = new SecretKeySpec(secret, ALGORITHM);
-        keyKey = new SecretKeySpec(hmac(master, label("therapeia response cache: stored keys v1")), ALGORITHM);
-        macKey = new SecretKeySpec(hmac(master, label("therapeia response cache: entry MACs v1")), ALGORITHM);
+        SecretKeySpec master = new SecretKeySpec(secret, HMAC);
+        keyKey = new SecretKeySpec(hmac(master, label("therapeia response cache: stored keys v1")), HMAC);
+        // 32 bytes: AES-256
+        valueKey = new SecretKeySpec(hmac(master, label("therapeia response cache: entry encryption v2")), "AES");
     }
 
     /** From configuration ({@code cache.secret}), its UTF-8 bytes. */
@@ -62,56 +80,76 @@ public final class CacheSecret {
         return HexFormat.of().formatHex(hmac(keyKey, key.digest()));
     }
 
-    /** {@code value}, sealed with its MAC over the stored key and the value. */
-    public String seal(String storedKey, String value) {
-        return VERSION + ":" + BASE64.encodeToString(mac(storedKey, value)) + ":" + value;
+    /** {@code value}, encrypted and authenticated for {@code storedKey}, to be served until {@code expiresAtMillis}. */
+    public String seal(String storedKey, String value, long expiresAtMillis) {
+        byte[] nonce = new byte[NONCE_BYTES];
+        nonces.nextBytes(nonce);
+        byte[] encrypted = crypt(Cipher.ENCRYPT_MODE, nonce, storedKey, expiresAtMillis,
+                value.getBytes(StandardCharsets.UTF_8));
+        byte[] sealed = new byte[NONCE_BYTES + encrypted.length];
+        System.arraycopy(nonce, 0, sealed, 0, NONCE_BYTES);
+        System.arraycopy(encrypted, 0, sealed, NONCE_BYTES, encrypted.length);
+        return VERSION + ":" + expiresAtMillis + ":" + BASE64.encodeToString(sealed);
     }
 
     /**
-     * The value of a sealed entry found under {@code storedKey}, or empty when the entry is not
-     * one this secret sealed for that key (malformed, forged, altered or moved).
+     * What a sealed entry found under {@code storedKey} holds, or empty when the entry is not one
+     * this secret sealed for that key (malformed, forged, altered or moved). Whether it has
+     * expired is the caller's to check.
      */
-    public Optional<String> unseal(String storedKey, String sealed) {
+    public Optional<Opened> unseal(String storedKey, String sealed) {
         int first = sealed.indexOf(':');
         int second = first < 0 ? -1 : sealed.indexOf(':', first + 1);
         if (second < 0 || !VERSION.equals(sealed.substring(0, first))) {
             return Optional.empty();
         }
-        byte[] claimed;
+        long expiresAt;
+        byte[] bytes;
         try {
-            claimed = UNBASE64.decode(sealed.substring(first + 1, second));
-        } catch (IllegalArgumentException notBase64) {
+            expiresAt = Long.parseLong(sealed.substring(first + 1, second));
+            bytes = UNBASE64.decode(sealed.substring(second + 1));
+        } catch (IllegalArgumentException malformed) { // NumberFormatException is one
             return Optional.empty();
         }
-        String value = sealed.substring(second + 1);
-        // MessageDigest.isEqual takes the same time wherever the first difference is
-        return MessageDigest.isEqual(claimed, mac(storedKey, value)) ? Optional.of(value) : Optional.empty();
+        if (bytes.length < NONCE_BYTES + TAG_BITS / 8) {
+            return Optional.empty();
+        }
+        byte[] nonce = Arrays.copyOf(bytes, NONCE_BYTES);
+        byte[] encrypted = Arrays.copyOfRange(bytes, NONCE_BYTES, bytes.length);
+        byte[] value = crypt(Cipher.DECRYPT_MODE, nonce, storedKey, expiresAt, encrypted);
+        return value == null ? Optional.empty()
+                : Optional.of(new Opened(new String(value, StandardCharsets.UTF_8), expiresAt));
     }
 
-    private byte[] mac(String storedKey, String value) {
+    /** AES-256-GCM over {@code input}; null when decrypting finds the tag wrong. */
+    private byte[] crypt(int mode, byte[] nonce, String storedKey, long expiresAtMillis, byte[] input) {
         try {
-            Mac mac = Mac.getInstance(ALGORITHM);
-            mac.init(macKey);
-            update(mac, VERSION);
-            update(mac, storedKey);
-            update(mac, value);
-            return mac.doFinal();
+            Cipher cipher = Cipher.getInstance(CIPHER);
+            cipher.init(mode, valueKey, new GCMParameterSpec(TAG_BITS, nonce));
+            cipher.updateAAD(associatedData(storedKey, expiresAtMillis));
+            return cipher.doFinal(input);
+        } catch (AEADBadTagException forged) {
+            return null;
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
+            throw new IllegalStateException(CIPHER + " is required of every Java platform", e);
         }
     }
 
-    /** Length-prefixed, so that no two different (key, value) pairs feed the MAC the same bytes. */
-    private static void update(Mac mac, String field) {
-        byte[] bytes = field.getBytes(StandardCharsets.UTF_8);
-        mac.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
-        mac.update((byte) ':');
-        mac.update(bytes);
+    /** Length-prefixed, so that no two different (key, expiry) pairs give the same bytes. */
+    private static byte[] associatedData(String storedKey, long expiresAtMillis) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String field : new String[] {VERSION, storedKey, Long.toString(expiresAtMillis)}) {
+            byte[] bytes = field.getBytes(StandardCharsets.UTF_8);
+            out.writeBytes(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
+            out.write(':');
+            out.writeBytes(bytes);
+        }
+        return out.toByteArray();
     }
 
     private static byte[] hmac(SecretKeySpec key, byte[] data) {
         try {
-            Mac mac = Mac.getInstance(ALGORITHM);
+            Mac mac = Mac.getInstance(HMAC);
             mac.init(key);
             return mac.doFinal(data);
         } catch (GeneralSecurityException e) {

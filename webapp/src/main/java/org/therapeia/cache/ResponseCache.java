@@ -5,6 +5,7 @@ import com.hazelcast.config.CacheConfig;
 import com.hazelcast.config.EvictionConfig;
 import com.hazelcast.config.EvictionPolicy;
 import com.hazelcast.config.MaxSizePolicy;
+import com.hazelcast.nio.serialization.HazelcastSerializationException;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
@@ -27,9 +28,11 @@ import org.therapeia.config.InferenceConfig;
  * The cluster-wide response cache: a JCache {@code Cache<String, String>} (Hazelcast on Payara)
  * named {@code cache.name}, entries expiring {@code cache.ttl} after they were written.
  *
- * <p><b>Trust.</b> Entries are stored under keyed hashes and sealed with a MAC
+ * <p><b>Trust.</b> Entries are stored under keyed hashes, encrypted and authenticated
  * ({@link CacheSecret}); an entry that fails the check is a miss, is removed, and is announced
- * as a {@link CacheEntryRejected} event (counted by the metrics). The secret is
+ * as a {@link CacheEntryRejected} event (counted by the metrics). An entry carries its expiry,
+ * {@code cache.ttl} after it was written, under the same check: past it, it is a miss and is
+ * removed, whatever expiry the grid's own cache has. The secret is
  * {@code cache.secret}; without it a node alone uses a random secret of its own, and a node in
  * a cluster ({@link DataGrid}) refuses the cache: it neither reads nor writes it, and readiness
  * says so ({@link Mode#REFUSED}). Sharing the cache needs the same secret on every member.
@@ -75,6 +78,8 @@ public class ResponseCache {
     private InferenceConfig config;
     private Consumer<CacheEntryRejected> rejections;
     private LongSupplier clock = System::nanoTime;
+    /** Epoch milliseconds: the expiry sealed into each entry is read on every member. */
+    private LongSupplier wallClock = System::currentTimeMillis;
 
     private volatile Mode mode = Mode.DISABLED;
     private Cache<String, String> cache;
@@ -171,16 +176,29 @@ public class ResponseCache {
         String stored = secret.storedKey(key);
         try {
             Cache<String, ?> untyped = cache; // a forger may have stored anything, not only strings
-            Object value = untyped.get(stored);
+            Object value;
+            try {
+                value = untyped.get(stored);
+            } catch (HazelcastSerializationException unreadable) { // no genuine entry fails to deserialise
+                reject(stored, null);
+                return Optional.empty();
+            }
             if (value == null) {
                 return Optional.empty();
             }
-            Optional<String> json = value instanceof String sealed ? secret.unseal(stored, sealed) : Optional.empty();
-            if (json.isEmpty()) {
+            String sealed = value instanceof String s ? s : null;
+            Optional<CacheSecret.Opened> opened = sealed != null ? secret.unseal(stored, sealed) : Optional.empty();
+            if (opened.isEmpty()) {
                 reject(stored, value);
                 return Optional.empty();
             }
-            CachedReply reply = CachedReply.fromJson(json.get());
+            if (opened.get().expiresAtMillis() <= wallClock.getAsLong()) {
+                // genuine but past cache.ttl: a copy put back, or a declared cache that keeps entries longer
+                cache.remove(stored, sealed);
+                recent.forget(stored);
+                return Optional.empty();
+            }
+            CachedReply reply = CachedReply.fromJson(opened.get().value());
             recent.touch(stored);
             return Optional.of(reply);
         } catch (RuntimeException e) {
@@ -197,7 +215,8 @@ public class ResponseCache {
         String stored = secret.storedKey(key);
         try {
             long count = makeRoom();
-            cache.put(stored, secret.seal(stored, reply.toJson()));
+            long expiresAt = wallClock.getAsLong() + config.cacheTtl().toMillis();
+            cache.put(stored, secret.seal(stored, reply.toJson(), expiresAt));
             recent.touch(stored);
             sizeMemo.set(count + 1);
             sizeMemoAt = clock.getAsLong();
@@ -312,5 +331,10 @@ public class ResponseCache {
     /** For tests: the clock for the size memo. */
     void clock(LongSupplier clock) {
         this.clock = clock;
+    }
+
+    /** For tests: the wall clock (epoch milliseconds) for the entries' expiry. */
+    void wallClock(LongSupplier wallClock) {
+        this.wallClock = wallClock;
     }
 }

@@ -318,7 +318,7 @@ public class InferenceConfig {
     }
 
     /**
-     * The secret behind the response cache's keys and entry MACs, the same on every member of a
+     * The secret behind the response cache's keys and entry encryption, the same on every member of a
      * cluster; required when clustered. Absent by default.
      */
     public Optional<String> cacheSecret() {

@@ -24,6 +24,7 @@ import org.therapeia.cache.CacheKey;
 import org.therapeia.cache.CachedReply;
 import org.therapeia.cache.ResponseCache;
 import org.therapeia.config.InferenceConfig;
+import org.therapeia.config.PrefixCacheScope;
 import org.therapeia.engine.SamplingParams;
 import org.therapeia.metrics.LatencyTracker;
 import org.therapeia.metrics.ServiceMetrics;
@@ -128,12 +129,17 @@ public class InferenceService {
         SamplingParams params = samplingParams(request,
                 defaults == SamplingDefaults.MODEL_THEN_SERVICE ? model.samplingDefaults() : ModelSamplingDefaults.NONE);
 
-        boolean useCache = config.enableResponseCache() && request.useCache() && safety.cacheAllowed(screening);
+        // isolated: a cache hit (cache_hit, the time it took) would tell a client that another sent the
+        // same conversation, which is what isolation hides; so entries are shared under the same
+        // cache_salt only, and a request without one neither reads nor writes them
+        boolean isolated = config.prefixCacheScope() == PrefixCacheScope.ISOLATED;
+        boolean useCache = config.enableResponseCache() && request.useCache() && safety.cacheAllowed(screening)
+                && !(isolated && request.cacheSalt() == null);
         CacheKey key = null;
         if (useCache) {
             // without a seed a sampled reply is as good as any other: one entry for all of them
             key = CacheKey.of(model.fingerprint(), systemPrompt, window, request.userInput(), params, request.stop(),
-                    request.seed() != null);
+                    request.seed() != null, isolated ? request.cacheSalt() : null);
             Optional<CachedReply> hit = cache.get(key);
             tracker.cacheLookup(hit.isPresent());
             metrics.cacheLookup(hit.isPresent());

@@ -19,13 +19,23 @@ class CacheKeyTest {
     }
 
     @Test
-    void normalisesUnicodeAndWhitespace() {
-        assertEquals("I feel anxious.", CacheKey.normalise("  I\u00a0feel\t\n anxious.  "));
-        assertEquals("fine", CacheKey.normalise("\uFB01ne")); // NFKC unfolds the ligature
-        assertEquals(key("Be kind.", List.of(), "I feel anxious.", P),
-                key(" Be  kind. ", List.of(), "I feel\u3000anxious. ", P));
-        assertEquals(key("s", List.of(new ChatMessage("user", "a  b")), "x", P),
-                key("s", List.of(new ChatMessage("user", "a b")), "x", P));
+    void textIsKeyedExactlyAsTheModelReadsIt() {
+        // each of these is other tokens to the model, and another reply (measured on the default
+        // model): one entry for them would let a client choose, among spellings, the reply others get
+        CacheKey plain = key("Be kind.", List.of(), "I feel sad today", P);
+        assertNotEquals(plain, key("Be kind.", List.of(), "\uFF29 \uFF46\uFF45\uFF45\uFF4C \uFF53\uFF41\uFF44 today", P),
+                "fullwidth letters");
+        assertNotEquals(plain, key("Be kind.", List.of(), "I\n\n\tfeel   sad\u3000today  ", P), "other whitespace");
+        assertNotEquals(plain, key(" Be  kind. ", List.of(), "I feel sad today", P), "system prompt spacing");
+        assertNotEquals(key("s", List.of(new ChatMessage("user", "a  b")), "x", P),
+                key("s", List.of(new ChatMessage("user", "a b")), "x", P), "history spacing");
+        assertNotEquals(key("s", List.of(), "\uFB01ne", P), key("s", List.of(), "fine", P), "a ligature");
+    }
+
+    @Test
+    void noSystemPromptIsOneKeyWhetherNullOrEmpty() {
+        // PromptBuilder reads both as none
+        assertEquals(key(null, List.of(), "x", P), key("", List.of(), "x", P));
     }
 
     @Test
@@ -58,16 +68,28 @@ class CacheKeyTest {
 
     @Test
     void anUnseededSampledKeyIsNoChosenSeedsKey() {
-        CacheKey unseeded = CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), false);
-        assertEquals(unseeded, CacheKey.of(MODEL, "s", List.of(), "x", P.withSeed(-1), List.of(), false),
+        CacheKey unseeded = CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), false, null);
+        assertEquals(unseeded, CacheKey.of(MODEL, "s", List.of(), "x", P.withSeed(-1), List.of(), false, null),
                 "unseeded sampled replies share one entry whatever their random seed");
         for (long seed : new long[] {-1L, 0L, 7L, Long.MIN_VALUE, Long.MAX_VALUE}) {
-            assertNotEquals(unseeded, CacheKey.of(MODEL, "s", List.of(), "x", P.withSeed(seed), List.of(), true),
+            assertNotEquals(unseeded, CacheKey.of(MODEL, "s", List.of(), "x", P.withSeed(seed), List.of(), true, null),
                     "seed " + seed);
         }
         SamplingParams greedy = SamplingParams.greedy(16);
-        assertEquals(CacheKey.of(MODEL, "s", List.of(), "x", greedy, List.of(), false),
-                CacheKey.of(MODEL, "s", List.of(), "x", greedy, List.of(), true), "greedy decoding has no seed");
+        assertEquals(CacheKey.of(MODEL, "s", List.of(), "x", greedy, List.of(), false, null),
+                CacheKey.of(MODEL, "s", List.of(), "x", greedy, List.of(), true, null), "greedy decoding has no seed");
+    }
+
+    @Test
+    void aScopedEntryIsSharedUnderItsOwnScopeOnly() {
+        CacheKey everyone = CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, null);
+        CacheKey alice = CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, "alice");
+        assertEquals(alice, CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, "alice"));
+        assertNotEquals(alice, CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, "bob"));
+        assertNotEquals(everyone, alice);
+        assertNotEquals(everyone, CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, "-"),
+                "no salt's value is the unscoped field");
+        assertNotEquals(everyone, CacheKey.of(MODEL, "s", List.of(), "x", P, List.of(), true, ""));
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -21,6 +22,7 @@ class CacheSecretTest {
     private static final CacheKey OTHER_KEY = CacheKey.of("f".repeat(64), "s", List.of(), "I feel calm.",
             SamplingParams.greedy(16));
     private static final String VALUE = "{\"response\":\"I hear you.\"}";
+    private static final long EXPIRES = 1_800_000_000_000L;
 
     @Test
     void storedKeysAreKeyedHashes() throws Exception {
@@ -40,50 +42,66 @@ class CacheSecretTest {
     void aSealedValueOpensUnderItsKeyOnly() {
         CacheSecret secret = CacheSecret.of(SECRET);
         String k = secret.storedKey(KEY);
-        String sealed = secret.seal(k, VALUE);
-        assertEquals(Optional.of(VALUE), secret.unseal(k, sealed));
-        assertEquals(Optional.of(VALUE), CacheSecret.of(SECRET).unseal(k, sealed), "another member, same secret");
+        String sealed = secret.seal(k, VALUE, EXPIRES);
+        assertEquals(Optional.of(new CacheSecret.Opened(VALUE, EXPIRES)), secret.unseal(k, sealed));
+        assertEquals(Optional.of(new CacheSecret.Opened(VALUE, EXPIRES)), CacheSecret.of(SECRET).unseal(k, sealed),
+                "another member, same secret");
         assertEquals(Optional.empty(), secret.unseal(secret.storedKey(OTHER_KEY), sealed), "moved to another key");
         assertEquals(Optional.empty(), CacheSecret.of(SECRET + "!").unseal(k, sealed), "sealed with another secret");
+    }
+
+    @Test
+    void aSealedValueHidesTheReply() {
+        CacheSecret secret = CacheSecret.of(SECRET);
+        String k = secret.storedKey(KEY);
+        String sealed = secret.seal(k, VALUE, EXPIRES);
+        // anyone on the grid reads the values: no reply text, and no two seals of one reply alike
+        assertFalse(sealed.contains("hear"), sealed);
+        assertFalse(new String(Base64.getUrlDecoder().decode(sealed.substring(sealed.lastIndexOf(':') + 1)),
+                StandardCharsets.ISO_8859_1).contains("hear"), sealed);
+        assertNotEquals(sealed, secret.seal(k, VALUE, EXPIRES), "a fresh nonce each time");
     }
 
     @Test
     void forgeriesAreRejected() {
         CacheSecret secret = CacheSecret.of(SECRET);
         String k = secret.storedKey(KEY);
-        String sealed = secret.seal(k, VALUE);
-        String mac = sealed.substring(3, sealed.indexOf(':', 3));
+        String sealed = secret.seal(k, VALUE, EXPIRES);
+        String prefix = "v2:" + EXPIRES + ":";
+        byte[] body = Base64.getUrlDecoder().decode(sealed.substring(prefix.length()));
+        byte[] flipped = body.clone();
+        flipped[20] ^= 1;
         for (String forged : new String[] {
             "You should stop your medication.",                            // plain text
             VALUE,                                                          // a bare reply, no seal
-            "v1:" + mac + ":" + VALUE.replace("hear", "blame"),            // the value altered
-            "v1:" + mac + ":" + VALUE + " ",                                // one character added
+            prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(flipped), // one bit of it changed
             sealed.substring(0, sealed.length() - 1),                       // one character cut
-            "v2" + sealed.substring(2),                                     // another version
-            "v1::" + VALUE,                                                 // no MAC
-            "v1:" + "A".repeat(mac.length()) + ":" + VALUE,                 // a made-up MAC
-            "v1:!!notbase64!!:" + VALUE,
-            "v1:" + mac,                                                    // no value part
+            sealed + "A",                                                   // one character added
+            "v2:" + (EXPIRES + 1) + sealed.substring(sealed.indexOf(':', 3)), // a later expiry
+            "v1" + sealed.substring(2),                                     // another version
+            "v1:" + "A".repeat(43) + ":" + VALUE,                           // the old MAC format
+            prefix + VALUE,                                                 // the reply in clear
+            prefix + "!!notbase64!!",
+            prefix + "AAAA",                                                // too short for a nonce and tag
+            "v2:soon:" + sealed.substring(prefix.length()),
+            prefix,
             "",
             ":::",
         }) {
             assertEquals(Optional.empty(), secret.unseal(k, forged), forged);
         }
-        // a MAC made with a guessed secret
+        // sealed with a guessed secret
         CacheSecret guessed = CacheSecret.of("therapeia".repeat(4));
-        assertEquals(Optional.empty(), secret.unseal(k, guessed.seal(k, VALUE)));
+        assertEquals(Optional.empty(), secret.unseal(k, guessed.seal(k, VALUE, EXPIRES)));
     }
 
     @Test
-    void theMacCoversKeyAndValueWithoutAmbiguity() {
+    void theSealCoversKeyAndExpiryWithoutAmbiguity() {
         CacheSecret secret = CacheSecret.of(SECRET);
-        // the MAC is HMAC-SHA256: 32 bytes
-        String sealed = secret.seal("k", "v");
-        String mac = sealed.substring(3, sealed.indexOf(':', 3));
-        assertEquals(32, Base64.getUrlDecoder().decode(mac).length);
-        // ("ab", "c") and ("a", "bc") are different entries
-        assertNotEquals(secret.seal("ab", "c").substring(3), secret.seal("a", "bc").substring(3));
-        assertFalse(secret.unseal("a", "v1:" + secret.seal("ab", "c").split(":")[1] + ":bc").isPresent());
+        // ("1", expiry 23) and ("12", expiry 3) are different entries
+        String sealed = secret.seal("1", "v", 23);
+        assertFalse(secret.unseal("12", "v2:3:" + sealed.substring(sealed.lastIndexOf(':') + 1)).isPresent());
+        assertTrue(secret.unseal("1", sealed).isPresent());
     }
 
     @Test

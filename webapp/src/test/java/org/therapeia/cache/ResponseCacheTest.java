@@ -12,9 +12,13 @@ import com.hazelcast.config.CacheConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import java.io.IOException;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
 import java.io.Serializable;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,7 +139,29 @@ class ResponseCacheTest {
         Cache.Entry<String, String> entry = raw("stored").iterator().next();
         assertEquals(CacheSecret.of(SECRET).storedKey(key("I feel anxious.")), entry.getKey());
         assertTrue(entry.getKey().matches("[0-9a-f]{64}"));
-        assertTrue(entry.getValue().startsWith("v1:"), "sealed");
+        assertTrue(entry.getValue().startsWith("v2:"), "sealed");
+        assertFalse(entry.getValue().contains("hear"), "the reply is not readable off the grid");
+    }
+
+    @Test
+    void anEntryPastItsSealedExpiryIsAMissNotAForgery() {
+        List<CacheEntryRejected> rejections = new ArrayList<>();
+        ResponseCache cache = cache(manager, "expired", 100, SECRET, rejections);
+        AtomicLong now = new AtomicLong(1_000_000);
+        cache.wallClock(now::get);
+        cache.put(key("k"), REPLY);
+        String stored = CacheSecret.of(SECRET).storedKey(key("k"));
+        String genuine = raw("expired").get(stored);
+        now.addAndGet(3_600_000 - 1); // cache.ttl is 3600 s
+        assertEquals(Optional.of(REPLY), cache.get(key("k")), "within cache.ttl");
+        now.incrementAndGet();
+        assertEquals(Optional.empty(), cache.get(key("k")), "past it, whatever the grid keeps");
+        assertNull(raw("expired").get(stored), "removed");
+        // a genuine copy put back later (a replay) is no better
+        raw("expired").put(stored, genuine);
+        assertEquals(Optional.empty(), cache.get(key("k")));
+        assertEquals(0, cache.rejected(), "an expired entry is not a forged one");
+        assertTrue(rejections.isEmpty());
     }
 
     @Test
@@ -228,13 +254,13 @@ class ResponseCacheTest {
         String k2 = secret.storedKey(key("q2"));
         String genuine = raw.get(k2);
         raw.put(k2, genuine.substring(0, genuine.lastIndexOf(':') + 1)
-                + new CachedReply(forged, 4, 20, 0, "stop").toJson());
+                + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[64]));
         assertEquals(Optional.empty(), cache.get(key("q2")));
 
         // 4. sealed with another secret
         CacheSecret guessed = CacheSecret.of("guessed".repeat(6));
         String k4 = secret.storedKey(key("q4"));
-        raw.put(k4, guessed.seal(k4, new CachedReply(forged, 4, 20, 0, "stop").toJson()));
+        raw.put(k4, guessed.seal(k4, new CachedReply(forged, 4, 20, 0, "stop").toJson(), Long.MAX_VALUE));
         assertEquals(Optional.empty(), cache.get(key("q4")));
 
         // 5. not even a string: the JCache API checks types, a member's own code need not
@@ -243,12 +269,35 @@ class ResponseCacheTest {
         assertEquals(Optional.empty(), cache.get(key("q5")));
         assertFalse(raw.containsKey(k5), "removed");
 
-        assertEquals(5, cache.rejected());
-        assertEquals(5, rejections.size());
+        // 6. nothing this member can deserialise (a class it lacks, a stream that throws)
+        String k6 = secret.storedKey(key("q6"));
+        raw.invoke(k6, new PlantAnUnreadable());
+        assertEquals(Optional.empty(), cache.get(key("q6")));
+        assertFalse(raw.containsKey(k6), "removed");
+
+        assertEquals(6, cache.rejected());
+        assertEquals(6, rejections.size());
         // the service computes and caches a genuine reply again
         cache.put(key("q1"), REPLY);
         assertEquals(Optional.of(REPLY), cache.get(key("q1")));
-        assertEquals(5, cache.rejected());
+        assertEquals(6, cache.rejected());
+    }
+
+    /** A value whose deserialisation fails. */
+    static final class Unreadable implements Serializable {
+        private void readObject(ObjectInputStream in) throws IOException {
+            throw new InvalidObjectException("planted");
+        }
+    }
+
+    /** Like {@link PlantAnInteger}, a value that no member can read back. */
+    static final class PlantAnUnreadable implements EntryProcessor<String, String, Void>, Serializable {
+        @Override
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        public Void process(MutableEntry<String, String> entry, Object... arguments) {
+            ((MutableEntry) entry).setValue(new Unreadable());
+            return null;
+        }
     }
 
     /** Runs on the member that owns the key, where no type check applies. */

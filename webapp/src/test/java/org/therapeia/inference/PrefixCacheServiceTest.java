@@ -127,6 +127,23 @@ class PrefixCacheServiceTest {
         assertEquals(a.response(), again.response());
     }
 
+    @Test
+    void isolatedScopesShareResponseCacheEntriesOnlyUnderTheSameCacheSalt() throws Exception {
+        // a hit would tell bob, or anyone without a salt, that alice sent this conversation
+        InferenceRequest request = new InferenceRequest("A reply only carol's salt may read.", List.of(), null,
+                true, null, 0.0, null, null, null, null);
+        assertFalse(isolated.infer(request.withCacheSalt("carol"), System.nanoTime()).get(60, TimeUnit.SECONDS)
+                .cacheHit());
+        assertTrue(isolated.infer(request.withCacheSalt("carol"), System.nanoTime()).get(60, TimeUnit.SECONDS)
+                .cacheHit(), "the same salt shares its entries");
+        assertFalse(isolated.infer(request.withCacheSalt("dave"), System.nanoTime()).get(60, TimeUnit.SECONDS)
+                .cacheHit(), "another salt does not");
+        for (int i = 0; i < 2; i++) {
+            assertFalse(isolated.infer(request, System.nanoTime()).get(60, TimeUnit.SECONDS).cacheHit(),
+                    "a request without a salt neither reads nor writes the cache");
+        }
+    }
+
     /**
      * Twelve turns with the default history window (10 messages, step 6): every turn whose window
      * kept its start reuses all that the previous turn left in its slot (its prompt, and its reply
