@@ -155,8 +155,8 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Prefills {@code promptIds} into a slot while the engine has nothing else to do, so that a later
      * request whose prompt starts with them (of the same {@code reuseScope}) finds them warm. Requests
-     * come first: it starts only when none waits and a slot is free, and a request that arrives while
-     * it runs has it cancelled (what it computed by then stays warm). At most one waits; a newer one
+     * come first: it starts only when no request runs or waits, and a request that arrives while it
+     * runs has it cancelled (what it computed by then stays warm). At most one waits; a newer one
      * replaces it. Nobody hears of it: no future, no listener.
      */
     public void prefillAhead(int[] promptIds, long reuseScope) {
@@ -349,13 +349,14 @@ public final class Scheduler implements AutoCloseable {
         publishCounts();
     }
 
-    /** Starts the waiting prefill ahead, if any, when no request waits and a slot is free. */
+    /** Starts the waiting prefill ahead, if any, when no request runs or waits. */
     private void startAhead() {
         if (draining) {
             aheadWaiting.set(null); // else an idle turn would not wait for a request (turn's poll)
             return;
         }
-        if (aheadRunning != null || !queue.isEmpty() || running.size() >= maxRunning) {
+        // idle only: beside running requests its prefill would share their steps and slow their tokens
+        if (!running.isEmpty() || !queue.isEmpty()) {
             return;
         }
         Job job = aheadWaiting.getAndSet(null);
