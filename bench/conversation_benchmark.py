@@ -23,6 +23,9 @@ of conversation i opened by a greeting naming i, since the plain messages come b
 of other conversations, and once a history window has moved, an earlier conversation's prompt may
 start with the very message that opens a later one (the system prompt, that message and the model's
 greedy reply to it: the later one's whole first prompt, found warm).
+--think-time S waits S seconds between a reply and the conversation's next turn, as a person reads
+and types: where the engine is then idle, the service prefills the beginning of a turn whose
+history window will move (prefix_cache.prefill_ahead), so that turn computes only its own message.
 Stdlib only.
 
   conversation_benchmark.py --url http://127.0.0.1:18191 --label on --json on.json
@@ -92,6 +95,8 @@ def conversation(args, index, results, lock):
                             "reused": meta.get("input_tokens_reused", 0),
                             "generated": reply["tokens_generated"], "history_messages": meta["history_messages"]})
         history = history + [{"role": "user", "content": user}, {"role": "assistant", "content": reply["response"]}]
+        if turn + 1 < args.turns:
+            time.sleep(args.think_time)  # the person reads the reply and types the next message
 
 
 def run(args):
@@ -208,6 +213,9 @@ def main():
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--think-time", type=float, default=0.0,
+                        help="seconds between a reply and the conversation's next turn (a person reading and "
+                             "typing; the service prefills a moved window's beginning ahead when idle)")
     parser.add_argument("--distinct-openers", action="store_true",
                         help="every conversation opens with its own message (by default conversation i opens like "
                              "conversation i mod 3, so a later one's first turn reuses an earlier one's whole prompt)")

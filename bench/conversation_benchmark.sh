@@ -7,6 +7,9 @@
 #   bench/conversation_benchmark.sh [MODEL_DIR]      (default: the project's default model)
 #   CONVERSATIONS=8 TURNS=10 CONCURRENCY=4 MAX_NEW_TOKENS=32 PORT=18191 bench/conversation_benchmark.sh
 #   DISTINCT_OPENERS=1 ...: each conversation opens with its own message (see the client's --distinct-openers)
+#   THINK_TIME=2 ...: seconds between a reply and the conversation's next turn (a person reading and
+#   typing): where the engine is then idle, the service prefills a moved window's beginning ahead
+#   (prefix_cache.prefill_ahead; PREFIX_CACHE_PREFILL_AHEAD=false turns it off for both runs)
 #
 # The service's own history window unless CONTEXT_WINDOW / CONTEXT_WINDOW_STEP are set (its
 # context_window and context_window.step; defaults 10 and 6): with them, 10 turns of a
@@ -27,6 +30,7 @@ if [[ $# -gt 0 ]]; then export MODEL_PATH="$1"; fi
 ARGS=(--conversations "${CONVERSATIONS:-8}" --turns "${TURNS:-10}" --concurrency "${CONCURRENCY:-4}"
       --max-new-tokens "${MAX_NEW_TOKENS:-32}" --url "http://127.0.0.1:$PORT")
 if [[ -n "${DISTINCT_OPENERS:-}" ]]; then ARGS+=(--distinct-openers); fi
+if [[ -n "${THINK_TIME:-}" ]]; then ARGS+=(--think-time "$THINK_TIME"); fi
 
 echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs," \
      "flags: $(grep -m1 '^flags' /proc/cpuinfo | grep -o -w 'avx2\|avx512f\|avx512_bf16\|amx_bf16\|fma' | sort -u | xargs)"
