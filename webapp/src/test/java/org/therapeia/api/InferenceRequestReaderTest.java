@@ -115,6 +115,14 @@ class InferenceRequestReaderTest {
         "not json|body",
         "[1, 2]|body",
         "\"text\"|body",
+        // an unpaired surrogate escape: the UTF-8 check of the body cannot see it (a JSON escape, not bytes)
+        "{\"user_input\": \"hi \\ud800\"}|user_input",
+        "{\"user_input\": \"\\udc00\\ud83d\"}|user_input",
+        "{\"user_input\": \"hi\", \"system_prompt\": \"\\udfff\"}|system_prompt",
+        "{\"user_input\": \"hi\", \"conversation_history\": [{\"role\": \"user\", \"content\": \"a\\ud83d\"}]}"
+                + "|conversation_history[0].content",
+        "{\"user_input\": \"hi\", \"stop\": [\"a\", \"\\ud800\"]}|stop[1]",
+        "{\"user_input\": \"hi\", \"cache_salt\": \"\\ud800\"}|cache_salt",
     })
     void badInputNamesTheField(String json, String field) {
         assertEquals(field, fieldOf(json));
@@ -137,21 +145,6 @@ class InferenceRequestReaderTest {
         InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> read(big));
         assertEquals("body", e.field());
         assertTrue(e.getMessage().contains("2000"), e.getMessage());
-    }
-
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "{\"user_input\": \"hi \\ud800\"}|user_input",
-        "{\"user_input\": \"\\udc00\\ud83d\"}|user_input",
-        "{\"user_input\": \"hi\", \"system_prompt\": \"\\udfff\"}|system_prompt",
-        "{\"user_input\": \"hi\", \"conversation_history\": [{\"role\": \"user\", \"content\": \"a\\ud83d\"}]}"
-                + "|conversation_history[0].content",
-        "{\"user_input\": \"hi\", \"stop\": [\"a\", \"\\ud800\"]}|stop[1]",
-        "{\"user_input\": \"hi\", \"cache_salt\": \"\\ud800\"}|cache_salt",
-    })
-    void anUnpairedSurrogateEscapeIsRefusedNamingTheField(String json, String field) {
-        // the UTF-8 check of the body cannot see these: they are JSON escapes, not bytes
-        assertEquals(field, fieldOf(json));
     }
 
     @Test
