@@ -203,7 +203,8 @@ public class InferenceService {
      * that turn's new beginning when it is idle ({@link PromptBuilder#nextWindowStart},
      * {@link Scheduler#prefillAhead}): the history as the client will resend it, this turn's
      * message and reply included. Best effort: a template that will not render a conversation
-     * ending with the reply gets none, and the reply is never held up.
+     * ending with the reply gets none, and the reply never fails for it (it waits for one template
+     * render and tokenisation, on the turns before the window moves only).
      */
     private static void prefillNextWindow(LoadedModel model, String systemPrompt, List<ChatMessage> history,
                                           String userInput, String reply, int keptNow, long reuseScope) {
