@@ -209,14 +209,16 @@ class ShutdownUnderLoadIT {
      * A request that comes once the stop began ends: a reply, a problem, no connection, or, once
      * Payara has begun to stop the application (it marks it unavailable before any application
      * code hears of the stop), Payara's own refusal (503, and 500 or 404 while the application is
-     * taken down or deployed again). None hangs. In Kubernetes the preStop pause takes the pod out
+     * taken down or deployed again; once in about thirty CI runs, between its 503s and its 500, an
+     * empty 200 with no Content-Type, which no resource of ours sends: every reply of ours has a
+     * JSON body). None hangs. In Kubernetes the preStop pause takes the pod out
      * of the Service before SIGTERM, so that no client should meet those (payara-config/deploy).
      */
     private static void assertLateRequestsEnded(List<Outcome> late) {
         List<Outcome> hung = late.stream().filter(o -> o.kind().equals(Outcome.HANG)).toList();
         assertTrue(hung.isEmpty(), late.size() + " late requests; hung: " + hung);
         List<Outcome> wrong = late.stream().filter(o -> o.kind().equals(Outcome.OTHER)
-                && !o.detail().matches("HTTP (503|500|404) .*")).toList();
+                && !o.detail().matches("HTTP (503|500|404) .*|HTTP 200  ")).toList();
         assertTrue(wrong.isEmpty(), late.size() + " late requests; answered otherwise: " + wrong);
     }
 
