@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -122,14 +123,12 @@ public final class RuleDetector {
      * negation.
      */
     private void addWordSignal(String message, List<Signal> signals) {
-        if (scorers.isEmpty()) {
+        Optional<WordScorer> language = languageOf(message);
+        if (language.isEmpty()) {
             return;
         }
+        WordScorer scorer = language.get();
         Level rules = signals.stream().map(Signal::level).reduce(Level.NONE, Level::max);
-        WordScorer scorer = languageOf(message);
-        if (scorer.knownWords(message) < MIN_KNOWN_WORDS) {
-            return;
-        }
         WordScorer.Reading words = scorer.read(message,
                 rules.atLeast(Level.RISK) ? HIGHER_HEAD_BESIDE_RULES : HIGHER_HEAD_ALONE);
         if (words.level().compareTo(rules) > 0) {
@@ -139,21 +138,22 @@ public final class RuleDetector {
 
     /**
      * The weights of the language the message is written in: those that know most of its words
-     * (the first configured on a tie). Only they read it: weights learned from Spanish messages
-     * have seen no English ones, so what they would make of an English message is noise, and
-     * every language asked adds its false positives.
+     * (the first configured on a tie), and none when they know fewer than {@link #MIN_KNOWN_WORDS}.
+     * Only they read it: weights learned from Spanish messages have seen no English ones, so what
+     * they would make of an English message is noise, and every language asked adds its false
+     * positives.
      */
-    private WordScorer languageOf(String message) {
-        WordScorer best = scorers.get(0);
-        int bestKnown = best.knownWords(message);
-        for (WordScorer scorer : scorers.subList(1, scorers.size())) {
+    private Optional<WordScorer> languageOf(String message) {
+        WordScorer best = null;
+        int bestKnown = MIN_KNOWN_WORDS - 1;
+        for (WordScorer scorer : scorers) {
             int known = scorer.knownWords(message);
             if (known > bestKnown) {
                 best = scorer;
                 bestKnown = known;
             }
         }
-        return best;
+        return Optional.ofNullable(best);
     }
 
     /** Whether a model's reply gives method, dose or lethality details (the output check). */
