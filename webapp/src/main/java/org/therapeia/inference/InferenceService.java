@@ -133,8 +133,10 @@ public class InferenceService {
         // same conversation, which is what isolation hides; so entries are shared under the same
         // cache_salt only, and a request without one neither reads nor writes them
         boolean isolated = config.prefixCacheScope() == PrefixCacheScope.ISOLATED;
+        // isolated without a cache_salt: nothing of this request is shared, in either cache
+        boolean sharesNothing = isolated && request.cacheSalt() == null;
         boolean useCache = config.enableResponseCache() && request.useCache() && safety.cacheAllowed(screening)
-                && !(isolated && request.cacheSalt() == null);
+                && !sharesNothing;
         CacheKey key = null;
         if (useCache) {
             // without a seed a sampled reply is as good as any other: one entry for all of them
@@ -181,7 +183,9 @@ public class InferenceService {
             }
             InferenceResponse response = complete(g, prompt, model, cacheKey, arrivalNanos, beforeSubmitNanos,
                     decoder, stops, screening, guard, out, recorded);
-            if (config.prefixCachePrefillAhead()) {
+            // a request that shares nothing has an engine scope of its own: no later turn could reuse
+            // a prefill ahead, which would only evict someone's warm slot
+            if (config.prefixCachePrefillAhead() && !sharesNothing) {
                 prefillNextWindow(model, systemPrompt, history, request.userInput(), response.response(),
                         prompt.historyMessages(), reuseScope);
             }
