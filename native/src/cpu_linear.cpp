@@ -311,7 +311,7 @@ at::Tensor apply_linear(const at::Tensor& x, const at::Tensor& w, const at::Tens
       bfloat16 && cpu_features().avx512_bf16 && x.numel() > kSmallLinearMaxRows * w.size(-1);
   if (!onednn_native_bfloat16 && small_linear_applies(x, w)) return small_linear(x, w, bias);
   // Without AVX512_BF16, oneDNN's bfloat16 GEMM is a slow reference path (5x our float32).
-  if (!onednn_native_bfloat16 && bfloat16 && tiled_gemm_applies(x, w)) return tiled_gemm(x, w, bias);
+  if (!onednn_native_bfloat16 && bfloat16_gemm_applies(x, w)) return bfloat16_gemm(x, w, bias);
   return at::linear(x, w, bias);
 }
 

@@ -1,12 +1,12 @@
 #include "therapeia/int8_linear.h"
 
 #include <ATen/Parallel.h>
-#include <c10/core/InferenceMode.h>
 #include <immintrin.h>
 
 #include <algorithm>
 
 #include "therapeia/cpu_features.h"
+#include "therapeia/cpu_gemm.h"
 #include "therapeia/error.h"
 #include "therapeia/weight_prefetch.h"
 
@@ -196,29 +196,6 @@ at::Tensor decode(const at::Tensor& x, const Int8Rows& w, int64_t N, bool avx512
   return y;
 }
 
-// Prefill: x [M, K] -> y [M, N]. Each task widens blocks of kBlockRows weight rows into a float32
-// buffer [kBlockRows, K] (a few hundred KiB: it stays in L2) and multiplies all M input rows by it
-// with the float32 GEMM, so a weight is widened once per call, not once per input row.
-at::Tensor prefill(const at::Tensor& x, const Int8Rows& w, int64_t N) {
-  constexpr int64_t kBlockRows = 64;
-  const int64_t M = x.size(0);
-  auto y = at::empty({M, N}, x.options());  // [M, N]
-  // The GEMM writes into y from the pool's threads: they must run in the caller's inference mode,
-  // since an inference tensor may be written only inside one (the mode is per thread).
-  const bool inference = c10::InferenceMode::is_enabled();
-  at::parallel_for(0, (N + kBlockRows - 1) / kBlockRows, 1, [&](int64_t begin, int64_t end) {
-    c10::InferenceMode same_mode(inference);
-    auto block = at::empty({kBlockRows, w.K}, x.options());  // [kBlockRows, K]
-    for (int64_t b = begin; b < end; ++b) {
-      const int64_t n0 = b * kBlockRows, rows = std::min(kBlockRows, N - n0);
-      widen_rows_avx2(w, n0, rows, block.data_ptr<float>());
-      auto out = y.narrow(1, n0, rows);  // [M, rows], row stride N: written in place by the GEMM
-      at::mm_out(out, x, block.narrow(0, 0, rows).t());
-    }
-  });
-  return y;
-}
-
 }  // namespace
 
 at::Tensor int8_linear(const at::Tensor& x, const Int8Weight& w, const at::Tensor& bias) {
@@ -239,7 +216,9 @@ at::Tensor int8_linear(const at::Tensor& x, const Int8Weight& w, const at::Tenso
   if (M == 0) y = at::empty({0, N}, x32.options());
   else if (!features.avx2_fma) y = at::linear(x32, dequantize(w));  // CPUs without AVX2: correct, not fast
   else if (M <= kInt8DecodeMaxRows) y = decode(x32, rows, N, features.avx512);
-  else y = prefill(x32, rows, N);
+  else {
+    y = widened_gemm(x32, N, [&](int64_t n0, int64_t count, float* out) { widen_rows_avx2(rows, n0, count, out); });
+  }
   if (bias.defined()) y.add_(bias.to(at::kFloat));
   auto sizes = x.sizes().vec();
   sizes.back() = N;

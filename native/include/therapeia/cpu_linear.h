@@ -27,7 +27,7 @@ constexpr int64_t kSmallLinearMaxRows = 8;
 bool small_linear_applies(const at::Tensor& x, const at::Tensor& w);
 at::Tensor small_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias);
 
-// y = x @ w^T + bias on any device: small_linear for the few rows of a decode step, tiled_gemm
+// y = x @ w^T + bias on any device: small_linear for the few rows of a decode step, bfloat16_gemm
 // (cpu_gemm.h) for bfloat16 prefill on CPUs without AVX512_BF16, at::linear otherwise (float32
 // prefill: MKL; bfloat16 from 9 rows on with AVX512_BF16: oneDNN's native bfloat16 kernels).
 at::Tensor apply_linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias = {});
