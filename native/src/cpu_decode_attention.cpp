@@ -74,7 +74,7 @@ __attribute__((target("avx2,fma"))) void attend_head(const float* q, const T* k,
 // Every (sequence, query head) pair as one task. out: [B, NQ, 1, D] contiguous.
 template <class T>
 void attend_all(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, float scale,
-                const std::vector<int64_t>& key_lengths, at::Tensor& out) {
+                const std::vector<int64_t>& key_lengths, const std::vector<int64_t>& cache_rows, at::Tensor& out) {
   const int64_t B = q.size(0), NQ = q.size(1), D = q.size(3), NKV = k.size(1), L = k.size(2);
   const int64_t group = NQ / NKV;
   const HeadView qs = strides_of(q), ks = strides_of(k), vs = strides_of(v);
@@ -86,10 +86,11 @@ void attend_all(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, f
     std::vector<float> scores(L), acc(D), query(D);
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / NQ, h = bh % NQ, kv = h / group;
+      const int64_t entry = cache_rows.empty() ? b : cache_rows[b];
       const T* q_row = qp + b * qs.batch + h * qs.head;
       for (int64_t d = 0; d < D; ++d) query[d] = static_cast<float>(q_row[d]);
       const int64_t keys = key_lengths.empty() ? L : std::clamp<int64_t>(key_lengths[b], 1, L);
-      attend_head(query.data(), kp + b * ks.batch + kv * ks.head, vp + b * vs.batch + kv * vs.head, ks.row, vs.row,
+      attend_head(query.data(), kp + entry * ks.batch + kv * ks.head, vp + entry * vs.batch + kv * vs.head, ks.row, vs.row,
                   keys, D, scale, scores.data(), acc.data(), op + bh * D);
     }
   });
@@ -97,21 +98,27 @@ void attend_all(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, f
 
 }  // namespace
 
-bool decode_attention_applies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+bool decode_attention_applies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                              const std::vector<int64_t>& cache_rows) {
   if (!q.device().is_cpu() || !cpu_features().avx2_fma || q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return false;
   const auto dtype = q.scalar_type();
   if (k.scalar_type() != dtype || v.scalar_type() != dtype) return false;
   if (dtype != at::kFloat && dtype != at::kBFloat16) return false;
-  const int64_t NQ = q.size(1), NKV = k.size(1);
-  return q.size(2) == 1 && k.size(2) > 0 && NKV > 0 && NQ % NKV == 0 && q.size(0) == k.size(0) &&
+  const int64_t B = q.size(0), NQ = q.size(1), NKV = k.size(1), S = k.size(0);
+  if (cache_rows.empty() ? S != B : static_cast<int64_t>(cache_rows.size()) != B) return false;
+  for (const int64_t row : cache_rows) {
+    if (row < 0 || row >= S) return false;
+  }
+  return q.size(2) == 1 && k.size(2) > 0 && NKV > 0 && NQ % NKV == 0 &&
          k.sizes() == v.sizes() && k.size(3) == q.size(3) && q.stride(3) == 1 && k.stride(3) == 1 && v.stride(3) == 1;
 }
 
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
-                            const std::vector<int64_t>& key_lengths) {
+                            const std::vector<int64_t>& key_lengths, const std::vector<int64_t>& cache_rows) {
   auto out = at::empty({q.size(0), q.size(1), 1, q.size(3)}, q.options());
-  if (q.scalar_type() == at::kFloat) attend_all<float>(q, k, v, static_cast<float>(scale), key_lengths, out);
-  else attend_all<at::BFloat16>(q, k, v, static_cast<float>(scale), key_lengths, out);
+  const auto s = static_cast<float>(scale);
+  if (q.scalar_type() == at::kFloat) attend_all<float>(q, k, v, s, key_lengths, cache_rows, out);
+  else attend_all<at::BFloat16>(q, k, v, s, key_lengths, cache_rows, out);
   return out;
 }
 

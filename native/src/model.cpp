@@ -270,33 +270,40 @@ at::Tensor Model::forward_decode(const at::Tensor& tokens, const at::Tensor& pos
   auto query_positions = positions.unsqueeze(1);                // [B, 1]
   auto [cos, sin] = rotary(query_positions);
   LayerMasks masks(query_positions, attend_length);
-  // Gathering the slots' keys and values copies [B, NKV, L, D] twice per layer, as many bytes
-  // per step as a large share of the weights; slots that follow each other need only a view.
-  const int64_t first_slot = consecutive_slots(slots);
-  // Each sequence's keys, its position + 1, for the CPU decode attention (no mask).
-  std::vector<int64_t> key_lengths;
-  if (B > 1 && positions.device().is_cpu()) {
-    const auto p = positions.contiguous();
-    for (int64_t b = 0; b < B; ++b) key_lengths.push_back(p.data_ptr<int64_t>()[b] + 1);
+  // Each sequence's keys, its position + 1, and its slot, for the CPU decode attention (no mask;
+  // it reads each sequence's keys and values in place in the cache).
+  std::vector<int64_t> key_lengths, cache_rows;
+  if (positions.device().is_cpu()) {
+    const auto p = positions.contiguous(), s = slots.contiguous();
+    for (int64_t b = 0; b < B; ++b) {
+      if (B > 1) key_lengths.push_back(p.data_ptr<int64_t>()[b] + 1);
+      cache_rows.push_back(s.data_ptr<int64_t>()[b]);
+    }
   }
+  // Elsewhere, gathering the slots' keys and values copies [B, NKV, L, D] twice per layer, as
+  // many bytes per step as a large share of the weights; slots that follow each other need only a view.
+  const int64_t first_slot = consecutive_slots(slots);
   for (size_t i = 0; i < layers_.size(); ++i) {
     const auto& layer = layers_[i];
     const int64_t window = config_.sliding_window[i];
     auto [q, k, v] = project_qkv(layer, rms_norm(x, layer.input_norm), cos, sin);
     cache.update_batch(static_cast<int64_t>(i), slots, positions, k, v);
-    at::Tensor keys, values;  // [B, NKV, L, D]
-    if (first_slot >= 0) {  // consecutive slots: a view of the cache, no copy
-      keys = cache.keys(i).narrow(0, first_slot, B).narrow(2, 0, attend_length);
-      values = cache.values(i).narrow(0, first_slot, B).narrow(2, 0, attend_length);
-    } else {
-      keys = cache.keys(i).narrow(2, 0, attend_length).index_select(0, slots);
-      values = cache.values(i).narrow(2, 0, attend_length).index_select(0, slots);
-    }
+    auto all_keys = cache.keys(i).narrow(2, 0, attend_length);  // [S, NKV, L, D]
+    auto all_values = cache.values(i).narrow(2, 0, attend_length);
     const bool windowed = window > 0 && window < attend_length;
     at::Tensor attended;  // [B, 1, NQ * D]
-    if (!windowed && decode_attention_applies(q, keys, values)) {
-      attended = decode_attention(q, keys, values, attention_scale(config_), key_lengths).view({B, 1, -1});
+    if (!windowed && decode_attention_applies(q, all_keys, all_values, cache_rows)) {
+      attended = decode_attention(q, all_keys, all_values, attention_scale(config_), key_lengths, cache_rows)
+                     .view({B, 1, -1});
     } else {
+      at::Tensor keys, values;  // [B, NKV, L, D]
+      if (first_slot >= 0) {  // consecutive slots: a view of the cache, no copy
+        keys = all_keys.narrow(0, first_slot, B);
+        values = all_values.narrow(0, first_slot, B);
+      } else {
+        keys = all_keys.index_select(0, slots);
+        values = all_values.index_select(0, slots);
+      }
       // A lone sequence without a window sees its whole cache: no mask needed.
       const bool needs_mask = B > 1 || windowed;
       attended = attention(q, keys, values, needs_mask ? masks.for_window(window) : at::Tensor(), false);

@@ -53,6 +53,29 @@ TEST(DecodeAttention, GivesEachSequenceOfABatchItsOwnKeysAsAMaskWould) {
   }
 }
 
+TEST(DecodeAttention, ReadsEachSequenceFromItsOwnCacheEntryInPlace) {
+  at::manual_seed(13);
+  const int64_t S = 5, NQ = 6, NKV = 2, L = 24, D = 16;
+  const std::vector<int64_t> rows = {4, 0, 2}, lengths = {24, 9, 3};  // scattered, out of order
+  const int64_t B = static_cast<int64_t>(rows.size());
+  for (const auto dtype : {at::kFloat, at::kBFloat16}) {
+    auto q = at::randn({B, NQ, 1, D}).to(dtype);
+    auto cache_keys = at::randn({S, NKV, L + 4, D}).to(dtype).narrow(2, 0, L);  // [S, NKV, L, D]
+    auto cache_values = at::randn({S, NKV, L + 4, D}).to(dtype).narrow(2, 0, L);
+    ASSERT_TRUE(decode_attention_applies(q, cache_keys, cache_values, rows));
+    auto index = at::tensor(rows);
+    auto gathered = decode_attention(q, cache_keys.index_select(0, index), cache_values.index_select(0, index), 0.25,
+                                     lengths);
+    auto in_place = decode_attention(q, cache_keys, cache_values, 0.25, lengths, rows);
+    EXPECT_TRUE(at::equal(in_place, gathered)) << c10::toString(dtype);
+  }
+  auto q = at::randn({2, 4, 1, 16}), k = at::randn({3, 2, 8, 16});
+  EXPECT_FALSE(decode_attention_applies(q, k, k, {0, 3}));     // past the cache
+  EXPECT_FALSE(decode_attention_applies(q, k, k, {0, -1}));    // negative
+  EXPECT_FALSE(decode_attention_applies(q, k, k, {1}));        // a row for each sequence
+  EXPECT_FALSE(decode_attention_applies(q, k, k));             // 3 cache entries, 2 sequences, no rows
+}
+
 TEST(DecodeAttention, StepsAsideForPromptsAndMismatchedShapes) {
   auto k = at::randn({1, 2, 8, 16});
   EXPECT_FALSE(decode_attention_applies(at::randn({1, 4, 2, 16}), k, k));   // two query rows: a prompt
