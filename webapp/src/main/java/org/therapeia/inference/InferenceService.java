@@ -204,7 +204,7 @@ public class InferenceService {
 
     /**
      * Where the history window will move at this conversation's next turn, has the engine prefill
-     * that turn's new beginning when it is idle ({@link PromptBuilder#nextWindowStart},
+     * that turn's new beginning before it comes ({@link PromptBuilder#nextWindowStart},
      * {@link Scheduler#prefillAhead}): the history as the client will resend it, this turn's
      * message and reply included. Best effort: a template that will not render a conversation
      * ending with the reply gets none, and the reply never fails for it (it waits for one template

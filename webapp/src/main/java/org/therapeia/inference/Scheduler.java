@@ -2,6 +2,7 @@ package org.therapeia.inference;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -9,9 +10,9 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -61,8 +62,8 @@ public final class Scheduler implements AutoCloseable {
     private final SchedulerListener listener;
     private final BlockingQueue<Job> queue;
     private final Map<Long, Job> running = new HashMap<>(); // engine thread only
-    /** The prefill ahead that waits for an idle engine ({@link #prefillAhead}); a newer one replaces it. */
-    private final AtomicReference<Job> aheadWaiting = new AtomicReference<>();
+    /** Prefills ahead that wait for a free slot ({@link #prefillAhead}), oldest first; at most maxRunning. */
+    private final Deque<Job> aheadWaiting = new ConcurrentLinkedDeque<>();
     private Job aheadRunning; // engine thread only; also in running
     private final int[] eosTokenIds;
     private final Thread thread;
@@ -153,19 +154,25 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Prefills {@code promptIds} into a slot while the engine has nothing else to do, so that a later
-     * request whose prompt starts with them (of the same {@code reuseScope}) finds them warm. Requests
-     * come first: it starts only when no request runs or waits, and a request that arrives while it
-     * runs has it cancelled (what it computed by then stays warm). At most one waits; a newer one
-     * replaces it. Nobody hears of it: no future, no listener.
+     * Prefills {@code promptIds} into a slot before anyone asks, so that a later request whose prompt
+     * starts with them (of the same {@code reuseScope}) finds them warm: the work that request's
+     * arrival would cause, done while its person reads and types. Requests come first: it starts
+     * only when no request waits and a slot is free (beside running requests, whose next token then
+     * waits for its prefill as for any new request's), one at a time, and a request that finds no
+     * free slot has it cancelled (what it computed by then stays warm). At most {@code maxRunning}
+     * wait, oldest first; a newer one pushes out the oldest. Nobody hears of it: no future, no
+     * listener.
      */
     public void prefillAhead(int[] promptIds, long reuseScope) {
         if (!accepting || promptIds.length == 0) {
             return;
         }
         long now = clock.getAsLong();
-        aheadWaiting.set(new Job(promptIds.clone(), AHEAD, reuseScope, now, now + AHEAD_TIMEOUT.toNanos(),
+        aheadWaiting.addLast(new Job(promptIds.clone(), AHEAD, reuseScope, now, now + AHEAD_TIMEOUT.toNanos(),
                 AHEAD_TIMEOUT, TokenListener.NONE));
+        while (aheadWaiting.size() > maxRunning) {
+            aheadWaiting.pollFirst();
+        }
     }
 
     /** Requests waiting for a slot. */
@@ -194,7 +201,7 @@ public final class Scheduler implements AutoCloseable {
 
     /** Whether work is waiting or running, a prefill ahead included. */
     public boolean hasWork() {
-        return !queue.isEmpty() || runningCount > 0 || aheadInEngine || aheadWaiting.get() != null;
+        return !queue.isEmpty() || runningCount > 0 || aheadInEngine || !aheadWaiting.isEmpty();
     }
 
     public boolean isThreadAlive() {
@@ -282,22 +289,17 @@ public final class Scheduler implements AutoCloseable {
 
     private void turn() throws InterruptedException {
         reviewQueue();
-        if (aheadRunning != null && (!queue.isEmpty() || draining)) {
-            stopAhead(); // requests first
-        }
-        if (running.isEmpty() && aheadWaiting.get() == null) {
+        if (running.isEmpty() && aheadWaiting.isEmpty()) {
             Job next = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
             if (next == null) {
                 return;
             }
             admit(next);
         }
-        while (running.size() < maxRunning) {
-            Job next = queue.poll();
-            if (next == null) {
-                break;
-            }
-            admit(next);
+        admitWaiting();
+        if (aheadRunning != null && (!queue.isEmpty() || draining)) {
+            stopAhead(); // requests first: its slot goes to the request that found none
+            admitWaiting();
         }
         startAhead();
         expire();
@@ -349,17 +351,26 @@ public final class Scheduler implements AutoCloseable {
         publishCounts();
     }
 
-    /** Starts the waiting prefill ahead, if any, when no request runs or waits. */
+    private void admitWaiting() {
+        while (running.size() < maxRunning) {
+            Job next = queue.poll();
+            if (next == null) {
+                return;
+            }
+            admit(next);
+        }
+    }
+
+    /** Starts the oldest waiting prefill ahead, if any, when no request waits and a slot is free. */
     private void startAhead() {
         if (draining) {
-            aheadWaiting.set(null); // else an idle turn would not wait for a request (turn's poll)
+            aheadWaiting.clear(); // else an idle turn would not wait for a request (turn's poll)
             return;
         }
-        // idle only: beside running requests its prefill would share their steps and slow their tokens
-        if (!running.isEmpty() || !queue.isEmpty()) {
+        if (aheadRunning != null || !queue.isEmpty() || running.size() >= maxRunning) {
             return;
         }
-        Job job = aheadWaiting.getAndSet(null);
+        Job job = aheadWaiting.pollFirst();
         if (job == null) {
             return;
         }

@@ -177,6 +177,44 @@ class SchedulerTest {
     }
 
     @Test
+    void aPrefillAheadRunsBesideARunningRequestInAFreeSlotAndLeavesItsTokensAsTheyWere() throws Exception {
+        int[] prompt = {3, 10, 17};
+        int[] start = {25, 26, 27, 24, 19, 18, 16, 15};
+        int[] expected = greedyByLogits(prompt, 12);
+        AtomicInteger maxBatch = new AtomicInteger();
+        scheduler(16, null, new SchedulerListener() {
+            @Override
+            public void onStep(int batchSize, int tokens, long nanos) {
+                maxBatch.accumulateAndGet(batchSize, Math::max);
+            }
+        });
+        CompletableFuture<Generation> running = scheduler.submit(prompt, SamplingParams.greedy(12), LONG);
+        scheduler.prefillAhead(start, Engine.SHARED_SCOPE); // both wait before the thread starts
+        scheduler.start();
+        assertArrayEquals(expected, running.get(60, TimeUnit.SECONDS).tokens());
+        assertEquals(2, maxBatch.get(), "the prefill ahead shared the request's first step");
+        awaitWarmSlots(2);
+        Generation g = scheduler.submit(new int[] {25, 26, 27, 24, 19, 18, 16, 15, 14}, SamplingParams.greedy(4), LONG)
+                .get(60, TimeUnit.SECONDS);
+        assertEquals(start.length, g.promptTokensReused());
+    }
+
+    @Test
+    void atMostOnePrefillAheadPerSlotWaitsTheOldestGoFirst() throws Exception {
+        scheduler(16, null, SchedulerListener.NONE); // not started: the prefills ahead wait
+        for (int i = 0; i < 6; i++) {
+            scheduler.prefillAhead(new int[] {3 + i, 10, 17}, Engine.SHARED_SCOPE);
+        }
+        scheduler.start();
+        awaitWarmSlots(4); // four slots: the first two were pushed out, the last four ran
+        for (int i : new int[] {2, 3, 4, 5, 0, 1}) { // each of the four continues in its own warm slot
+            Generation g = scheduler.submit(new int[] {3 + i, 10, 17, 20}, SamplingParams.greedy(1), LONG)
+                    .get(60, TimeUnit.SECONDS);
+            assertEquals(i < 2 ? 0 : 3, g.promptTokensReused(), "prefill ahead " + i);
+        }
+    }
+
+    @Test
     void sameSeedSameSample() throws Exception {
         scheduler(16, null, SchedulerListener.NONE).start();
         SamplingParams sampled = new SamplingParams(16, 0.9, 10, 0.95, 1.1, 1234);
