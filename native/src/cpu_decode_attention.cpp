@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "therapeia/avx2_lanes.h"
 #include "therapeia/cpu_features.h"
 
 namespace therapeia {
@@ -19,19 +20,6 @@ struct HeadView {
 };
 
 HeadView strides_of(const at::Tensor& t) { return {t.stride(0), t.stride(1), t.stride(2)}; }
-
-// 8 values of a key or value row as float32.
-__attribute__((target("avx2,fma"))) inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
-__attribute__((target("avx2,fma"))) inline __m256 load8(const at::BFloat16* p) {
-  const __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16));
-}
-
-__attribute__((target("avx2,fma"))) inline float horizontal_sum(__m256 v) {
-  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
-  return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_shuffle_ps(sum2, sum2, 1)));
-}
 
 // One query head: out[d] = sum_j softmax_j(scale * q . k_j) v_j[d], 8 dimensions per vector and
 // the rest of D in plain C++. q: D floats; scores: L floats and acc: D floats of scratch.
@@ -55,8 +43,17 @@ __attribute__((target("avx2,fma"))) void attend_head(const float* q, const T* k,
     scores[j] = dot * scale;
     max_score = std::max(max_score, scores[j]);
   }
-  float total = 0;
-  for (int64_t j = 0; j < L; ++j) {
+  // scores[j] = e^(scores[j] - max), eight at a time
+  const __m256 max8 = _mm256_set1_ps(max_score);
+  __m256 total8 = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= L; j += 8) {
+    const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(scores + j), max8));
+    _mm256_storeu_ps(scores + j, e);
+    total8 = _mm256_add_ps(total8, e);
+  }
+  float total = horizontal_sum(total8);
+  for (; j < L; ++j) {
     scores[j] = std::exp(scores[j] - max_score);
     total += scores[j];
   }

@@ -3,9 +3,42 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
+
+#include "therapeia/avx2_lanes.h"
+#include "therapeia/cpu_features.h"
 
 namespace therapeia {
+namespace {
+
+// out[i] = silu(gate[i]) * up[i] for i in [begin, I), in plain C++: silu rounds to the dtype
+// before the product, as at::silu(gate) * up does.
+template <class T>
+void silu_mul_scalar(const T* gate, const T* up, T* out, int64_t begin, int64_t I) {
+  for (int64_t i = begin; i < I; ++i) {
+    const float g = static_cast<float>(gate[i]);
+    const T activated = static_cast<T>(g / (1.0f + std::exp(-g)));
+    out[i] = static_cast<T>(static_cast<float>(activated) * static_cast<float>(up[i]));
+  }
+}
+
+// The same, eight at a time with exp8; the rest of the row in plain C++.
+template <class T>
+__attribute__((target("avx2,fma"))) void silu_mul_avx2(const T* gate, const T* up, T* out, int64_t I) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  int64_t i = 0;
+  for (; i + 8 <= I; i += 8) {
+    const __m256 g = load8(gate + i);
+    const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), g));  // e^-g
+    const __m256 activated = round_to(T(), _mm256_div_ps(g, _mm256_add_ps(one, e)));
+    store8(out + i, _mm256_mul_ps(activated, load8(up + i)));
+  }
+  silu_mul_scalar(gate, up, out, i, I);
+}
+
+}  // namespace
 
 bool fused_cpu_applies(const at::Tensor& x) {
   const auto dtype = x.scalar_type();
@@ -72,19 +105,20 @@ at::Tensor fused_silu_mul(const at::Tensor& gate_up) {
   auto sizes = input.sizes().vec();
   sizes.back() = I;
   auto out = at::empty(sizes, input.options());
+  const bool vector = cpu_features().avx2_fma && input.scalar_type() != at::kHalf;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, input.scalar_type(), "fused_silu_mul", [&] {
     const scalar_t* in = input.data_ptr<scalar_t>();
     scalar_t* o = out.data_ptr<scalar_t>();
     at::parallel_for(0, rows, std::max<int64_t>(1, 16384 / I), [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
         const scalar_t* gate = in + r * 2 * I;
-        const scalar_t* up = gate + I;
-        for (int64_t i = 0; i < I; ++i) {
-          const float g = static_cast<float>(gate[i]);
-          // silu rounds to the dtype before the product, as at::silu(gate) * up does.
-          const scalar_t activated = static_cast<scalar_t>(g / (1.0f + std::exp(-g)));
-          o[r * I + i] = static_cast<scalar_t>(static_cast<float>(activated) * static_cast<float>(up[i]));
+        if constexpr (std::is_same_v<scalar_t, float> || std::is_same_v<scalar_t, at::BFloat16>) {
+          if (vector) {
+            silu_mul_avx2(gate, gate + I, o + r * I, I);
+            continue;
+          }
         }
+        silu_mul_scalar(gate, gate + I, o + r * I, 0, I);
       }
     });
   });

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "therapeia/avx2_lanes.h"
 #include "therapeia/cpu_features.h"
 
 namespace therapeia {
@@ -19,15 +20,12 @@ int64_t block_rows(int64_t K) {
   return std::max<int64_t>(8, kBlockBytes / (K * 4) / 8 * 8);
 }
 
-// out[r, :] = w[n0 + r, :] as float32: a bfloat16 is the top half of a float32.
+// out[r, :] = w[n0 + r, :] as float32.
 __attribute__((target("avx2,fma"))) void widen_bfloat16_rows(const at::BFloat16* w, int64_t K, int64_t n0,
                                                               int64_t rows, float* out) {
   const at::BFloat16* in = w + n0 * K;
   const int64_t count = rows * K, vector_count = count - count % 8;
-  for (int64_t i = 0; i < vector_count; i += 8) {
-    const __m128i half = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
-    _mm256_storeu_ps(out + i, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(half), 16)));
-  }
+  for (int64_t i = 0; i < vector_count; i += 8) _mm256_storeu_ps(out + i, load8(in + i));
   for (int64_t i = vector_count; i < count; ++i) out[i] = static_cast<float>(in[i]);
 }
 

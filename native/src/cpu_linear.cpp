@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "therapeia/avx2_lanes.h"
 #include "therapeia/cpu_features.h"
 #include "therapeia/cpu_gemm.h"
 #include "therapeia/weight_prefetch.h"
@@ -33,11 +34,7 @@ struct Avx2 {
   }
   __attribute__((target("avx2,fma"))) static Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
   __attribute__((target("avx2,fma"))) static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
-  __attribute__((target("avx2,fma"))) static float sum(Vec v) {
-    const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
-    return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_shuffle_ps(sum2, sum2, 1)));
-  }
+  __attribute__((target("avx2,fma"))) static float sum(Vec v) { return horizontal_sum(v); }
 };
 
 struct Avx512 {

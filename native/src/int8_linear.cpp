@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "therapeia/avx2_lanes.h"
 #include "therapeia/cpu_features.h"
 #include "therapeia/cpu_gemm.h"
 #include "therapeia/error.h"
@@ -41,12 +42,6 @@ void int8_row_scalar(const Int8Rows& w, const float* x, float* y, int64_t M, int
 
 __attribute__((target("avx2,fma"))) inline __m256 widen8(const int8_t* p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
-}
-
-__attribute__((target("avx2,fma"))) inline float horizontal_sum(__m256 v) {
-  const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
-  return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_shuffle_ps(sum2, sum2, 1)));
 }
 
 // y[m, n] = sum over groups g of scale[n, g] * dot(x[m, g], values[n, g]) for n in [begin, end):
