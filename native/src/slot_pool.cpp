@@ -20,33 +20,37 @@ SlotPool::SlotPool(int64_t slots) : slots_(static_cast<size_t>(slots)) {}
 SlotPool::Admission SlotPool::admit(const std::vector<int64_t>& prompt, int64_t scope, bool reuse) {
   const int64_t most_reusable = static_cast<int64_t>(prompt.size()) - 1;
   int64_t best = -1, best_reused = 0;
+  bool best_loses = false;  // whether `best` holds tokens past the common prefix
   if (reuse) {
     for (size_t i = 0; i < slots_.size(); ++i) {
       const Slot& s = slots_[i];
       if (s.running || s.held.empty() || s.scope != scope) continue;
-      const int64_t reused = std::min(common_prefix(s.held, prompt), most_reusable);
-      // Ties go to the slot that loses nothing (holds no tokens past the prefix), then to the
-      // least recently used: a prefix shared by many conversations (the system prompt) is taken
-      // from the one least likely to continue.
-      const Slot* b = best >= 0 ? &slots_[best] : nullptr;
+      const int64_t common = common_prefix(s.held, prompt);
+      const int64_t reused = std::min(common, most_reusable);
+      const bool loses = static_cast<int64_t>(s.held.size()) > common;
+      // Ties go to the slot that loses nothing, then to the least recently used.
       const bool better = reused > best_reused ||
                           (reused == best_reused && reused > 0 &&
-                           (s.held.size() < b->held.size() ||
-                            (s.held.size() == b->held.size() && s.last_used < b->last_used)));
+                           ((best_loses && !loses) || (loses == best_loses && s.last_used < slots_[best].last_used)));
       if (better) {
         best = static_cast<int64_t>(i);
         best_reused = reused;
+        best_loses = loses;
       }
     }
   }
   Admission admission;
   if (best < 0) {
     admission.slot = victim();
-  } else if (static_cast<int64_t>(slots_[best].held.size()) > best_reused && cold() >= 0) {
-    // Taking `best` would overwrite what it holds past the prefix, and a cold slot costs nothing.
-    admission.slot = cold();
-    admission.copy_from = best;
+  } else if (best_loses) {
+    // Taking `best` would overwrite a conversation that goes on differently (one sharing only the
+    // system prompt, say): the prefix is copied into the slot least worth keeping instead - a
+    // cold one, else the least recently used - unless that is `best` itself. Without this, two
+    // new prompts sharing only the system prompt overwrote each other's slot (two conversations
+    // prefilled ahead of their next turn, say), since either held that prefix.
+    admission.slot = victim();
     admission.reused = best_reused;
+    if (admission.slot != best) admission.copy_from = best;
   } else {
     admission.slot = best;
     admission.reused = best_reused;

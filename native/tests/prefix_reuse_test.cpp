@@ -365,6 +365,26 @@ TEST(SlotPoolAdmission, CopiesAPrefixIntoAColdSlotRatherThanOverwriteAWarmConver
   EXPECT_EQ(d.reused, 2);
 }
 
+TEST(SlotPoolAdmission, WithoutAColdSlotAPrefixIsCopiedIntoTheLeastRecentlyUsedRatherThanOverAConversation) {
+  SlotPool pool(3);
+  const auto x = pool.admit({9, 9}, 0, true);
+  pool.release(x.slot, {9, 9, 9}, 0);  // the least recently used from here on
+  const auto a = pool.admit({1, 2, 3}, 0, true);
+  pool.release(a.slot, {1, 2, 3, 4, 5}, 0);
+  const auto b = pool.admit({1, 2, 6}, 0, true);  // into the last cold slot, {1, 2} copied from `a`
+  EXPECT_EQ(b.copy_from, a.slot);
+  pool.release(b.slot, {1, 2, 6, 6}, 0);
+  // Two conversations hold {1, 2} and go on differently (the shorter, `b`, was taken before):
+  // the prefix goes into `x`, and both stay warm.
+  const auto d = pool.admit({1, 2, 8}, 0, true);
+  EXPECT_EQ(d.slot, x.slot);
+  EXPECT_EQ(d.copy_from, a.slot) << "of two equal prefixes, the least recently used one's";
+  EXPECT_EQ(d.reused, 2);
+  pool.release(d.slot, {1, 2, 8, 8}, 0);
+  EXPECT_EQ(pool.admit({1, 2, 3, 4, 5, 7}, 0, true).reused, 5);
+  EXPECT_EQ(pool.admit({1, 2, 6, 6, 7}, 0, true).reused, 4);
+}
+
 TEST(SlotPoolAdmission, ScopesKeepPrefixesApartAndEvictionIsLeastRecentlyUsed) {
   SlotPool pool(2);
   const auto a = pool.admit({1, 2, 3}, 11, true);

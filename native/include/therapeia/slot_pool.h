@@ -27,11 +27,12 @@ class SlotPool {
 
   // Picks a slot that runs no sequence for `prompt` and marks it running. With `reuse`, the warm
   // slot of the same `scope` holding the longest common prefix wins (at least one prompt token is
-  // always left to compute, for the logits of the first new token). When taking it would
-  // overwrite tokens it holds past the common prefix (another conversation sharing only the
-  // system prompt, say) and a cold slot is free, the prefix is copied into the cold slot instead,
-  // so the warm conversation survives. Without a match: a cold slot, else the least recently used
-  // warm one.
+  // always left to compute, for the logits of the first new token; ties go to a slot that holds
+  // nothing past the prefix, then to the least recently used). When taking it would overwrite
+  // tokens it holds past the common prefix (another conversation sharing only the system prompt,
+  // say), the prefix is copied into a cold slot instead, else into the least recently used warm
+  // one, so the warm conversation survives. Without a match: a cold slot, else the least recently
+  // used warm one.
   Admission admit(const std::vector<int64_t>& prompt, int64_t scope, bool reuse);
 
   // The slot's sequence ended. Its positions [0, held.size()) hold the KV of `held`
