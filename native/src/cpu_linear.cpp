@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <immintrin.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <type_traits>
@@ -155,10 +156,37 @@ constexpr int rows_per_pass() {
   return fit < 1 ? 1 : (fit > 4 ? 4 : fit);
 }
 
+// dot_rows for many input rows on few registers: the rows of x in two halves, both run over the
+// same ROWS weight rows while those are in L1. With all M rows at once AVX2's 16 registers hold
+// one weight row's accumulators, so every weight vector meets each x vector in one FMA and the
+// loads of x outnumber the FMAs' inputs; two halves of M / 2 rows each hold two weight rows.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+template <class Isa, int M, class W>
+inline void dot_rows_in_halves(const float* x, const W* w, float* y, int64_t K, int64_t N, int64_t begin,
+                               int64_t end) {
+  constexpr int M1 = M / 2, M2 = M - M1;
+  constexpr int ROWS = std::min(rows_per_pass<Isa, M1, W>(), rows_per_pass<Isa, M2, W>());
+  int64_t n = begin;
+  for (; n + ROWS <= end; n += ROWS) {
+    dot_pass<Isa, M1, ROWS>(x, w, y, K, N, n);
+    dot_pass<Isa, M2, ROWS>(x + M1 * K, w, y + M1 * N, K, N, n);
+  }
+  for (; n < end; ++n) {
+    dot_pass<Isa, M1, 1>(x, w, y, K, N, n);
+    dot_pass<Isa, M2, 1>(x + M1 * K, w, y + M1 * N, K, N, n);
+  }
+}
+#pragma GCC diagnostic pop
+
 template <int M, class W>
 __attribute__((target("avx2,fma"), flatten)) void dot_rows_avx2(const float* x, const W* w, float* y, int64_t K, int64_t N,
                                                         int64_t begin, int64_t end) {
-  dot_rows<Avx2, M, rows_per_pass<Avx2, M, W>()>(x, w, y, K, N, begin, end);
+  if constexpr (M > 4 && rows_per_pass<Avx2, M, W>() == 1) {
+    dot_rows_in_halves<Avx2, M, W>(x, w, y, K, N, begin, end);
+  } else {
+    dot_rows<Avx2, M, rows_per_pass<Avx2, M, W>()>(x, w, y, K, N, begin, end);
+  }
 }
 
 template <int M, class W>
