@@ -14,6 +14,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.therapeia.api.ChatMessage;
@@ -172,6 +173,13 @@ public class InferenceService {
         long reuseScope = reuseScopes.of(config.prefixCacheScope(), request.cacheSalt());
         CompletableFuture<Generation> generation = model.scheduler().submit(prompt.ids(), params,
                 config.requestTimeout(), reuseScope, decoder == null ? TokenListener.NONE : decoder);
+        // a request that shares nothing has an engine scope of its own: no later turn could reuse
+        // a prefill ahead, which would only evict someone's warm slot
+        boolean prefillAhead = config.prefixCachePrefillAhead() && !sharesNothing;
+        if (prefillAhead) {
+            prefillNextWindow(model, reuseScope, () -> model.promptBuilder().nextWindowStartBeforeReply(systemPrompt,
+                    history, request.userInput(), prompt.historyMessages()));
+        }
         // handleAsync, not thenApplyAsync: a failed generation must also leave the engine thread
         // before anyone hears of it (a failure skips thenApplyAsync's executor)
         CompletableFuture<InferenceResponse> reply = generation.handleAsync((g, failure) -> {
@@ -183,11 +191,9 @@ public class InferenceService {
             }
             InferenceResponse response = complete(g, prompt, model, cacheKey, arrivalNanos, beforeSubmitNanos,
                     decoder, stops, screening, guard, out, recorded);
-            // a request that shares nothing has an engine scope of its own: no later turn could reuse
-            // a prefill ahead, which would only evict someone's warm slot
-            if (config.prefixCachePrefillAhead() && !sharesNothing) {
-                prefillNextWindow(model, systemPrompt, history, request.userInput(), response.response(),
-                        prompt.historyMessages(), reuseScope);
+            if (prefillAhead) {
+                prefillNextWindow(model, reuseScope, () -> model.promptBuilder().nextWindowStart(systemPrompt,
+                        history, request.userInput(), response.response(), prompt.historyMessages()));
             }
             return response;
         }, completions(model));
@@ -204,17 +210,17 @@ public class InferenceService {
 
     /**
      * Where the history window will move at this conversation's next turn, has the engine prefill
-     * that turn's new beginning before it comes ({@link PromptBuilder#nextWindowStart},
-     * {@link Scheduler#prefillAhead}): the history as the client will resend it, this turn's
-     * message and reply included. Best effort: a template that will not render a conversation
-     * ending with the reply gets none, and the reply never fails for it (it waits for one template
-     * render and tokenisation, on the turns before the window moves only).
+     * that turn's new beginning before it comes ({@link Scheduler#prefillAhead}): once when the
+     * request is submitted, up to this turn's message ({@link PromptBuilder#nextWindowStartBeforeReply},
+     * computed while the reply is generated, after its first token), and once the reply is done,
+     * with it ({@link PromptBuilder#nextWindowStart}: the history as the client will resend it).
+     * Best effort: a template that will not render such a conversation gets none, and the request
+     * never fails for it (it waits for one template render and tokenisation, on the turns before the
+     * window moves only, after the request is queued).
      */
-    private static void prefillNextWindow(LoadedModel model, String systemPrompt, List<ChatMessage> history,
-                                          String userInput, String reply, int keptNow, long reuseScope) {
+    private static void prefillNextWindow(LoadedModel model, long reuseScope, Supplier<Optional<int[]>> nextStart) {
         try {
-            model.promptBuilder().nextWindowStart(systemPrompt, history, userInput, reply, keptNow)
-                    .ifPresent(ids -> model.scheduler().prefillAhead(ids, reuseScope));
+            nextStart.get().ifPresent(ids -> model.scheduler().prefillAhead(ids, reuseScope));
         } catch (ChatTemplateException | TokenizerException e) {
             LOG.log(Level.FINE, "no prefill ahead: " + e.getClass().getSimpleName());
         }

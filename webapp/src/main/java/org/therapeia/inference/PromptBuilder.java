@@ -79,15 +79,31 @@ public final class PromptBuilder {
      */
     public Optional<int[]> nextWindowStart(String systemPrompt, List<ChatMessage> history, String userInput,
                                            String reply, int keptNow) {
+        return nextWindow(history, userInput, reply, keptNow).map(kept -> encode(systemPrompt, kept, null));
+    }
+
+    /**
+     * As {@link #nextWindowStart}, before the reply exists: the next turn's beginning up to this
+     * turn's {@code userInput}, which can be computed while the reply is generated, so that a next
+     * turn sent at once (no pause to prefill in) still finds most of its history warm.
+     */
+    public Optional<int[]> nextWindowStartBeforeReply(String systemPrompt, List<ChatMessage> history,
+                                                      String userInput, int keptNow) {
+        // the window keeps a number of messages whatever they say: any reply stands for the real one
+        return nextWindow(history, userInput, "", keptNow)
+                .map(kept -> encode(systemPrompt, kept.subList(0, kept.size() - 1), null));
+    }
+
+    /** The history the next turn keeps, with this turn's message and reply, if its start moves there. */
+    private Optional<List<ChatMessage>> nextWindow(List<ChatMessage> history, String userInput, String reply,
+                                                   int keptNow) {
         List<ChatMessage> next = new ArrayList<>(history.size() + 2);
         next.addAll(history);
         next.add(new ChatMessage(ChatMessage.USER, userInput));
         next.add(new ChatMessage(ChatMessage.ASSISTANT, reply));
         List<ChatMessage> kept = window.kept(next);
-        if (kept.size() == keptNow + 2) {
-            return Optional.empty();
-        }
-        return Optional.of(encode(systemPrompt, kept, null));
+        // nothing kept (context_window 0): the system prompt alone is every conversation's beginning
+        return kept.size() == keptNow + 2 || kept.isEmpty() ? Optional.empty() : Optional.of(kept);
     }
 
     /** The prompt's ids; without {@code userInput} (null), the conversation so far with no generation prompt. */

@@ -2,6 +2,7 @@ package org.therapeia.inference;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -156,12 +157,13 @@ public final class Scheduler implements AutoCloseable {
     /**
      * Prefills {@code promptIds} into a slot before anyone asks, so that a later request whose prompt
      * starts with them (of the same {@code reuseScope}) finds them warm: the work that request's
-     * arrival would cause, done while its person reads and types. Requests come first: it starts
-     * only when no request waits and a slot is free (beside running requests, whose next token then
-     * waits for its prefill as for any new request's), one at a time, and a request that finds no
-     * free slot has it cancelled (what it computed by then stays warm). At most {@code maxRunning}
-     * wait, oldest first; a newer one pushes out the oldest. Nobody hears of it: no future, no
-     * listener.
+     * arrival would cause, done earlier. Requests come first: it starts only when no request waits,
+     * a slot is free and every running request has its first token (beside running requests, whose
+     * next token then waits for its prefill as for any new request's), one at a time; a request
+     * that finds no free slot has it cancelled (what it computed by then stays warm), and so does a
+     * request whose prompt starts with it, which then takes its slot (a waiting one it simply
+     * replaces). At most {@code maxRunning} wait, oldest first; a newer one pushes out the oldest.
+     * Nobody hears of it: no future, no listener.
      */
     public void prefillAhead(int[] promptIds, long reuseScope) {
         if (!accepting || promptIds.length == 0) {
@@ -361,7 +363,25 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Starts the oldest waiting prefill ahead, if any, when no request waits and a slot is free. */
+    /**
+     * A request whose prompt starts with a prefill ahead's: the request computes it, so a waiting
+     * one is dropped, and a running one stops and leaves what it computed warm for the request.
+     */
+    private void supersedeAheads(Job request) {
+        aheadWaiting.removeIf(ahead -> startsWith(request.promptIds, ahead.promptIds));
+        if (aheadRunning != null && startsWith(request.promptIds, aheadRunning.promptIds)) {
+            stopAhead();
+        }
+    }
+
+    private static boolean startsWith(int[] ids, int[] prefix) {
+        return ids.length >= prefix.length && Arrays.equals(ids, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    /**
+     * Starts the oldest waiting prefill ahead, if any, when no request waits, a slot is free and
+     * every running request has its first token (a prefill ahead never delays one).
+     */
     private void startAhead() {
         if (draining) {
             aheadWaiting.clear(); // else an idle turn would not wait for a request (turn's poll)
@@ -369,6 +389,11 @@ public final class Scheduler implements AutoCloseable {
         }
         if (aheadRunning != null || !queue.isEmpty() || running.size() >= maxRunning) {
             return;
+        }
+        for (Job job : running.values()) {
+            if (job.tokens.isEmpty()) {
+                return;
+            }
         }
         Job job = aheadWaiting.pollFirst();
         if (job == null) {
@@ -431,6 +456,9 @@ public final class Scheduler implements AutoCloseable {
         if (job.isDead(now)) { // died since the last review
             drop(job, now);
             return;
+        }
+        if (!job.isPrefillAhead()) {
+            supersedeAheads(job);
         }
         try {
             job.sequenceId = engine.add(job.promptIds, job.params, job.reuseScope);
@@ -533,6 +561,10 @@ public final class Scheduler implements AutoCloseable {
             this.timeout = timeout;
             this.tokenListener = listener;
             this.waitNoticeNanos = submittedNanos;
+        }
+
+        boolean isPrefillAhead() {
+            return params == AHEAD;
         }
 
         /** Past its deadline, or given up by its caller (who alone completes the future of a job still waiting). */

@@ -162,10 +162,16 @@ class PromptBuilderTest {
         PromptBuilder builder = new PromptBuilder(chatml, tokenizer, new HistoryWindow(10, 6));
         List<ChatMessage> history = new ArrayList<>();
         List<Integer> ahead = new ArrayList<>();
+        List<Integer> aheadBeforeReply = new ArrayList<>();
         int[] expectedStart = null;
+        int[] expectedBeforeReply = null;
         for (int turn = 1; turn <= 12; turn++) {
             String input = "How do I sleep better? (" + turn + ")";
             Prompt prompt = builder.build("Be kind.", history, input, 8, 4096);
+            if (expectedBeforeReply != null) {
+                assertTrue(startsWith(prompt.ids(), expectedBeforeReply), "turn " + turn + " begins as given before the reply");
+                assertTrue(startsWith(expectedStart, expectedBeforeReply), "turn " + turn + ": the reply extends it");
+            }
             if (expectedStart != null) {
                 assertTrue(startsWith(prompt.ids(), expectedStart), "turn " + turn + " begins as given ahead");
                 int left = prompt.ids().length - expectedStart.length;
@@ -173,6 +179,11 @@ class PromptBuilderTest {
                         .length;
                 assertTrue(left <= turnOfItsOwn, "turn " + turn + ": " + left
                         + " tokens left of " + prompt.ids().length + ": only its own message's turn");
+            }
+            expectedBeforeReply = builder.nextWindowStartBeforeReply("Be kind.", history, input,
+                    prompt.historyMessages()).orElse(null);
+            if (expectedBeforeReply != null) {
+                aheadBeforeReply.add(turn + 1);
             }
             String reply = "Keep a regular bedtime. (" + turn + ")";
             expectedStart = builder.nextWindowStart("Be kind.", history, input, reply, prompt.historyMessages())
@@ -184,6 +195,7 @@ class PromptBuilderTest {
             history.add(new ChatMessage("assistant", reply));
         }
         assertEquals(List.of(7, 10, 13), ahead, "given ahead of the turns whose start moves, and only those");
+        assertEquals(ahead, aheadBeforeReply, "before the reply too");
     }
 
     @Test

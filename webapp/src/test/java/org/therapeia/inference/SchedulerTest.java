@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -177,26 +178,41 @@ class SchedulerTest {
     }
 
     @Test
-    void aPrefillAheadRunsBesideARunningRequestInAFreeSlotAndLeavesItsTokensAsTheyWere() throws Exception {
+    void aPrefillAheadRunsBesideARunningRequestAfterItsFirstTokenAndLeavesItsTokensAsTheyWere() throws Exception {
         int[] prompt = {3, 10, 17};
         int[] start = {25, 26, 27, 24, 19, 18, 16, 15};
         int[] expected = greedyByLogits(prompt, 12);
-        AtomicInteger maxBatch = new AtomicInteger();
+        List<Integer> batches = new CopyOnWriteArrayList<>();
         scheduler(16, null, new SchedulerListener() {
             @Override
             public void onStep(int batchSize, int tokens, long nanos) {
-                maxBatch.accumulateAndGet(batchSize, Math::max);
+                batches.add(batchSize);
             }
         });
         CompletableFuture<Generation> running = scheduler.submit(prompt, SamplingParams.greedy(12), LONG);
         scheduler.prefillAhead(start, Engine.SHARED_SCOPE); // both wait before the thread starts
         scheduler.start();
         assertArrayEquals(expected, running.get(60, TimeUnit.SECONDS).tokens());
-        assertEquals(2, maxBatch.get(), "the prefill ahead shared the request's first step");
+        assertEquals(1, batches.get(0), "the request's first token came alone");
+        assertEquals(2, batches.get(1), "the prefill ahead shared the request's second step");
         awaitWarmSlots(2);
         Generation g = scheduler.submit(new int[] {25, 26, 27, 24, 19, 18, 16, 15, 14}, SamplingParams.greedy(4), LONG)
                 .get(60, TimeUnit.SECONDS);
         assertEquals(start.length, g.promptTokensReused());
+    }
+
+    @Test
+    void aRequestWhosePromptStartsWithAWaitingPrefillAheadComputesItInstead() throws Exception {
+        int[] start = {25, 26, 27, 24, 19, 18, 16, 15};
+        int[] prompt = {25, 26, 27, 24, 19, 18, 16, 15, 14, 13};
+        scheduler(16, null, SchedulerListener.NONE);
+        scheduler.prefillAhead(start, Engine.SHARED_SCOPE);
+        CompletableFuture<Generation> request = scheduler.submit(prompt, SamplingParams.greedy(4), LONG);
+        scheduler.start();
+        assertArrayEquals(greedyByLogits(prompt, 4), request.get(60, TimeUnit.SECONDS).tokens());
+        assertEquals(0, request.get().promptTokensReused());
+        awaitWarmSlots(1); // the request's slot only: the prefill ahead never ran
+        assertFalse(scheduler.hasWork());
     }
 
     @Test
