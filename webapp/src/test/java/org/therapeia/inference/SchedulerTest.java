@@ -171,9 +171,15 @@ class SchedulerTest {
             assertEquals(0, futures.get(i).get().promptTokensReused());
         }
         // the prefill ahead ran once the requests had their slots; it leaves its prompt warm
-        awaitWarmSlots(4);
-        Generation g = scheduler.submit(new int[] {25, 26, 27, 24, 19, 18, 16, 15, 14}, SamplingParams.greedy(4), LONG)
-                .get(60, TimeUnit.SECONDS);
+        assertWarmForTheNextTurn(start, 4);
+    }
+
+    /** Once the engine holds {@code warmSlots} warm slots, a prompt that goes on from {@code start} reuses all of it. */
+    private void assertWarmForTheNextTurn(int[] start, int warmSlots) throws Exception {
+        awaitWarmSlots(warmSlots);
+        int[] next = Arrays.copyOf(start, start.length + 1);
+        next[start.length] = 14;
+        Generation g = scheduler.submit(next, SamplingParams.greedy(4), LONG).get(60, TimeUnit.SECONDS);
         assertEquals(start.length, g.promptTokensReused());
     }
 
@@ -195,10 +201,7 @@ class SchedulerTest {
         assertArrayEquals(expected, running.get(60, TimeUnit.SECONDS).tokens());
         assertEquals(1, batches.get(0), "the request's first token came alone");
         assertEquals(2, batches.get(1), "the prefill ahead shared the request's second step");
-        awaitWarmSlots(2);
-        Generation g = scheduler.submit(new int[] {25, 26, 27, 24, 19, 18, 16, 15, 14}, SamplingParams.greedy(4), LONG)
-                .get(60, TimeUnit.SECONDS);
-        assertEquals(start.length, g.promptTokensReused());
+        assertWarmForTheNextTurn(start, 2);
     }
 
     @Test
