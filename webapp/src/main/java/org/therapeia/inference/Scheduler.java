@@ -454,7 +454,9 @@ public final class Scheduler implements AutoCloseable {
     private void admit(Job job) {
         long now = clock.getAsLong();
         if (job.isDead(now)) { // died since the last review
-            drop(job, now);
+            if (!job.isPrefillAhead()) { // a prefill ahead past its time is no request dropped: nobody asked
+                drop(job, now);
+            }
             return;
         }
         if (!job.isPrefillAhead()) {

@@ -234,6 +234,26 @@ class SchedulerTest {
     }
 
     @Test
+    void aPrefillAheadPastItsTimeLeavesUnnoticedNotCountedAsADroppedRequest() throws Exception {
+        AtomicLong clock = new AtomicLong(0);
+        DropCounter drops = new DropCounter();
+        scheduler(16, clock, drops);
+        scheduler.prefillAhead(new int[] {3, 10, 17}, Engine.SHARED_SCOPE);
+        clock.addAndGet(Duration.ofMinutes(2).toNanos()); // it waited past its minute (every slot busy, say)
+        CompletableFuture<Generation> request = scheduler.submit(new int[] {5}, SamplingParams.greedy(3),
+                Duration.ofDays(1));
+        scheduler.start(); // once the request has its first token, the prefill ahead's turn: found dead
+        assertTrue(request.get(60, TimeUnit.SECONDS).tokens().length >= 1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (scheduler.hasWork() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertFalse(scheduler.hasWork(), "the prefill ahead was taken");
+        assertEquals(0, drops.pastDeadline.get(), "no request was dropped past its deadline");
+        assertEquals(0, drops.cancelled.get());
+    }
+
+    @Test
     void sameSeedSameSample() throws Exception {
         scheduler(16, null, SchedulerListener.NONE).start();
         SamplingParams sampled = new SamplingParams(16, 0.9, 10, 0.95, 1.1, 1234);
