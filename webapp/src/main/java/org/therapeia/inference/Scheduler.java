@@ -201,9 +201,13 @@ public final class Scheduler implements AutoCloseable {
         return heartbeatNanos;
     }
 
-    /** Whether work is waiting or running, a prefill ahead included. */
+    /**
+     * Whether work is waiting or running, a prefill ahead included - but not one waiting once a
+     * shutdown has begun: it will never run (a drain that ends by its time, or a prefillAhead that
+     * raced the shutdown, leaves it behind), and the liveness check would read it as a stall.
+     */
     public boolean hasWork() {
-        return !queue.isEmpty() || runningCount > 0 || aheadInEngine || !aheadWaiting.isEmpty();
+        return !queue.isEmpty() || runningCount > 0 || aheadInEngine || (!draining && !aheadWaiting.isEmpty());
     }
 
     public boolean isThreadAlive() {

@@ -502,6 +502,29 @@ class SchedulerTest {
         assertEquals(0, engine.stats().running(), "the unfinished sequences left the engine");
     }
 
+    @Test
+    void aPrefillAheadLeftWaitingByAShutdownIsNoWork() throws Exception {
+        AtomicLong clock = new AtomicLong(0);
+        scheduler(16, clock, SchedulerListener.NONE);
+        Gate held = new Gate(1);
+        CompletableFuture<Generation> running = scheduler.submit(new int[] {3, 10, 17},
+                new SamplingParams(60, 0.0, 0, 1.0, 1.0, 0), LONG, held);
+        scheduler.start();
+        held.awaitReached(); // the engine thread is inside its first step's events
+        scheduler.prefillAhead(new int[] {5, 6, 7}, Engine.SHARED_SCOPE); // waits for the next turn
+
+        CompletableFuture<Boolean> stopped = CompletableFuture.supplyAsync(() -> scheduler.shutdown(Duration.ZERO));
+        while (!scheduler.isShuttingDown()) {
+            Thread.sleep(1);
+        }
+        held.release.countDown(); // the drain is over at once: the thread ends after this turn
+        assertTrue(stopped.get(60, TimeUnit.SECONDS), "the engine thread ended");
+        assertInstanceOf(SchedulerClosedException.class, failureOf(running));
+        // the liveness check reads hasWork() with a heartbeat that no longer moves: work that will
+        // never run would report the engine thread as stalled
+        assertFalse(scheduler.hasWork(), "a prefill ahead that will never run is no work");
+    }
+
     /**
      * Submits race a shutdown, over and over: each submit is refused (it throws) or returns a
      * future, and every future returned is complete once shutdown has returned and the submits
