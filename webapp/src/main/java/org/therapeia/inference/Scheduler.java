@@ -372,14 +372,20 @@ public final class Scheduler implements AutoCloseable {
      * one is dropped, and a running one stops and leaves what it computed warm for the request.
      */
     private void supersedeAheads(Job request) {
-        aheadWaiting.removeIf(ahead -> startsWith(request.promptIds, ahead.promptIds));
-        if (aheadRunning != null && startsWith(request.promptIds, aheadRunning.promptIds)) {
+        aheadWaiting.removeIf(ahead -> supersedes(request, ahead));
+        if (aheadRunning != null && supersedes(request, aheadRunning)) {
             stopAhead();
         }
     }
 
-    private static boolean startsWith(int[] ids, int[] prefix) {
-        return ids.length >= prefix.length && Arrays.equals(ids, 0, prefix.length, prefix, 0, prefix.length);
+    /**
+     * Of its own scope only: a request of another reads none of the ahead's KV (the engine keeps
+     * scopes apart), so it would drop the prefill ahead of a conversation that is not its own.
+     */
+    private static boolean supersedes(Job request, Job ahead) {
+        int[] ids = request.promptIds, prefix = ahead.promptIds;
+        return request.reuseScope == ahead.reuseScope && ids.length >= prefix.length
+                && Arrays.equals(ids, 0, prefix.length, prefix, 0, prefix.length);
     }
 
     /**

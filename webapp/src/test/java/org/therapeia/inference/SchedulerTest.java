@@ -219,6 +219,22 @@ class SchedulerTest {
     }
 
     @Test
+    void aRequestOfAnotherScopeLeavesAPrefillAheadItCannotUse() throws Exception {
+        int[] start = {25, 26, 27, 24, 19, 18, 16, 15};
+        long owner = 7, other = 8; // e.g. two cache salts: neither reads the other's warm KV
+        scheduler(16, null, SchedulerListener.NONE);
+        scheduler.prefillAhead(start, owner);
+        CompletableFuture<Generation> stranger = scheduler.submit(new int[] {25, 26, 27, 24, 19, 18, 16, 15, 14},
+                SamplingParams.greedy(4), LONG, other, TokenListener.NONE);
+        scheduler.start();
+        assertEquals(0, stranger.get(60, TimeUnit.SECONDS).promptTokensReused());
+        awaitWarmSlots(2); // the stranger's slot and the prefill ahead's
+        Generation g = scheduler.submit(new int[] {25, 26, 27, 24, 19, 18, 16, 15, 13}, SamplingParams.greedy(4), LONG,
+                owner, TokenListener.NONE).get(60, TimeUnit.SECONDS);
+        assertEquals(start.length, g.promptTokensReused(), "the owner's next turn finds its prefill ahead warm");
+    }
+
+    @Test
     void atMostOnePrefillAheadPerSlotWaitsTheOldestGoFirst() throws Exception {
         scheduler(16, null, SchedulerListener.NONE); // not started: the prefills ahead wait
         for (int i = 0; i < 6; i++) {
