@@ -215,6 +215,7 @@ class SchedulerTest {
         assertArrayEquals(greedyByLogits(prompt, 4), request.get(60, TimeUnit.SECONDS).tokens());
         assertEquals(0, request.get().promptTokensReused());
         awaitWarmSlots(1); // the request's slot only: the prefill ahead never ran
+        awaitNothingRunning(); // the engine's stats change before the engine thread publishes its counts
         assertFalse(scheduler.hasWork());
     }
 
