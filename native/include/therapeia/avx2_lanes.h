@@ -45,7 +45,7 @@ __attribute__((target("avx2,fma"))) inline float horizontal_sum(__m256 v) {
 // Why: both called std::exp once per element, a library call that the compiler cannot vectorise:
 // 2-3% of a batch-8 decode step for SiLU's exp alone. Cody-Waite range reduction x = n ln2 + r,
 // |r| <= ln2 / 2, a degree-6 polynomial for e^r (Cephes' expf coefficients) and n added to the
-// exponent bits. Relative error within 2e-7 of std::exp (test: vector_exp_test.cpp). Inputs are
+// exponent bits. Relative error within 2e-7 of std::exp (test: avx2_lanes_test.cpp). Inputs are
 // clamped to [-87.3, 88.3]: e^-87.3 (1.2e-38) stands for anything smaller, e^88.3 (2.1e38) for
 // anything larger, where a softmax weight or SiLU's 1 / (1 + e^-x) is 0 or 1 at float32 precision
 // anyway; NaN stays NaN.
