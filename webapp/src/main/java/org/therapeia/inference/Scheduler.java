@@ -159,11 +159,11 @@ public final class Scheduler implements AutoCloseable {
      * starts with them (of the same {@code reuseScope}) finds them warm: the work that request's
      * arrival would cause, done earlier. Requests come first: it starts only when no request waits,
      * a slot is free and every running request has its first token (beside running requests, whose
-     * next token then waits for its prefill as for any new request's), one at a time; a request
-     * that finds no free slot has it cancelled (what it computed by then stays warm), and so does a
-     * request whose prompt starts with it, which then takes its slot (a waiting one it simply
-     * replaces). At most {@code maxRunning} wait, oldest first; a newer one pushes out the oldest.
-     * Nobody hears of it: no future, no listener.
+     * next token then waits for its prefill as for any new request's), one at a time. A request
+     * whose prompt starts with it takes it over (a running one stops and leaves its KV warm for the
+     * request, a waiting one is dropped); any other request that comes while it runs pauses it (it
+     * goes on later from what it computed, which stays warm). At most {@code maxRunning} wait,
+     * oldest first; a newer one pushes out the oldest. Nobody hears of it: no future, no listener.
      */
     public void prefillAhead(int[] promptIds, long reuseScope) {
         if (!accepting || promptIds.length == 0) {
@@ -304,7 +304,7 @@ public final class Scheduler implements AutoCloseable {
         }
         admitWaiting();
         if (aheadRunning != null && (!queue.isEmpty() || draining)) {
-            stopAhead(); // requests first: its slot goes to the request that found none
+            pauseAhead(); // requests first: its slot goes to the request that found none
             admitWaiting();
         }
         startAhead();
@@ -368,13 +368,19 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * A request whose prompt starts with a prefill ahead's: the request computes it, so a waiting
-     * one is dropped, and a running one stops and leaves what it computed warm for the request.
+     * Before a request enters the engine. A prefill ahead whose prompt the request's starts with is
+     * the request's own work: a waiting one is dropped, a running one stops and leaves what it
+     * computed warm for the request. Any other running prefill ahead pauses: the engine gives each
+     * step's prefill budget to unfinished prefills in the order they came, so the request's prefill
+     * would wait for the rest of the ahead's; it goes back to the head of the waiting ones and goes
+     * on, from what it computed (still warm), once the request has its first token.
      */
-    private void supersedeAheads(Job request) {
+    private void makeWayFor(Job request) {
         aheadWaiting.removeIf(ahead -> supersedes(request, ahead));
         if (aheadRunning != null && supersedes(request, aheadRunning)) {
             stopAhead();
+        } else if (aheadRunning != null) {
+            pauseAhead();
         }
     }
 
@@ -413,6 +419,13 @@ public final class Scheduler implements AutoCloseable {
         if (running.get(job.sequenceId) == job) {
             aheadRunning = job;
         }
+    }
+
+    /** Stops the running prefill ahead to go on later: first of the waiting ones, from what it computed. */
+    private void pauseAhead() {
+        Job ahead = aheadRunning;
+        stopAhead();
+        aheadWaiting.addFirst(ahead);
     }
 
     /** Cancels the running prefill ahead: its slot keeps the KV it computed, warm for whoever comes. */
@@ -470,7 +483,7 @@ public final class Scheduler implements AutoCloseable {
             return;
         }
         if (!job.isPrefillAhead()) {
-            supersedeAheads(job);
+            makeWayFor(job);
         }
         try {
             job.sequenceId = engine.add(job.promptIds, job.params, job.reuseScope);
