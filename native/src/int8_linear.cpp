@@ -38,50 +38,83 @@ void int8_row_scalar(const Int8Rows& w, const float* x, float* y, int64_t M, int
   }
 }
 
-// ---- AVX2: eight weights per register ------------------------------------------------------
+// ---- one ISA's vector operations: kLanes weights per register -------------------------------
 
-__attribute__((target("avx2,fma"))) inline __m256 widen8(const int8_t* p) {
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
-}
+#define THERAPEIA_AVX512 "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"
+
+struct Int8Avx2 {
+  using Vec = __m256;
+  static constexpr int kLanes = 8;
+  __attribute__((target("avx2,fma"))) static Vec zero() { return _mm256_setzero_ps(); }
+  __attribute__((target("avx2,fma"))) static Vec set1(float v) { return _mm256_set1_ps(v); }
+  __attribute__((target("avx2,fma"))) static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  __attribute__((target("avx2,fma"))) static Vec widen(const int8_t* p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
+  __attribute__((target("avx2,fma"))) static Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+  __attribute__((target("avx2,fma"))) static Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+  __attribute__((target("avx2,fma"))) static float sum(Vec v) { return horizontal_sum(v); }
+};
+
+struct Int8Avx512 {
+  using Vec = __m512;
+  static constexpr int kLanes = 16;
+  __attribute__((target(THERAPEIA_AVX512))) static Vec zero() { return _mm512_setzero_ps(); }
+  __attribute__((target(THERAPEIA_AVX512))) static Vec set1(float v) { return _mm512_set1_ps(v); }
+  __attribute__((target(THERAPEIA_AVX512))) static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  __attribute__((target(THERAPEIA_AVX512))) static Vec widen(const int8_t* p) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  }
+  __attribute__((target(THERAPEIA_AVX512))) static Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+  __attribute__((target(THERAPEIA_AVX512))) static Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+  __attribute__((target(THERAPEIA_AVX512))) static float sum(Vec v) { return _mm512_reduce_add_ps(v); }
+};
+
+// ---- the decode kernel, written once for both ISAs ------------------------------------------
 
 // y[m, n] = sum over groups g of scale[n, g] * dot(x[m, g], values[n, g]) for n in [begin, end):
 // ROWS weight rows at a time, each widened (and scaled) once for all M input rows; one input row
-// scales each group's sum instead.
-// x: [M, K] float32; y: [M, N] float32.
-template <int M, int ROWS>
-__attribute__((target("avx2,fma"))) void int8_rows_avx2(const Int8Rows& w, const float* x, float* y, int64_t N,
-                                                         int64_t begin, int64_t end) {
+// scales each group's sum instead. x: [M, K] float32; y: [M, N] float32.
+//
+// It runs only inlined (flatten) into the int8_rows_avx2/avx512 wrappers below, whose target
+// attribute lets Isa's intrinsics inline (as dot_pass in cpu_linear.cpp).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+template <class Isa, int M, int ROWS>
+inline void int8_rows_for(const Int8Rows& w, const float* x, float* y, int64_t N, int64_t begin, int64_t end) {
+  using Vec = typename Isa::Vec;
+  constexpr int L = Isa::kLanes;
   const int64_t K = w.K, G = w.G;
-  const int64_t vector_length = G - G % 8;  // of each group; a tail exists only with one scale per row
+  const int64_t vector_length = G - G % L;  // of each group; a tail exists only with one scale per row
   int64_t n = begin;
   for (; n + ROWS <= end; n += ROWS) {
-    __m256 acc[M][ROWS];
+    Vec acc[M][ROWS];
     float tail[M][ROWS];
     for (int m = 0; m < M; ++m)
-      for (int r = 0; r < ROWS; ++r) acc[m][r] = _mm256_setzero_ps(), tail[m][r] = 0;
+      for (int r = 0; r < ROWS; ++r) acc[m][r] = Isa::zero(), tail[m][r] = 0;
     for (int64_t g = 0; g < w.groups; ++g) {
       const int64_t k0 = g * G;
-      __m256 scale[ROWS];
-      for (int r = 0; r < ROWS; ++r) scale[r] = _mm256_set1_ps(w.scales[(n + r) * w.groups + g]);
+      Vec scale[ROWS];
+      for (int r = 0; r < ROWS; ++r) scale[r] = Isa::set1(w.scales[(n + r) * w.groups + g]);
       if constexpr (M == 1) {
         // One input row: the group's products summed unscaled, then scaled once per group (one
-        // multiply per group and row instead of one per eight weights: 4-6% of the kernel's time).
-        __m256 part[ROWS];
-        for (int r = 0; r < ROWS; ++r) part[r] = _mm256_setzero_ps();
-        for (int64_t k = k0; k < k0 + vector_length; k += 8) {
+        // multiply per group and row instead of one per kLanes weights: 4-6% of the kernel's time).
+        Vec part[ROWS];
+        for (int r = 0; r < ROWS; ++r) part[r] = Isa::zero();
+        for (int64_t k = k0; k < k0 + vector_length; k += L) {
           if (k % 64 == 0) prefetch_weights(w.values + n * K, k * ROWS, 64 * ROWS);  // a line of each row per 64 weights
-          const __m256 xv = _mm256_loadu_ps(x + k);
-          for (int r = 0; r < ROWS; ++r) part[r] = _mm256_fmadd_ps(xv, widen8(w.values + (n + r) * K + k), part[r]);
+          const Vec xv = Isa::load(x + k);
+          for (int r = 0; r < ROWS; ++r) part[r] = Isa::fmadd(xv, Isa::widen(w.values + (n + r) * K + k), part[r]);
         }
-        for (int r = 0; r < ROWS; ++r) acc[0][r] = _mm256_fmadd_ps(part[r], scale[r], acc[0][r]);
+        for (int r = 0; r < ROWS; ++r) acc[0][r] = Isa::fmadd(part[r], scale[r], acc[0][r]);
       } else {  // several rows: each weight widened and scaled once for all of them
-        for (int64_t k = k0; k < k0 + vector_length; k += 8) {
+        for (int64_t k = k0; k < k0 + vector_length; k += L) {
           if (k % 64 == 0) prefetch_weights(w.values + n * K, k * ROWS, 64 * ROWS);
-          __m256 wv[ROWS];
-          for (int r = 0; r < ROWS; ++r) wv[r] = _mm256_mul_ps(widen8(w.values + (n + r) * K + k), scale[r]);
+          Vec wv[ROWS];
+          for (int r = 0; r < ROWS; ++r) wv[r] = Isa::mul(Isa::widen(w.values + (n + r) * K + k), scale[r]);
           for (int m = 0; m < M; ++m) {
-            const __m256 xv = _mm256_loadu_ps(x + m * K + k);
-            for (int r = 0; r < ROWS; ++r) acc[m][r] = _mm256_fmadd_ps(xv, wv[r], acc[m][r]);
+            const Vec xv = Isa::load(x + m * K + k);
+            for (int r = 0; r < ROWS; ++r) acc[m][r] = Isa::fmadd(xv, wv[r], acc[m][r]);
           }
         }
       }
@@ -93,9 +126,22 @@ __attribute__((target("avx2,fma"))) void int8_rows_avx2(const Int8Rows& w, const
       }
     }
     for (int m = 0; m < M; ++m)
-      for (int r = 0; r < ROWS; ++r) y[m * N + n + r] = horizontal_sum(acc[m][r]) + tail[m][r];
+      for (int r = 0; r < ROWS; ++r) y[m * N + n + r] = Isa::sum(acc[m][r]) + tail[m][r];
   }
   for (; n < end; ++n) int8_row_scalar(w, x, y, M, N, n);
+}
+#pragma GCC diagnostic pop
+
+template <int M, int ROWS>
+__attribute__((target("avx2,fma"), flatten)) void int8_rows_avx2(const Int8Rows& w, const float* x, float* y,
+                                                                  int64_t N, int64_t begin, int64_t end) {
+  int8_rows_for<Int8Avx2, M, ROWS>(w, x, y, N, begin, end);
+}
+
+template <int M, int ROWS>
+__attribute__((target(THERAPEIA_AVX512), flatten)) void int8_rows_avx512(const Int8Rows& w, const float* x, float* y,
+                                                                          int64_t N, int64_t begin, int64_t end) {
+  int8_rows_for<Int8Avx512, M, ROWS>(w, x, y, N, begin, end);
 }
 
 // out[r, k] = scale[n0 + r, k / G] * values[n0 + r, k] for r in [0, rows): out [rows, K] float32.
@@ -108,68 +154,11 @@ __attribute__((target("avx2,fma"))) void widen_rows_avx2(const Int8Rows& w, int6
       const __m256 scale = _mm256_set1_ps(s);
       const int64_t k0 = g * G;
       for (int64_t k = k0; k < k0 + vector_length; k += 8) {
-        _mm256_storeu_ps(out + r * K + k, _mm256_mul_ps(widen8(row + k), scale));
+        _mm256_storeu_ps(out + r * K + k, _mm256_mul_ps(Int8Avx2::widen(row + k), scale));
       }
       for (int64_t k = k0 + vector_length; k < k0 + G; ++k) out[r * K + k] = s * row[k];
     }
   }
-}
-
-// ---- AVX-512: sixteen weights per register -------------------------------------------------
-
-#define THERAPEIA_AVX512 "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"
-
-__attribute__((target(THERAPEIA_AVX512))) inline __m512 widen16(const int8_t* p) {
-  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
-}
-
-// As int8_rows_avx2, sixteen weights at a time.
-template <int M, int ROWS>
-__attribute__((target(THERAPEIA_AVX512))) void int8_rows_avx512(const Int8Rows& w, const float* x, float* y,
-                                                                 int64_t N, int64_t begin, int64_t end) {
-  const int64_t K = w.K, G = w.G;
-  const int64_t vector_length = G - G % 16;
-  int64_t n = begin;
-  for (; n + ROWS <= end; n += ROWS) {
-    __m512 acc[M][ROWS];
-    float tail[M][ROWS];
-    for (int m = 0; m < M; ++m)
-      for (int r = 0; r < ROWS; ++r) acc[m][r] = _mm512_setzero_ps(), tail[m][r] = 0;
-    for (int64_t g = 0; g < w.groups; ++g) {
-      const int64_t k0 = g * G;
-      __m512 scale[ROWS];
-      for (int r = 0; r < ROWS; ++r) scale[r] = _mm512_set1_ps(w.scales[(n + r) * w.groups + g]);
-      if constexpr (M == 1) {  // as in int8_rows_avx2
-        __m512 part[ROWS];
-        for (int r = 0; r < ROWS; ++r) part[r] = _mm512_setzero_ps();
-        for (int64_t k = k0; k < k0 + vector_length; k += 16) {
-          if (k % 64 == 0) prefetch_weights(w.values + n * K, k * ROWS, 64 * ROWS);  // a line of each row per 64 weights
-          const __m512 xv = _mm512_loadu_ps(x + k);
-          for (int r = 0; r < ROWS; ++r) part[r] = _mm512_fmadd_ps(xv, widen16(w.values + (n + r) * K + k), part[r]);
-        }
-        for (int r = 0; r < ROWS; ++r) acc[0][r] = _mm512_fmadd_ps(part[r], scale[r], acc[0][r]);
-      } else {
-        for (int64_t k = k0; k < k0 + vector_length; k += 16) {
-          if (k % 64 == 0) prefetch_weights(w.values + n * K, k * ROWS, 64 * ROWS);
-          __m512 wv[ROWS];
-          for (int r = 0; r < ROWS; ++r) wv[r] = _mm512_mul_ps(widen16(w.values + (n + r) * K + k), scale[r]);
-          for (int m = 0; m < M; ++m) {
-            const __m512 xv = _mm512_loadu_ps(x + m * K + k);
-            for (int r = 0; r < ROWS; ++r) acc[m][r] = _mm512_fmadd_ps(xv, wv[r], acc[m][r]);
-          }
-        }
-      }
-      for (int64_t k = k0 + vector_length; k < k0 + G; ++k) {
-        for (int r = 0; r < ROWS; ++r) {
-          const float wk = w.scales[(n + r) * w.groups + g] * w.values[(n + r) * K + k];
-          for (int m = 0; m < M; ++m) tail[m][r] += x[m * K + k] * wk;
-        }
-      }
-    }
-    for (int m = 0; m < M; ++m)
-      for (int r = 0; r < ROWS; ++r) y[m * N + n + r] = _mm512_reduce_add_ps(acc[m][r]) + tail[m][r];
-  }
-  for (; n < end; ++n) int8_row_scalar(w, x, y, M, N, n);
 }
 
 // ---- dispatch ------------------------------------------------------------------------------
